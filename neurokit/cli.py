@@ -1,0 +1,85 @@
+"""The `neurokit` command line. Each command parses its arguments and delegates."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from neurokit import __version__
+from neurokit import console as out
+from neurokit.core import catalog
+from neurokit.core.errors import NeurokitError
+from neurokit.core.interfaces import Kind
+from neurokit.core.registry import add_plugin_commands, get_registry
+
+KIND_CHOICES = [k.value for k in Kind] + [k.plural for k in Kind]
+
+
+class NeurokitGroup(click.Group):
+    """Turns user errors into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NeurokitError as exc:
+            out.error(str(exc))
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            out.error("interrupted")
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("NEUROKIT_DEBUG"):
+                raise
+            out.error(f"internal error: {type(exc).__name__}: {exc} (set NEUROKIT_DEBUG=1 for the traceback)")
+            ctx.exit(1)
+
+
+@click.group(cls=NeurokitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="neurokit")
+def cli() -> None:
+    """neurokit: datasets, tokenizers, backbones and training for neural-signal foundation models."""
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@cli.command("list")
+@click.argument("kind", required=False, type=click.Choice(KIND_CHOICES, case_sensitive=False))
+@click.option("--pattern", "-p", help="Glob on the name, e.g. 'labram-*'.")
+@json_option
+def list_command(kind: str | None, pattern: str | None, as_json: bool) -> None:
+    """List registered components (all kinds, or one KIND)."""
+    rows = catalog.list_rows(get_registry(), Kind(kind.rstrip("s")) if kind else None, pattern)
+    out.print_json(rows) if as_json else out.components_table(rows, by_kind=kind is None)
+
+
+@cli.command("info")
+@click.argument("kind", type=click.Choice(KIND_CHOICES, case_sensitive=False))
+@click.argument("name")
+@json_option
+def info_command(kind: str, name: str, as_json: bool) -> None:
+    """Describe one component: plugin, description and config options."""
+    info = catalog.component_info(get_registry().get(kind.rstrip("s"), name))
+    out.print_json(info) if as_json else out.component_info(info)
+
+
+@cli.command("plugins")
+@json_option
+def plugins_command(as_json: bool) -> None:
+    """List plugins: package, version, what each registered, load errors."""
+    rows = catalog.plugin_rows(get_registry())
+    out.print_json(rows) if as_json else out.plugins_table(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    add_plugin_commands(get_registry(), cli)
+    cli.main(args=argv, prog_name="neurokit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

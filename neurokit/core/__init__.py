@@ -1,0 +1,1 @@
+"""The small core of neurokit. Nothing here imports a plugin."""

@@ -1,0 +1,61 @@
+"""Plain-data descriptions of components and plugins, for `list`, `info` and `plugins`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic_core import PydanticUndefined
+
+from neurokit.core.interfaces import Component, Kind
+from neurokit.core.registry import Registry
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    return text or str(annotation).replace("typing.", "")
+
+
+def config_fields(component: Component) -> list[dict[str, Any]]:
+    """Each config field: name, type, default, description."""
+    fields = []
+    for name, field in component.config_class.model_fields.items():
+        if field.default is not PydanticUndefined:
+            default = field.default
+        elif field.default_factory is not None:
+            default = field.default_factory()
+        else:
+            default = None
+        if hasattr(default, "model_dump"):
+            default = default.model_dump(mode="json")
+        fields.append(
+            {
+                "name": name,
+                "type": _type_name(field.annotation),
+                "default": default,
+                "required": field.is_required(),
+                "description": field.description or "",
+            }
+        )
+    return fields
+
+
+def component_summary(component: Component) -> dict[str, Any]:
+    return {
+        "kind": component.kind.value,
+        "name": component.name,
+        "description": component.description,
+        "plugin": component.plugin,
+    }
+
+
+def component_info(component: Component) -> dict[str, Any]:
+    return {**component_summary(component), "config": config_fields(component)}
+
+
+def list_rows(registry: Registry, kind: Kind | str | None = None, pattern: str | None = None) -> list[dict[str, Any]]:
+    return [component_summary(c) for c in registry.components(kind, pattern)]
+
+
+def plugin_rows(registry: Registry) -> list[dict[str, Any]]:
+    registry.load()
+    return [info.to_dict() for info in registry.plugins.values()]

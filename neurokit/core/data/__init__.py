@@ -1,0 +1,1 @@
+"""The neurokit store (Zarr v3) and the torch side of reading it."""

@@ -1,0 +1,45 @@
+"""Errors a user can cause. The CLI prints their message on one line and exits non-zero."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class NeurokitError(Exception):
+    """Base of every error meant for the user rather than a traceback."""
+
+    exit_code = 1
+
+
+class UnknownComponentError(NeurokitError, KeyError):
+    """A name that no plugin registered."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]):
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        listing = f" Known {kind}s: {', '.join(known)}." if known and not close else ""
+        super().__init__(f"unknown {kind} {name!r}.{hint}{listing}")
+        self.kind, self.name, self.suggestions = kind, name, close
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+class DuplicateComponentError(NeurokitError):
+    """Two plugins registered the same kind and name."""
+
+
+class PluginError(NeurokitError):
+    """A plugin broke the contract (bad name, bad config class, ...)."""
+
+
+class ConfigError(NeurokitError):
+    """A config file or override that does not validate."""
+
+    exit_code = 2
+
+
+class DataError(NeurokitError):
+    """A recording, store or file that cannot be used, with the reason."""

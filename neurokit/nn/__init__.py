@@ -1,0 +1,1 @@
+"""Shared torch building blocks used by several model plugins."""
