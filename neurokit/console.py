@@ -19,7 +19,9 @@ def print_json(data: Any) -> None:
 
 
 def error(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True
+    )
 
 
 def warning(message: str) -> None:
@@ -39,7 +41,9 @@ def components_table(rows: list[dict[str, Any]], by_kind: bool) -> None:
     if not rows:
         console.print("no components registered")
         return
-    columns = ["kind", "name", "plugin", "description"] if by_kind else ["name", "plugin", "description"]
+    columns = (
+        ["kind", "name", "plugin", "description"] if by_kind else ["name", "plugin", "description"]
+    )
     table(None, columns, [[r[c] for c in columns] for r in rows])
 
 
@@ -53,14 +57,24 @@ def component_info(info: dict[str, Any]) -> None:
     table(
         "options",
         ["name", "type", "default", "description"],
-        [[f["name"], f["type"], "required" if f["required"] else repr(f["default"]), f["description"]] for f in info["config"]],
+        [
+            [
+                f["name"],
+                f["type"],
+                "required" if f["required"] else repr(f["default"]),
+                f["description"],
+            ]
+            for f in info["config"]
+        ],
     )
 
 
 def plugins_table(rows: list[dict[str, Any]]) -> None:
     data = []
     for row in rows:
-        registered = ", ".join(f"{len(v)} {k}{'s' if len(v) > 1 else ''}" for k, v in row["registered"].items())
+        registered = ", ".join(
+            f"{len(v)} {k}{'s' if len(v) > 1 else ''}" for k, v in row["registered"].items()
+        )
         status = f"[red]{row['error']}[/]" if row["error"] else registered or "nothing"
         data.append([row["name"], row["package"] or "-", row["version"] or "-", status])
     table(None, ["plugin", "package", "version", "registered"], data)

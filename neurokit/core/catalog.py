@@ -15,6 +15,15 @@ def _type_name(annotation: Any) -> str:
     return text or str(annotation).replace("typing.", "")
 
 
+def _description(config_class: type, name: str) -> str:
+    """A field's description, inherited from a base class when a subclass only changed its default."""
+    for cls in config_class.__mro__:
+        field = getattr(cls, "model_fields", {}).get(name)
+        if field is not None and field.description:
+            return field.description
+    return ""
+
+
 def config_fields(component: Component) -> list[dict[str, Any]]:
     """Each config field: name, type, default, description."""
     fields = []
@@ -33,7 +42,7 @@ def config_fields(component: Component) -> list[dict[str, Any]]:
                 "type": _type_name(field.annotation),
                 "default": default,
                 "required": field.is_required(),
-                "description": field.description or "",
+                "description": _description(component.config_class, name),
             }
         )
     return fields
@@ -52,7 +61,9 @@ def component_info(component: Component) -> dict[str, Any]:
     return {**component_summary(component), "config": config_fields(component)}
 
 
-def list_rows(registry: Registry, kind: Kind | str | None = None, pattern: str | None = None) -> list[dict[str, Any]]:
+def list_rows(
+    registry: Registry, kind: Kind | str | None = None, pattern: str | None = None
+) -> list[dict[str, Any]]:
     return [component_summary(c) for c in registry.components(kind, pattern)]
 
 

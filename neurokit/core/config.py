@@ -44,29 +44,47 @@ class Section(BaseModel):
 class DataConfig(ComponentConfig):
     """How windows are cut from the store and batched."""
 
-    store: str | None = Field(None, description="store path or fsspec URL (default: <data_root>/<dataset>.zarr)")
-    window_seconds: float | None = Field(None, gt=0, description="window length; None = the task's default")
-    stride_seconds: float | None = Field(None, gt=0, description="window stride; None = the window length")
+    store: str | None = Field(
+        None, description="store path or fsspec URL (default: <data_root>/<dataset>.zarr)"
+    )
+    window_seconds: float | None = Field(
+        None, gt=0, description="window length; None = the task's default"
+    )
+    stride_seconds: float | None = Field(
+        None, gt=0, description="window stride; None = the window length"
+    )
     batch_size: int = Field(64, ge=1, description="samples per batch (per process)")
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
     train_split: str = Field("train", description="split used for training")
     val_split: str | None = Field("val", description="split used for model selection (None: none)")
-    test_split: str | None = Field("test", description="split evaluated with the selected checkpoint")
+    test_split: str | None = Field(
+        "test", description="split evaluated with the selected checkpoint"
+    )
     max_windows: int | None = Field(None, ge=1, description="cap on windows per split (quick runs)")
 
 
 class RunConfig(ComponentConfig):
     """Everything a `neurokit train` run needs, saved with the run."""
 
-    model: Section = Field(default_factory=Section, description="model preset or backbone, with options")
+    model: Section = Field(
+        default_factory=Section, description="model preset or backbone, with options"
+    )
     dataset: Section = Field(default_factory=Section, description="dataset name and options")
-    task: Section = Field(default_factory=Section, description="task name (default: the model's) and options")
-    objective: Section = Field(default_factory=Section, description="objective override and options")
-    trainer: Section = Field(default_factory=lambda: Section(name="default"), description="trainer and options")
+    task: Section = Field(
+        default_factory=Section, description="task name (default: the model's) and options"
+    )
+    objective: Section = Field(
+        default_factory=Section, description="objective override and options"
+    )
+    trainer: Section = Field(
+        default_factory=lambda: Section(name="default"), description="trainer and options"
+    )
     data: DataConfig = Field(default_factory=DataConfig)
     seed: int = Field(0, description="seed for python, numpy and torch")
     output_dir: str = Field("runs", description="where run directories are created")
-    run_name: str | None = Field(None, description="run directory name (default: timestamp + model + task)")
+    run_name: str | None = Field(
+        None, description="run directory name (default: timestamp + model + task)"
+    )
     data_root: str = Field(".", description="where `<dataset>.zarr` stores are looked for")
 
 
@@ -88,14 +106,20 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         elif suffix in {".yaml", ".yml", ""}:
             data = yaml.safe_load(text)
         else:
-            raise ConfigError(f"config file {str(path)!r}: unknown format {suffix!r} (use .yaml, .toml or .json)")
+            raise ConfigError(
+                f"config file {str(path)!r}: unknown format {suffix!r} (use .yaml, .toml or .json)"
+            )
     except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         detail = " ".join(str(exc).split())
-        raise ConfigError(f"config file {str(path)!r} is not valid {suffix.lstrip('.') or 'yaml'}: {detail}") from None
+        raise ConfigError(
+            f"config file {str(path)!r} is not valid {suffix.lstrip('.') or 'yaml'}: {detail}"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {str(path)!r} must hold a mapping, not {type(data).__name__}")
+        raise ConfigError(
+            f"config file {str(path)!r} must hold a mapping, not {type(data).__name__}"
+        )
     return data
 
 
@@ -187,7 +211,9 @@ def validate(model: type[M], data: Mapping[str, Any], prefix: str = "") -> M:
         raise ConfigError(f"invalid config: {describe_error(exc, prefix)}") from None
 
 
-def component_config(component: Component, options: Mapping[str, Any], section: str) -> ComponentConfig:
+def component_config(
+    component: Component, options: Mapping[str, Any], section: str
+) -> ComponentConfig:
     """Validate a section's options against the component's config class."""
     try:
         return component.config_class.model_validate(dict(options))

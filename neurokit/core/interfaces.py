@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:  # torch is heavy; the registry and `neurokit list` never need it.
     import numpy as np
@@ -185,7 +185,11 @@ class Tokenizer(Protocol):
 
 @dataclass
 class LossOutput:
-    """A scalar loss with the numbers worth logging next to it."""
+    """A scalar loss with the numbers worth logging next to it.
+
+    `logs` values may be floats or detached 0-d tensors (the trainer converts them only
+    when it logs, so a GPU step never waits on `.item()`).
+    """
 
     loss: torch.Tensor
     logs: dict[str, float] = field(default_factory=dict)
@@ -193,24 +197,110 @@ class LossOutput:
 
 @runtime_checkable
 class Objective(Protocol):
-    """A loss over model outputs and a batch."""
+    """A loss over model outputs and a batch.
+
+    Built from the run's `objective` section (or the task's `default_objective`) and
+    handed to `Task.build` through `RunContext.objective`. `outputs` is whatever the
+    task module passes (logits for classification; a tuple for pretraining losses).
+    An objective holding tensors (class weights) should be an nn.Module so that it
+    moves with the task module.
+    """
 
     def __call__(self, outputs: Any, batch: Any) -> LossOutput: ...
 
 
 @dataclass
 class StepOutput:
-    """One training or evaluation step of a task."""
+    """One training or evaluation step of a task.
+
+    `loss` is the scalar the trainer back-propagates (training) or averages (evaluation).
+    `logs` are extra scalars worth a line in metrics.jsonl. For evaluation, `predictions`
+    (scores: probabilities or logits, (B,) or (B, K); regression values) and `targets`
+    are gathered over the whole split (and across ranks) and handed to the module's
+    `compute_metrics`.
+    """
 
     loss: torch.Tensor
-    logs: dict[str, float] = field(default_factory=dict)
+    logs: dict[str, Any] = field(default_factory=dict)  # floats or detached 0-d tensors
     predictions: torch.Tensor | None = None  # scores/probabilities for metrics
     targets: torch.Tensor | None = None
 
 
+@dataclass
+class DataView:
+    """What a task needs from the store; the run builds its windows from this.
+
+    None means "the store's / dataset's default" (`data.window_seconds` and
+    `data.stride_seconds` in the run config override the task's values).
+    """
+
+    window_seconds: float | None = None
+    stride_seconds: float | None = None  # None: non-overlapping windows
+    sfreq: float | None = (
+        None  # the sampling rate the model needs; a different store is a DataError
+    )
+    labels: bool = (
+        True  # True: windows without labels are an error (finetune); False: labels ignored
+    )
+
+
+@dataclass
+class DataInfo:
+    """What the run learned about the data before building the task module."""
+
+    sfreq: float
+    window_samples: int
+    channel_names: list[str] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)  # empty: no class labels
+    label_kind: str = "class"  # "class" | "continuous" | "none"
+    class_counts: list[int] | None = None  # training-split windows per class, when known
+
+
+@dataclass
+class RunContext:
+    """Everything `Task.build` and `Trainer.fit` get about one run.
+
+    `datasets` maps split name ("train", "val", "test") to a torch Dataset whose
+    items `collate` turns into a `Batch`; a split may be missing. `backbone`,
+    `tokenizer` and `objective` are built by the run from the config sections
+    (the task's defaults when a section names none).
+    """
+
+    config: Any  # RunConfig (resolved, validated)
+    task_config: ComponentConfig
+    data: DataInfo
+    backbone: nn.Module | None = None
+    tokenizer: Any = None
+    objective: Any = None  # an Objective
+    datasets: dict[str, Any] = field(default_factory=dict)
+    collate: Callable[[list[Any]], Any] | None = None
+    run_dir: Path | None = None
+    resume: bool = False  # continue from run_dir/checkpoints/last.pt
+
+
 @runtime_checkable
 class TaskModule(Protocol):
-    """The nn.Module a task builds; the trainer optimises its parameters."""
+    """The nn.Module a task builds; the trainer optimises all its parameters.
+
+    Required: `training_step(batch) -> StepOutput` (the loss to minimise; the trainer
+    handles autocast, accumulation, clipping, the optimiser, EMA and DDP: never call
+    backward or step yourself) and `evaluation_step(batch) -> StepOutput` (run under
+    `torch.no_grad()` in eval mode, with EMA weights when EMA is on).
+
+    Optional attributes the trainer uses when present:
+      - `backbone`: the backbone module; if it is a `LayeredBackbone` the trainer applies
+        layer-wise lr decay to the parameters under `backbone.`; its `no_weight_decay()`
+        (a set of parameter names, timm style) adds to the weight-decay exclusions.
+      - `monitor`: the validation metric that selects the best checkpoint
+        ("balanced_accuracy" for classification, "loss" for pretraining). Metrics named
+        loss/mse/mae/rmse are minimised, everything else maximised.
+      - `compute_metrics(predictions, targets) -> dict`: metrics over a whole split, from
+        the concatenated `StepOutput.predictions`/`targets` (numpy arrays). Float values
+        are logged; a "confusion_matrix" (list of lists) is plotted in the report.
+      - `class_names`: labels for the report.
+
+    Batches arrive on the training device. The batch is a `neurokit.core.data.batch.Batch`.
+    """
 
     def training_step(self, batch: Any) -> StepOutput: ...
 
@@ -219,20 +309,71 @@ class TaskModule(Protocol):
 
 @runtime_checkable
 class Task(Protocol):
-    """A recipe: wires backbone (+ tokenizer) + objective + data view + metrics."""
+    """A recipe: wires backbone (+ tokenizer) + objective + data view + metrics.
 
-    needs_labels: bool
+    A task component's factory takes its validated config and returns an object with
+    `data_view()`, `default_objective` and `build(context)`. How a plugin writes a
+    pretraining task (e.g. LaBraM masked-token modelling)::
 
-    def build(self, context: Any) -> nn.Module:
-        """Build the TaskModule for a run (the context holds the run config and data)."""
+        class MEMConfig(ComponentConfig):
+            mask_ratio: float = 0.5
+            window_seconds: float = 4.0
+
+        class MEMModule(nn.Module):
+            def __init__(self, backbone, tokenizer, objective, config):
+                super().__init__()
+                self.backbone, self.tokenizer, self.objective = backbone, tokenizer, objective
+                self.monitor = "loss"            # select the best checkpoint on val loss
+            def training_step(self, batch):
+                with torch.no_grad():
+                    codes = self.tokenizer.tokenize(batch)      # frozen tokenizer
+                mask = ...                                      # per-sample random mask
+                logits = self.backbone(..., mask=mask)          # or forward_batch
+                out = self.objective((logits, codes, mask), batch)   # LossOutput
+                return StepOutput(out.loss, out.logs)
+            def evaluation_step(self, batch):
+                return self.training_step(batch)               # same loss, no grad
+
+        class MEMTask:
+            default_objective = "masked-token"
+            def __init__(self, config): self.config = config
+            def data_view(self):
+                return DataView(window_seconds=self.config.window_seconds, sfreq=200.0,
+                                labels=False)
+            def build(self, context):
+                return MEMModule(context.backbone, context.tokenizer, context.objective,
+                                 self.config)
+
+        @hookimpl
+        def register_tasks(register):
+            register("pretrain", MEMTask, config=MEMConfig)
+
+    Frozen sub-modules (a tokenizer) should have `requires_grad_(False)`: the optimiser
+    only takes parameters that require grad. Randomness (masks) must come from torch's
+    global generator so that seeding and exact resume cover it.
+    """
+
+    default_objective: str | None
+
+    def data_view(self) -> DataView: ...
+
+    def build(self, context: RunContext) -> nn.Module:
+        """Build the TaskModule for a run from the backbone, objective and data info."""
         ...
 
 
 @runtime_checkable
 class Trainer(Protocol):
-    """Runs a task: loop, precision, EMA, checkpoints, distribution."""
+    """Runs a task: loop, precision, EMA, checkpoints, distribution.
 
-    def fit(self, run: Any) -> Mapping[str, Any]: ...
+    `fit` trains `module` on `context.datasets["train"]`, selects on "val", tests the
+    selected weights on "test" and returns the report (a JSON-able dict); `evaluate`
+    runs one split with the weights already loaded and returns its metrics.
+    """
+
+    def fit(self, module: nn.Module, context: RunContext) -> Mapping[str, Any]: ...
+
+    def evaluate(self, module: nn.Module, context: RunContext, split: str) -> Mapping[str, Any]: ...
 
 
 class ModelPreset(ComponentConfig):
@@ -242,12 +383,16 @@ class ModelPreset(ComponentConfig):
     that task runs with this model; `default_task` is run when none is named.
     """
 
-    backbone: str
-    tokenizer: str | None = None
-    default_task: str = "finetune"
-    backbone_options: dict[str, Any] = {}
-    tasks: dict[str, dict[str, Any]] = {}
-    preprocessing_profile: str | None = None
+    backbone: str = Field(description="backbone component built by `create_model`")
+    tokenizer: str | None = Field(None, description="tokenizer component, if the family has one")
+    default_task: str = Field("finetune", description="task run when `--task` is not given")
+    backbone_options: dict[str, Any] = Field({}, description="options passed to the backbone")
+    tasks: dict[str, dict[str, Any]] = Field(
+        {}, description="task name -> run-config recipe (merged under the user's)"
+    )
+    preprocessing_profile: str | None = Field(
+        None, description="store preprocessing profile the model expects"
+    )
 
 
 def first_line(text: str | None) -> str:

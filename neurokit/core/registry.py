@@ -186,7 +186,9 @@ class Registry:
 
     # ----------------------------------------------------------------- lookups
 
-    def components(self, kind: Kind | str | None = None, pattern: str | None = None) -> list[Component]:
+    def components(
+        self, kind: Kind | str | None = None, pattern: str | None = None
+    ) -> list[Component]:
         """Registered components, sorted by kind and name; `pattern` is a glob on the name."""
         self.load()
         kinds = [Kind(kind)] if kind else list(Kind)

@@ -19,7 +19,9 @@ class TinyCNNConfig(ComponentConfig):
     depth: int = Field(3, ge=1, le=8, description="conv stages, each halving the time axis")
     kernel_size: int = Field(7, ge=3, description="temporal kernel size (odd)")
     dropout: float = Field(0.1, ge=0.0, lt=1.0, description="dropout before the head")
-    input_scale: float = Field(0.01, gt=0, description="multiplies the microvolt signal (0.01: uV/100)")
+    input_scale: float = Field(
+        0.01, gt=0, description="multiplies the microvolt signal (0.01: uV/100)"
+    )
 
 
 def build_tiny_cnn(config: TinyCNNConfig):

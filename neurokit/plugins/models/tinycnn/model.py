@@ -35,7 +35,9 @@ class TinyCNN(nn.Module):
         self.num_classes = num_classes
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
 
-    def forward_features(self, x: torch.Tensor, channel_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward_features(
+        self, x: torch.Tensor, channel_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """x (B, C, T) -> pooled (B, 2 * width)."""
         b, c, t = x.shape
         h = self.features(x.reshape(b * c, 1, t) * self.config.input_scale)  # (B*C, F, T')
@@ -53,4 +55,6 @@ class TinyCNN(nn.Module):
     def forward_batch(self, batch: Batch) -> BackboneOutput:
         pooled = self.forward_features(batch.signal, batch.channel_mask)
         logits = self.head(self.dropout(pooled)) if self.num_classes > 0 else None
-        return BackboneOutput(pooled=pooled, extras={"logits": logits} if logits is not None else {})
+        return BackboneOutput(
+            pooled=pooled, extras={"logits": logits} if logits is not None else {}
+        )

@@ -1,0 +1,5 @@
+"""`python -m neurokit` runs the CLI."""
+
+from neurokit.cli import main
+
+main()

@@ -1,0 +1,159 @@
+"""The shared contract every registered component is held to, parametrised over the registry.
+
+A new plugin's components are checked here without writing a test: install it and
+run `pytest tests/contract`. Large presets (`*-large`, `*-huge`) are built only
+with `-m slow`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import neurokit
+from neurokit.core import catalog
+from neurokit.core.interfaces import (
+    NAME_PATTERN,
+    Backbone,
+    BackboneOutput,
+    Dataset,
+    Kind,
+    ModelPreset,
+)
+from neurokit.core.registry import get_registry
+
+HEAVY = ("-large", "-huge", "-xl")
+STANDARD_CHANNELS = ["FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ", "C4", "T4",
+                     "T5", "P3", "PZ", "P4", "T6", "O1", "O2"]  # fmt: skip
+
+
+def components(kind: Kind | None = None) -> list:
+    params = []
+    for component in get_registry().components(kind):
+        marks = [pytest.mark.slow] if component.name.endswith(HEAVY) else []
+        params.append(
+            pytest.param(component, id=f"{component.kind.value}:{component.name}", marks=marks)
+        )
+    return params
+
+
+def eeg_batch(batch_size: int = 2, seconds: float = 4.0, sfreq: float = 200.0):
+    """A plausible batch: standard 10-20 names, positions, microvolt-scale noise, one padded channel."""
+    import torch
+
+    from neurokit.core.data.batch import Batch
+
+    generator = torch.Generator().manual_seed(0)
+    channels = len(STANDARD_CHANNELS)
+    names = [STANDARD_CHANNELS, STANDARD_CHANNELS[:-1]]
+    mask = torch.ones(batch_size, channels, dtype=torch.bool)
+    mask[1, -1] = False
+    signal = (
+        20
+        * torch.randn(batch_size, channels, int(seconds * sfreq), generator=generator)
+        * mask[..., None]
+    )
+    try:
+        from neurokit.core.data.channels import channel_positions
+
+        positions = torch.stack(
+            [
+                torch.nn.functional.pad(
+                    torch.as_tensor(channel_positions(n)[0].copy(), dtype=torch.float32),
+                    (0, 0, 0, channels - len(n)),
+                )
+                for n in names
+            ]
+        )
+    except ImportError:  # the data layer is optional for this contract
+        positions = torch.zeros(batch_size, channels, 3)
+    return Batch(
+        signal=signal,
+        channel_mask=mask,
+        positions=positions.nan_to_num(0.0),
+        channel_names=names[:batch_size],
+        sfreq=sfreq,
+        label=torch.tensor([0, 1]),
+    )
+
+
+@pytest.mark.parametrize("component", components())
+def test_metadata(component):
+    assert NAME_PATTERN.match(component.name)
+    assert component.description, f"{component.name} needs a one-line description"
+    assert component.plugin in get_registry().plugins
+    for field in catalog.config_fields(component):
+        assert field["description"], (
+            f"{component.kind.value} {component.name}: option {field['name']} has no description"
+        )
+    json.dumps(catalog.component_info(component), default=str)
+
+
+@pytest.mark.parametrize("component", components())
+def test_default_config_validates(component):
+    required = [name for name, f in component.config_class.model_fields.items() if f.is_required()]
+    assert not required, f"{component.name}: every option needs a default ({required})"
+    component.config()
+
+
+@pytest.mark.parametrize("component", components(Kind.BACKBONE))
+def test_backbone_runs_a_batch_and_resets_its_head(component):
+    import torch
+
+    model = component.create(num_classes=3)
+    assert isinstance(model, torch.nn.Module) and isinstance(model, Backbone)
+    model.eval()
+    with torch.no_grad():
+        out = model.forward_batch(eeg_batch())
+    assert isinstance(out, BackboneOutput)
+    assert out.pooled.shape == (2, model.num_features) and torch.isfinite(out.pooled).all()
+    model.reset_classifier(5)
+    with torch.no_grad():
+        assert model.forward_batch(eeg_batch()).extras["logits"].shape == (2, 5)
+
+
+@pytest.mark.parametrize("component", components(Kind.MODEL))
+def test_model_preset_points_at_registered_components(component):
+    preset = component.create()
+    assert isinstance(preset, ModelPreset)
+    registry = get_registry()
+    registry.get(Kind.BACKBONE, preset.backbone)
+    if preset.tokenizer:
+        registry.get(Kind.TOKENIZER, preset.tokenizer)
+    for task in {preset.default_task, *preset.tasks}:
+        registry.get(Kind.TASK, task)
+
+
+@pytest.mark.parametrize("component", components(Kind.DATASET))
+def test_dataset_implements_the_protocol(component):
+    dataset = component.create()
+    assert isinstance(dataset, Dataset)
+    assert len(dataset.class_names) == len(set(dataset.class_names))
+
+
+@pytest.mark.parametrize("component", components(Kind.TOKENIZER))
+def test_tokenizer_implements_the_protocol(component):
+    from neurokit.core.interfaces import Tokenizer
+
+    tokenizer = component.create()
+    assert isinstance(tokenizer, Tokenizer) and tokenizer.codebook_size > 1
+
+
+@pytest.mark.parametrize("component", components(Kind.TASK))
+def test_task_implements_the_protocol(component):
+    from neurokit.core.interfaces import Task
+
+    assert isinstance(component.create(), Task)
+
+
+@pytest.mark.parametrize("component", components(Kind.TRAINER))
+def test_trainer_implements_the_protocol(component):
+    from neurokit.core.interfaces import Trainer
+
+    assert isinstance(component.create(), Trainer)
+
+
+def test_create_model_accepts_every_backbone_and_preset_name():
+    names = neurokit.list_components("backbone") + neurokit.list_components("model")
+    assert "tiny-cnn" in names and "tiny" in names

@@ -1,0 +1,111 @@
+"""Config merging, typed overrides and error messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurokit.core.config import (
+    RunConfig,
+    component_config,
+    deep_merge,
+    load_config_file,
+    parse_overrides,
+    resolve_run_config,
+    to_yaml,
+)
+from neurokit.core.errors import ConfigError
+from neurokit.core.registry import get_registry
+
+
+def test_overrides_are_typed_and_nested():
+    assert parse_overrides(
+        ["trainer.lr=1e-4", "data.batch_size=8", "trainer.ema=true", "x.y.z=[1, 2]", "m=null"]
+    ) == {
+        "trainer": {"lr": 1e-4, "ema": True},
+        "data": {"batch_size": 8},
+        "x": {"y": {"z": [1, 2]}},
+        "m": None,
+    }
+
+
+@pytest.mark.parametrize("bad", ["noequals", "=3", "a..b=1", ".a=1"])
+def test_malformed_override_is_a_clear_error(bad):
+    with pytest.raises(ConfigError, match="expected key=value"):
+        parse_overrides([bad])
+
+
+def test_precedence_defaults_file_set_flags(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("model: {name: tiny, width: 8}\ndata: {batch_size: 4}\nseed: 3\n")
+    config = resolve_run_config(
+        path,
+        ["data.batch_size=16", "model.depth=2"],
+        flags={"model": "tiny-cnn", "dataset": None},
+        defaults={"seed": 1, "data": {"num_workers": 1}},
+    )
+    assert config.model.name == "tiny-cnn"  # flag beats file
+    assert config.model.options == {"width": 8, "depth": 2}  # options survive a name change
+    assert config.data.batch_size == 16 and config.data.num_workers == 1 and config.seed == 3
+
+
+def test_toml_and_json_files(tmp_path):
+    (tmp_path / "a.toml").write_text("seed = 5\n[trainer]\nlr = 0.1\n")
+    (tmp_path / "b.json").write_text('{"seed": 6}')
+    assert resolve_run_config(tmp_path / "a.toml").trainer.options == {"lr": 0.1}
+    assert resolve_run_config(tmp_path / "b.json").seed == 6
+
+
+def test_bad_value_names_key_value_and_expectation():
+    with pytest.raises(ConfigError) as info:
+        resolve_run_config(overrides=["data.batch_size=lots"])
+    assert "data.batch_size: got 'lots'" in str(info.value) and "integer" in str(info.value)
+
+
+def test_unknown_top_level_key_is_named():
+    with pytest.raises(ConfigError, match="nonsense: unknown option"):
+        resolve_run_config(overrides=["nonsense=1"])
+
+
+def test_component_options_are_checked_against_the_component():
+    component = get_registry().get("backbone", "tiny-cnn")
+    assert component_config(component, {"width": 8}, "model").width == 8
+    with pytest.raises(
+        ConfigError,
+        match=r"model\.widht: unknown option \(backbone 'tiny-cnn' takes: num_classes, width",
+    ):
+        component_config(component, {"widht": 8}, "model")
+    with pytest.raises(ConfigError, match="model.depth: got 0"):
+        component_config(component, {"depth": 0}, "model")
+
+
+@pytest.mark.parametrize(
+    "name,text,message",
+    [
+        ("bad.yaml", "model: [unclosed", "is not valid yaml"),
+        ("bad.toml", "x = = 1", "is not valid toml"),
+        ("list.yaml", "- 1\n- 2\n", "must hold a mapping"),
+        ("run.ini", "[x]", "unknown format"),
+    ],
+)
+def test_bad_config_files(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config_file(path)
+
+
+def test_missing_config_file():
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config_file("/nonexistent/run.yaml")
+
+
+def test_yaml_round_trip():
+    config = resolve_run_config(overrides=["model=tiny", "trainer.lr=0.01"])
+    again = resolve_run_config(flags=None, defaults=__import__("yaml").safe_load(to_yaml(config)))
+    assert again == config and isinstance(again, RunConfig)
+
+
+def test_deep_merge_keeps_section_options_when_a_name_is_given():
+    assert deep_merge({"model": {"name": "a", "x": 1}}, {"model": "b"}) == {
+        "model": {"name": "b", "x": 1}
+    }
