@@ -1,0 +1,319 @@
+"""The torch side: windows cut at training time from a store, collated into `Batch`es.
+
+`WindowDataset` is a map-style dataset with a fixed, deterministic index of
+(recording, start, label) rows, so DistributedSampler shards it identically on
+every rank. It holds no open handles until first use in a process: each
+DataLoader worker opens the store (and its decompressed cache) itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from neurokit.core.data.cache import CacheMode, RecordingCache
+from neurokit.core.data.channels import channel_positions
+from neurokit.core.data.schema import RecordingMeta
+from neurokit.core.data.store import Store, open_store
+from neurokit.core.errors import DataError
+
+LabelMode = Literal["auto", "recording", "events", "majority", "none"]
+
+
+@dataclass
+class WindowItem:
+    """One window, before collation."""
+
+    signal: np.ndarray  # (C, T) float32 uV
+    channel_names: tuple[str, ...]
+    positions: np.ndarray  # (C, 3) metres
+    label: int | float | None
+    recording: str
+    start: int
+
+
+class WindowDataset:
+    """Windows of `window_seconds` every `stride_seconds` over the recordings of one split.
+
+    Labels: `recording` (each window gets its recording's label, TUAB), `events`
+    (one window centred on each stored event, TUEV), `majority` (sliding windows
+    labelled by the event covering most of them, at least `min_overlap`; TUSL),
+    `none` (pretraining), or `auto` (from the store's `label_kind`). Windows with
+    no label are dropped unless labels are `none`.
+    """
+
+    def __init__(
+        self,
+        store: str | os.PathLike | Store,
+        split: str | Sequence[str] | None = "train",
+        window_seconds: float | None = 10.0,
+        stride_seconds: float | None = None,
+        labels: LabelMode = "auto",
+        cache: CacheMode = "disk",
+        cache_dir: str | os.PathLike | None = None,
+        max_windows: int | None = None,
+        min_overlap: float = 0.5,
+        seed: int = 0,
+        storage_options: dict | None = None,
+    ):
+        self.store = open_store(store, storage_options)
+        schema = self.store.schema
+        self.split = split
+        self.class_names = list(schema.class_names)
+        self.labels_mode = schema.label_kind if labels == "auto" else labels
+        if self.labels_mode not in {"recording", "events", "majority", "none"}:
+            raise DataError(f"{self.store.location}: unknown label mode {self.labels_mode!r}")
+        metas = self.store.select(split)
+        rates = {m.sfreq for m in metas}
+        if len(rates) != 1:
+            raise DataError(f"{self.store.location}: split {split!r} mixes sampling rates {sorted(rates)}")
+        self.sfreq = float(rates.pop())
+        self.window = int(round(window_seconds * self.sfreq)) if window_seconds else None
+        self.stride = int(round(stride_seconds * self.sfreq)) if stride_seconds else self.window
+        if self.window is None and self.labels_mode != "events":
+            raise DataError("window_seconds is required unless windows come from events")
+        if self.stride is not None and self.stride <= 0:
+            raise DataError("stride_seconds must be positive")
+        self.min_overlap = min_overlap
+        self.metas: list[RecordingMeta] = metas
+        self._ids = [m.id for m in metas]
+        self._rec, self._start, self._length, self._label = self._index(metas)
+        if max_windows is not None and len(self._rec) > max_windows:
+            keep = np.sort(np.random.default_rng(seed).choice(len(self._rec), max_windows, replace=False))
+            self._rec, self._start, self._length, self._label = (
+                a[keep] for a in (self._rec, self._start, self._length, self._label)
+            )
+        self.cache = RecordingCache(self.store, cache, cache_dir)
+        self._names = [tuple(m.channel_names) for m in metas]
+
+    # ------------------------------------------------------------------ index
+
+    def _index(self, metas: list[RecordingMeta]) -> tuple[np.ndarray, ...]:
+        rec, start, length, label = [], [], [], []
+        for i, meta in enumerate(metas):
+            if self.labels_mode == "events":
+                s, n, y = self._event_windows(meta)
+            else:
+                s = self._sliding(meta.n_samples)
+                n = np.full(len(s), self.window, dtype=np.int64)
+                if self.labels_mode == "recording":
+                    value = np.nan if meta.label is None else float(meta.label)
+                    y = np.full(len(s), value)
+                elif self.labels_mode == "majority":
+                    y = self._majority(meta, s)
+                else:
+                    y = np.full(len(s), np.nan)
+            rec.append(np.full(len(s), i, dtype=np.int64))
+            start.append(np.asarray(s, dtype=np.int64))
+            length.append(np.asarray(n, dtype=np.int64))
+            label.append(np.asarray(y, dtype=np.float64))
+        cat = [np.concatenate(x) if x else np.zeros(0) for x in (rec, start, length, label)]
+        rec_a, start_a, length_a, label_a = cat
+        if self.labels_mode != "none":
+            keep = ~np.isnan(label_a)
+            rec_a, start_a, length_a, label_a = rec_a[keep], start_a[keep], length_a[keep], label_a[keep]
+        if self.labels_mode == "events" and self.window is None and len(np.unique(length_a)) > 1:
+            raise DataError(
+                f"{self.store.location}: events have different lengths; set window_seconds to cut equal windows"
+            )
+        return rec_a.astype(np.int64), start_a.astype(np.int64), length_a.astype(np.int64), label_a
+
+    def _sliding(self, n_samples: int) -> np.ndarray:
+        if n_samples < self.window:
+            return np.zeros(0, dtype=np.int64)
+        return np.arange(0, n_samples - self.window + 1, self.stride, dtype=np.int64)
+
+    def _event_windows(self, meta: RecordingMeta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ev = self.store.events(meta.id)
+        if len(ev) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        if self.window is None:
+            return ev[:, 0], ev[:, 1], ev[:, 2].astype(float)
+        if meta.n_samples < self.window:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        centre = ev[:, 0] + ev[:, 1] // 2
+        starts = np.clip(centre - self.window // 2, 0, meta.n_samples - self.window)
+        return starts, np.full(len(ev), self.window), ev[:, 2].astype(float)
+
+    def _majority(self, meta: RecordingMeta, starts: np.ndarray) -> np.ndarray:
+        ev = self.store.events(meta.id)
+        labels = np.full(len(starts), np.nan)
+        if len(ev) == 0 or len(starts) == 0:
+            return labels
+        classes = np.unique(ev[:, 2])
+        ends = starts + self.window
+        cover = np.zeros((len(starts), len(classes)))
+        for s, n, y, _ in ev:
+            overlap = np.clip(np.minimum(ends, s + n) - np.maximum(starts, s), 0, None)
+            cover[:, np.searchsorted(classes, y)] += overlap
+        best = cover.argmax(axis=1)
+        enough = cover[np.arange(len(starts)), best] >= self.min_overlap * self.window
+        labels[enough] = classes[best[enough]]
+        return labels
+
+    # ------------------------------------------------------------------ access
+
+    def __len__(self) -> int:
+        return len(self._rec)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Label per window (float; NaN where none), e.g. for class weights or a weighted sampler."""
+        return self._label.copy()
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def window_samples(self) -> int | None:
+        return self.window
+
+    def __getitem__(self, index: int) -> WindowItem:
+        r = int(self._rec[index])
+        start, length = int(self._start[index]), int(self._length[index])
+        rid = self._ids[r]
+        signal = self.cache.window(rid, start, length)
+        if signal.shape[1] < length:  # cannot happen with store-consistent metadata; guards corrupt stores
+            raise DataError(f"{self.store.location}: recording {rid!r} is shorter than its metadata says")
+        names = self._names[r]
+        label = self._label[index]
+        value: int | float | None
+        if np.isnan(label):
+            value = None
+        elif float(label).is_integer():
+            value = int(label)
+        else:
+            value = float(label)
+        return WindowItem(signal, names, channel_positions(names)[0], value, rid, start)
+
+    def __getitems__(self, indices: Sequence[int]) -> list[WindowItem]:
+        """Batched fetch used by DataLoader (one call per batch instead of per item)."""
+        return [self[i] for i in indices]
+
+    def warm_cache(self) -> None:
+        """Decode every recording of the split into the local cache now."""
+        self.cache.warm(sorted({self._ids[r] for r in np.unique(self._rec)}))
+
+    def channel_sets(self) -> list[tuple[str, ...]]:
+        return sorted(set(self._names))
+
+
+# ---------------------------------------------------------------- collation
+
+
+def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
+    """Stack windows into a Batch, zero-padding channels up to the largest set (mask False)."""
+    import torch
+
+    from neurokit.core.data.batch import Batch
+
+    if not items:
+        raise DataError("cannot collate an empty batch")
+    lengths = {it.signal.shape[1] for it in items}
+    if len(lengths) > 1:
+        raise DataError(f"windows of different lengths in one batch: {sorted(lengths)}")
+    n = len(items)
+    c_max = max(it.signal.shape[0] for it in items)
+    t = lengths.pop()
+    signal = np.zeros((n, c_max, t), dtype=np.float32)
+    mask = np.zeros((n, c_max), dtype=bool)
+    positions = np.zeros((n, c_max, 3), dtype=np.float32)
+    for i, it in enumerate(items):
+        c = it.signal.shape[0]
+        signal[i, :c] = it.signal
+        mask[i, :c] = True
+        positions[i, :c] = it.positions
+    labels = [it.label for it in items]
+    label = None
+    if all(v is not None for v in labels):
+        integral = all(isinstance(v, int) for v in labels)
+        label = torch.tensor(labels, dtype=torch.int64 if integral else torch.float32)
+    return Batch(
+        signal=torch.from_numpy(signal),
+        channel_mask=torch.from_numpy(mask),
+        positions=torch.from_numpy(positions),
+        channel_names=[list(it.channel_names) for it in items],
+        sfreq=float(sfreq) if sfreq is not None else 0.0,
+        label=label,
+        recording=[it.recording for it in items],
+        start=torch.tensor([it.start for it in items], dtype=torch.int64),
+    )
+
+
+class Collate:
+    """Picklable collate_fn that knows the sampling rate (for spawned workers)."""
+
+    def __init__(self, sfreq: float):
+        self.sfreq = sfreq
+
+    def __call__(self, items: Sequence[WindowItem]) -> Any:
+        return collate(items, self.sfreq)
+
+
+def make_dataloader(
+    store: str | os.PathLike | Store,
+    split: str | Iterable[str] | None = "train",
+    window_seconds: float | None = 10.0,
+    stride_seconds: float | None = None,
+    batch_size: int = 64,
+    shuffle: bool | None = None,
+    num_workers: int = 0,
+    labels: LabelMode = "auto",
+    cache: CacheMode = "disk",
+    cache_dir: str | os.PathLike | None = None,
+    max_windows: int | None = None,
+    seed: int = 0,
+    drop_last: bool = False,
+    distributed: bool | None = None,
+    pin_memory: bool = False,
+    warm: bool = True,
+    storage_options: dict | None = None,
+    **loader_options: Any,
+):
+    """A DataLoader of `Batch`es over one split; what the trainer calls.
+
+    `shuffle` defaults to True for the `train` split. Under torch.distributed
+    (or `distributed=True`) a DistributedSampler shards the windows across ranks;
+    call `loader.sampler.set_epoch(epoch)` each epoch. `warm` decodes the split
+    into the local cache before workers start (once; later runs reuse it).
+    The dataset is `loader.dataset` (class_names, sfreq, labels, ...).
+    """
+    import torch
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    dataset = WindowDataset(
+        store, split if isinstance(split, str) or split is None else list(split), window_seconds, stride_seconds,
+        labels=labels, cache=cache, cache_dir=cache_dir, max_windows=max_windows, seed=seed,
+        storage_options=storage_options,
+    )  # fmt: skip
+    if len(dataset) == 0:
+        raise DataError(f"{dataset.store.location}: split {split!r} has no windows of {window_seconds} s")
+    if warm:
+        dataset.warm_cache()
+    if shuffle is None:
+        shuffle = split == "train"
+    if distributed is None:
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    sampler = None
+    if distributed:
+        sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last)
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle if sampler is None else False,
+        sampler=sampler,
+        num_workers=num_workers,
+        collate_fn=Collate(dataset.sfreq),
+        pin_memory=pin_memory,
+        drop_last=drop_last,
+        persistent_workers=num_workers > 0,
+        generator=generator,
+        **loader_options,
+    )

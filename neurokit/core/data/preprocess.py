@@ -1,0 +1,243 @@
+"""Preprocessing as data: a pydantic config, named profiles, and one function applying it with mne.
+
+A dataset plugin's config subclasses `DatasetConfig`, so `--profile luna` or
+`--set preprocessing.notch=60` changes what `prepare` does without code, and the
+exact config lands in the store's attributes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from neurokit.core.data.channels import (
+    TCP_PAIRS,
+    normalise_channel_name,
+    standard_positions,
+)
+from neurokit.core.errors import DataError
+from neurokit.core.interfaces import ComponentConfig, Event, Recording, RecordingSource
+
+
+class Preprocessing(BaseModel):
+    """What is done to a raw recording before it is stored (order: pick, filter, notch, resample, montage)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    channels: list[str] | None = Field(
+        None, description="referential channels to keep, in order (normalised names); None = every channel with a 10-05 position"
+    )
+    rename: dict[str, str] = Field(default_factory=dict, description="extra renames applied after normalisation, e.g. {T7: T3}")
+    required: list[str] | None = Field(
+        None, description="channels a recording must have (None = all of `channels`); otherwise it is skipped"
+    )
+    montage: Literal["referential", "tcp"] = Field("referential", description="referential, or TUH TCP double-banana bipolar")
+    min_tcp_pairs: int = Field(1, ge=1, le=22, description="tcp: skip recordings with fewer derivable pairs (LUNA: 20)")
+    l_freq: float | None = Field(0.1, ge=0, description="high-pass edge in Hz (None: none)")
+    h_freq: float | None = Field(75.0, gt=0, description="low-pass edge in Hz (None: none)")
+    notch: float | None = Field(None, gt=0, description="mains notch in Hz, 50 or 60 (None: none)")
+    sfreq: float | None = Field(200.0, gt=0, description="resample to this rate in Hz (None: keep)")
+    allowed_sfreq: list[float] | None = Field(None, description="input rates accepted (None: any high enough for h_freq)")
+    units: Literal["uV"] = Field("uV", description="stored units (microvolts)")
+    drop_first_seconds: float = Field(0.0, ge=0, description="seconds cut from the start")
+    drop_last_seconds: float = Field(0.0, ge=0, description="seconds cut from the end (LaBraM pretraining: 10)")
+    min_seconds: float = Field(1.0, ge=0, description="skip recordings shorter than this after cropping")
+    flat_uv: float = Field(0.01, ge=0, description="a channel with peak-to-peak below this (uV) is flat")
+    max_flat_channels: int = Field(0, ge=0, description="skip recordings with more flat channels than this")
+    dtype: Literal["float32", "float16"] = Field("float32", description="stored sample type")
+
+    @model_validator(mode="after")
+    def _check(self) -> Preprocessing:
+        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
+            raise ValueError(f"l_freq ({self.l_freq}) must be below h_freq ({self.h_freq})")
+        return self
+
+    def describe(self) -> str:
+        """One line for summaries and `store info`."""
+        band = f"{self.l_freq or 0:g}-{self.h_freq:g} Hz" if self.h_freq else f">{self.l_freq or 0:g} Hz"
+        notch = f"notch {self.notch:g} Hz" if self.notch else "no notch"
+        rate = f"{self.sfreq:g} Hz" if self.sfreq else "native rate"
+        return f"{self.montage}, {band}, {notch}, {rate}, {self.units}"
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # LaBraM dataset_maker: filter(0.1, 75), notch_filter(50) (even on 60 Hz TUH data), resample(200), uV.
+    "labram": {"montage": "referential", "l_freq": 0.1, "h_freq": 75.0, "notch": 50.0, "sfreq": 200.0},
+    # LUNA process_raw_eeg: 0.1-75 Hz, 60 Hz notch, 256 Hz, TCP bipolar, files with < 20 pairs dropped.
+    "luna": {"montage": "tcp", "l_freq": 0.1, "h_freq": 75.0, "notch": 60.0, "sfreq": 256.0, "min_tcp_pairs": 20},
+    # Store the signal as recorded (units and channel names only).
+    "raw": {"montage": "referential", "l_freq": None, "h_freq": None, "notch": None, "sfreq": None},
+}
+
+
+def profile(name: str, **overrides: Any) -> Preprocessing:
+    """The named profile, with overrides."""
+    if name not in PROFILES:
+        raise DataError(f"unknown preprocessing profile {name!r} (known: {', '.join(sorted(PROFILES))})")
+    return Preprocessing(**{**PROFILES[name], **overrides})
+
+
+class DatasetConfig(ComponentConfig):
+    """Base config of dataset plugins: a profile plus preprocessing overrides.
+
+    Merge order: the class's `default_preprocessing` < the profile < explicit
+    `preprocessing` values. Subclasses set `profile`'s default and add their own
+    fields (split seed, label mode, ...).
+    """
+
+    default_preprocessing: ClassVar[dict[str, Any]] = {}
+
+    profile: str | None = Field(None, description=f"preprocessing profile: {', '.join(PROFILES)} (None: dataset default)")
+    preprocessing: Preprocessing = Field(default_factory=Preprocessing, description="preprocessing (overrides the profile)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_profile(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        name = data.get("profile", cls.model_fields["profile"].default)
+        if name is not None and name not in PROFILES:
+            raise ValueError(f"unknown profile {name!r} (known: {', '.join(sorted(PROFILES))})")
+        given = data.get("preprocessing") or {}
+        if isinstance(given, Preprocessing):
+            given = given.model_dump(exclude_unset=True)
+        data["preprocessing"] = {**cls.default_preprocessing, **(PROFILES[name] if name else {}), **dict(given)}
+        return data
+
+
+# ----------------------------------------------------------------- applying
+
+
+def _fail(where: str, reason: str) -> DataError:
+    return DataError(f"{where}: {reason}")
+
+
+def _normalised_names(raw_names: Sequence[str], rename: Mapping[str, str], where: str) -> list[str]:
+    extra = {normalise_channel_name(k): normalise_channel_name(v) for k, v in rename.items()}
+    names = [extra.get(n, n) for n in (normalise_channel_name(r) for r in raw_names)]
+    duplicates = [n for n, count in Counter(names).items() if count > 1]
+    if duplicates:
+        detail = ", ".join(f"{d} (from {', '.join(repr(r) for r, n in zip(raw_names, names, strict=True) if n == d)})" for d in duplicates)
+        raise _fail(where, f"duplicate channel names after normalisation: {detail}")
+    return names
+
+
+def _select(names: list[str], cfg: Preprocessing, where: str) -> list[int]:
+    """Indices of the referential channels to keep, checking the required ones."""
+    index = {n: i for i, n in enumerate(names)}
+    if cfg.montage == "tcp":
+        wanted = list(dict.fromkeys(e for pair in TCP_PAIRS for e in pair))
+        if cfg.channels is not None:
+            wanted = [c for c in (normalise_channel_name(c) for c in cfg.channels) if c in wanted] or wanted
+    elif cfg.channels is not None:
+        wanted = [normalise_channel_name(c) for c in cfg.channels]
+    else:
+        known = standard_positions()
+        wanted = [n for n in names if n in known]
+    required = cfg.required
+    if required is None:
+        required = wanted if (cfg.channels is not None and cfg.montage == "referential") else []
+    missing = [normalise_channel_name(c) for c in required if normalise_channel_name(c) not in index]
+    if missing:
+        raise _fail(where, f"missing required channels {', '.join(missing)} (has {', '.join(names)})")
+    picks = [index[c] for c in wanted if c in index]
+    if not picks:
+        raise _fail(where, f"no usable EEG channels (has {', '.join(names)})")
+    return picks
+
+
+def _check_values(data: np.ndarray, names: list[str], cfg: Preprocessing, where: str) -> None:
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = [names[i] for i in np.flatnonzero(~finite.all(axis=1))]
+        raise _fail(where, f"NaN/Inf samples in channels {', '.join(bad)}")
+    ptp = np.ptp(data, axis=1)
+    flat = [names[i] for i in np.flatnonzero(ptp < cfg.flat_uv)]
+    if len(flat) > cfg.max_flat_channels:
+        raise _fail(where, f"flat channels (peak-to-peak < {cfg.flat_uv:g} uV): {', '.join(flat)}")
+
+
+def _check_rate(sfreq: float, cfg: Preprocessing, where: str) -> None:
+    if cfg.allowed_sfreq is not None and not any(abs(sfreq - r) < 1e-6 for r in cfg.allowed_sfreq):
+        allowed = ", ".join(f"{r:g}" for r in cfg.allowed_sfreq)
+        raise _fail(where, f"unexpected sampling rate {sfreq:g} Hz (expected {allowed})")
+    if cfg.h_freq is not None and cfg.h_freq >= sfreq / 2:
+        raise _fail(where, f"sampling rate {sfreq:g} Hz is too low for the {cfg.h_freq:g} Hz low-pass")
+
+
+def preprocess_raw(raw: Any, cfg: Preprocessing, where: str = "recording") -> tuple[np.ndarray, list[str], float]:
+    """Apply `cfg` to an mne Raw (preloaded; changed in place). Returns (data uV, names, sfreq).
+
+    `where` (usually the file path) prefixes every DataError.
+    """
+    names = _normalised_names(raw.ch_names, cfg.rename, where)
+    picks = _select(names, cfg, where)
+    sfreq = float(raw.info["sfreq"])
+    _check_rate(sfreq, cfg, where)
+    raw.pick([raw.ch_names[i] for i in picks])
+    names = [names[i] for i in picks]
+    duration = raw.n_times / sfreq
+    if cfg.drop_first_seconds or cfg.drop_last_seconds:
+        tmax = duration - cfg.drop_last_seconds - 1 / sfreq
+        if tmax <= cfg.drop_first_seconds:
+            raise _fail(where, f"too short ({duration:.1f} s) to drop {cfg.drop_first_seconds:g}+{cfg.drop_last_seconds:g} s")
+        raw.crop(cfg.drop_first_seconds, tmax)
+    if raw.n_times / sfreq < cfg.min_seconds:
+        raise _fail(where, f"too short ({raw.n_times / sfreq:.2f} s < {cfg.min_seconds:g} s)")
+    # mne marks non-EEG types (e.g. EKG named by the file) as excluded from filtering; force EEG.
+    raw.set_channel_types(dict.fromkeys(raw.ch_names, "eeg"), verbose="error")
+    _check_values(raw.get_data(units="uV"), names, cfg, where)
+    try:
+        if cfg.l_freq is not None or cfg.h_freq is not None:
+            raw.filter(cfg.l_freq, cfg.h_freq, verbose="error")
+        if cfg.notch is not None and cfg.notch < sfreq / 2:
+            raw.notch_filter(cfg.notch, verbose="error")
+        if cfg.sfreq is not None and abs(cfg.sfreq - sfreq) > 1e-6:
+            raw.resample(cfg.sfreq, verbose="error")
+            sfreq = float(cfg.sfreq)
+    except ValueError as exc:
+        raise _fail(where, f"filtering failed ({' '.join(str(exc).split())[:160]})") from None
+    data = raw.get_data(units="uV")
+    if cfg.montage == "tcp":
+        data, names = to_tcp(data, names, cfg.min_tcp_pairs, where)
+    return np.ascontiguousarray(data, dtype=np.float32), names, sfreq
+
+
+def to_tcp(data: np.ndarray, names: list[str], min_pairs: int = 1, where: str = "recording") -> tuple[np.ndarray, list[str]]:
+    """Referential (C, T) -> TCP bipolar (P, T) over the derivable pairs, in TCP order."""
+    index = {n: i for i, n in enumerate(names)}
+    pairs = [(a, b) for a, b in TCP_PAIRS if a in index and b in index]
+    if len(pairs) < min_pairs:
+        raise _fail(where, f"only {len(pairs)} TCP pairs derivable (need {min_pairs}); has {', '.join(names)}")
+    out = np.stack([data[index[a]] - data[index[b]] for a, b in pairs])
+    return out, [f"{a}-{b}" for a, b in pairs]
+
+
+def load_recording(
+    source: RecordingSource, cfg: Preprocessing, events_seconds: Sequence[tuple[float, float, int, int]] = ()
+) -> Recording:
+    """Read `source.path` with mne, preprocess it, and wrap it as a Recording.
+
+    `events_seconds` are (onset s, duration s, label, channel) in the raw file's time;
+    they are converted to samples of the prepared signal (shifted by any cropped start).
+    """
+    from neurokit.core.data.rawio import read_raw
+
+    where = str(source.path)
+    raw = read_raw(Path(source.path), preload=True)
+    data, names, sfreq = preprocess_raw(raw, cfg, where)
+    shift = cfg.drop_first_seconds
+    events = []
+    for onset, duration, label, channel in events_seconds:
+        start = int(round((onset - shift) * sfreq))
+        length = max(1, int(round(duration * sfreq)))
+        if start + length <= 0 or start >= data.shape[1]:
+            continue
+        events.append(Event(start=max(start, 0), length=length, label=int(label), channel=int(channel)))
+    return Recording(source=source, data=data, channel_names=names, sfreq=sfreq, events=events)

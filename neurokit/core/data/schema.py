@@ -1,0 +1,106 @@
+"""The neurokit store schema: what the root and each recording of a Zarr v3 store carry.
+
+Layout (all Zarr v3)::
+
+    <store>/                         group, attrs["neurokit"] = StoreSchema
+      recordings/<id>/               group, attrs = RecordingMeta (complete=True when published)
+        data                         (channels, samples) float32|float16, uV, chunked along time
+        events                       (n, 4) int64: start, length, label, channel (samples)
+      _partial/<id>/                 recordings being written (local stores); never read
+
+A reader refuses a store whose format name or major version it does not know.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from neurokit.core.errors import DataError
+
+FORMAT_NAME = "neurokit-store"
+FORMAT_VERSION = 1
+SCHEMA_KEY = "neurokit"
+RECORDINGS = "recordings"
+PARTIAL = "_partial"
+DATA = "data"
+EVENTS = "events"
+EVENT_COLUMNS = ("start", "length", "label", "channel")
+
+
+class StoreSchema(BaseModel):
+    """Root attributes of a store."""
+
+    model_config = ConfigDict(extra="allow")
+
+    format: str = FORMAT_NAME
+    version: int = FORMAT_VERSION
+    dataset: str
+    sfreq: float | None = Field(None, description="sampling rate shared by every recording (None: mixed)")
+    units: str = "uV"
+    dtype: str = "float32"
+    preprocessing: dict[str, Any] = Field(default_factory=dict)
+    class_names: list[str] = Field(default_factory=list)
+    label_kind: str = Field("recording", description="recording | events | none: where labels live")
+    chunk_seconds: float = 10.0
+    compression: str = ""
+    neurokit_version: str = ""
+    created: str = ""
+    dataset_config: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordingMeta(BaseModel):
+    """Attributes of one recording group."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    channel_names: list[str]
+    sfreq: float
+    n_samples: int
+    subject: str = ""
+    session: str = ""
+    split: str = "train"
+    label: int | float | None = None
+    n_events: int = 0
+    source: str = ""
+    checksum: str = ""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    complete: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return self.n_samples / self.sfreq
+
+
+def check_schema(attrs: dict[str, Any], where: str) -> StoreSchema:
+    """The store's schema, or a DataError saying why this neurokit cannot read it."""
+    raw = attrs.get(SCHEMA_KEY)
+    if not isinstance(raw, dict):
+        raise DataError(f"{where}: not a neurokit store (no '{SCHEMA_KEY}' attributes at its root)")
+    if raw.get("format") != FORMAT_NAME:
+        raise DataError(f"{where}: unknown store format {raw.get('format')!r} (expected {FORMAT_NAME!r})")
+    version = raw.get("version")
+    if version != FORMAT_VERSION:
+        raise DataError(
+            f"{where}: store schema version {version} is not supported (this neurokit reads version "
+            f"{FORMAT_VERSION}); re-run `neurokit prepare` into a new store"
+        )
+    try:
+        return StoreSchema.model_validate(raw)
+    except Exception as exc:
+        raise DataError(f"{where}: broken store schema attributes ({exc})") from None
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_id(recording_id: str) -> str:
+    """A recording id usable as a Zarr node name on any store (`a/b c` -> `a__b_c`)."""
+    text = recording_id.replace("/", "__").replace("\\", "__")
+    text = _UNSAFE.sub("_", text).lstrip(".")
+    if not text or text.startswith("__"):
+        text = "r" + text
+    return text

@@ -1,0 +1,306 @@
+"""Writing a store: create or resume it, publish recordings atomically, finalise the catalog.
+
+A recording is written completely under `_partial/<id>` and then renamed into
+`recordings/<id>` (one atomic directory rename on a local disk). On fsspec stores,
+where renames are copies, it is written in place and its `complete` attribute is
+set last; readers ignore recordings without it. Either way a reader never sees a
+half-written recording, and a rerun skips what is complete and redoes the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurokit.core.data.schema import (
+    DATA,
+    EVENTS,
+    PARTIAL,
+    RECORDINGS,
+    SCHEMA_KEY,
+    RecordingMeta,
+    StoreSchema,
+    check_schema,
+    safe_id,
+)
+from neurokit.core.errors import DataError
+from neurokit.core.interfaces import Recording
+
+# Chosen by measurement (benchmarks/loading.py, issue 3 notes): EEG float32 gains ~1.2-1.35x
+# from Blosc-zstd with byte shuffle at level 3, at ~1 GB/s decode; the read path serves windows
+# from a decompressed cache, so compression costs only the one-time decode.
+DEFAULT_CHUNK_SECONDS = 10.0
+MAX_SHARD_BYTES = 64 << 20
+
+
+def is_url(location: str | os.PathLike) -> bool:
+    text = str(location)
+    return "://" in text and not text.startswith("file://")
+
+
+def local_path(location: str | os.PathLike) -> Path:
+    text = str(location)
+    return Path(text[len("file://") :] if text.startswith("file://") else text)
+
+
+def open_group(location: str | os.PathLike, mode: str, storage_options: dict | None = None):
+    """A zarr group for a path or fsspec URL, with DataError instead of zarr's exceptions."""
+    import zarr
+
+    try:
+        if is_url(location):
+            return zarr.open_group(str(location), mode=mode, storage_options=storage_options or None)
+        return zarr.open_group(str(local_path(location)), mode=mode)
+    except FileNotFoundError:
+        raise DataError(f"{location}: store not found") from None
+    except Exception as exc:
+        if "not found" in str(exc).lower() or type(exc).__name__ in {"GroupNotFoundError", "NodeNotFoundError"}:
+            raise DataError(f"{location}: store not found") from None
+        raise DataError(f"{location}: cannot open store ({type(exc).__name__}: {exc})") from None
+
+
+def compressors(name: str) -> tuple[Any, ...] | None:
+    """Codec tuple for a compression spec: `blosc-zstd-3` (default), `zstd-3`, `none`."""
+    from zarr.codecs import BloscCodec, ZstdCodec
+
+    if name in {"", "none"}:
+        return None
+    kind, _, level = name.rpartition("-")
+    level_num = int(level) if level.isdigit() else 3
+    if kind == "blosc-zstd" or name == "blosc-zstd":
+        return (BloscCodec(cname="zstd", clevel=level_num, shuffle="shuffle", typesize=4),)
+    if kind == "blosc-lz4" or name == "blosc-lz4":
+        return (BloscCodec(cname="lz4", clevel=level_num, shuffle="shuffle", typesize=4),)
+    if kind == "zstd" or name == "zstd":
+        return (ZstdCodec(level=level_num),)
+    raise DataError(f"unknown compression {name!r} (use blosc-zstd-3, blosc-lz4-5, zstd-3 or none)")
+
+
+@dataclass
+class WriteResult:
+    """What happened to one recording."""
+
+    id: str
+    status: str  # written | skipped | failed
+    reason: str = ""
+    seconds: float = 0.0
+    bytes: int = 0
+
+
+class StoreWriter:
+    """Creates or resumes a store and publishes recordings into it.
+
+    Safe to use from several processes at once as long as each writes different
+    recordings: only `create()`/`finalize()` (one process) touch the root attributes.
+    """
+
+    def __init__(self, location: str | os.PathLike, storage_options: dict | None = None):
+        self.location = str(location)
+        self.storage_options = storage_options
+        self.local = not is_url(location)
+        self._root = None
+
+    # ----------------------------------------------------------- root level
+
+    def create(self, schema: StoreSchema, overwrite: bool = False) -> StoreSchema:
+        """Create the store, or reopen an existing one with a compatible schema (resume)."""
+        import zarr
+
+        from neurokit import __version__
+
+        exists = self._exists()
+        if exists and overwrite:
+            self._delete_all()
+            exists = False
+        if exists:
+            root = open_group(self.location, "r+", self.storage_options)
+            current = check_schema(dict(root.attrs), self.location)
+            self._check_compatible(current, schema)
+            self._root = root
+            self._clear_partial()
+            return current
+        schema = schema.model_copy(
+            update={"neurokit_version": __version__, "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+        )
+        root = open_group(self.location, "w", self.storage_options)
+        root.attrs.update({SCHEMA_KEY: schema.model_dump(mode="json")})
+        root.require_group(RECORDINGS)
+        self._root = root
+        del zarr
+        return schema
+
+    def _exists(self) -> bool:
+        if self.local:
+            return (local_path(self.location) / "zarr.json").exists()
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(self.location, **(self.storage_options or {}))
+        return fs.exists(f"{path.rstrip('/')}/zarr.json")
+
+    def _delete_all(self) -> None:
+        if self.local:
+            shutil.rmtree(local_path(self.location), ignore_errors=True)
+        else:
+            import fsspec
+
+            fs, path = fsspec.core.url_to_fs(self.location, **(self.storage_options or {}))
+            fs.rm(path, recursive=True)
+
+    def _check_compatible(self, current: StoreSchema, wanted: StoreSchema) -> None:
+        where = self.location
+        if current.dataset != wanted.dataset:
+            raise DataError(f"{where}: holds dataset {current.dataset!r}, not {wanted.dataset!r} (use another --out)")
+        if current.preprocessing != wanted.preprocessing:
+            changed = sorted(
+                k for k in set(current.preprocessing) | set(wanted.preprocessing)
+                if current.preprocessing.get(k) != wanted.preprocessing.get(k)
+            )
+            raise DataError(
+                f"{where}: was prepared with different preprocessing ({', '.join(changed)} differ); "
+                "use another --out or --overwrite"
+            )
+
+    def _clear_partial(self) -> None:
+        """Remove leftovers of an interrupted run (call before any worker starts)."""
+        if self.local:
+            shutil.rmtree(local_path(self.location) / PARTIAL, ignore_errors=True)
+            return
+        root = self.root
+        recordings = root.require_group(RECORDINGS)
+        for name in list(recordings.group_keys()):
+            if not recordings[name].attrs.get("complete", False):
+                del recordings[name]
+
+    @property
+    def root(self):
+        if self._root is None:
+            self._root = open_group(self.location, "r+", self.storage_options)
+        return self._root
+
+    def completed(self) -> set[str]:
+        """Ids of the recordings already published (what a resumed run skips)."""
+        recordings = self.root.require_group(RECORDINGS)
+        if self.local:
+            base = local_path(self.location) / RECORDINGS
+            return {p.name for p in base.iterdir() if (p / "zarr.json").exists()} if base.exists() else set()
+        return {n for n in recordings.group_keys() if recordings[n].attrs.get("complete", False)}
+
+    # ------------------------------------------------------------ recordings
+
+    def write(
+        self,
+        recording: Recording,
+        checksum: str = "",
+        dtype: str = "float32",
+        chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+        compression: str = "blosc-zstd-3",
+    ) -> WriteResult:
+        """Write one recording and publish it atomically. Returns its WriteResult."""
+        import zarr
+
+        src = recording.source
+        rid = safe_id(src.recording_id)
+        data = np.asarray(recording.data)
+        if data.ndim != 2 or data.shape[0] != len(recording.channel_names):
+            raise DataError(
+                f"{src.path}: data shape {data.shape} does not match {len(recording.channel_names)} channel names"
+            )
+        n_ch, n_samples = data.shape
+        if not np.isfinite(data).all():
+            raise DataError(f"{src.path}: NaN/Inf samples after preprocessing")
+        chunk = max(1, min(n_samples, int(round(chunk_seconds * recording.sfreq))))
+        itemsize = np.dtype(dtype).itemsize
+        per_shard = max(1, MAX_SHARD_BYTES // (n_ch * chunk * itemsize))
+        shard = chunk * min(per_shard, math.ceil(n_samples / chunk))
+        meta = RecordingMeta(
+            id=rid,
+            channel_names=list(recording.channel_names),
+            sfreq=float(recording.sfreq),
+            n_samples=int(n_samples),
+            subject=str(src.subject),
+            session=str(src.session),
+            split=str(src.split),
+            label=src.label,
+            n_events=len(recording.events),
+            source=str(src.path),
+            checksum=checksum,
+            extra=_jsonable(src.extra),
+            complete=False,
+        )
+        if self.local:
+            target = f"{PARTIAL}/{rid}"
+            shutil.rmtree(local_path(self.location) / PARTIAL / rid, ignore_errors=True)
+        else:
+            target = f"{RECORDINGS}/{rid}"
+        group = self.root.require_group(target)
+        group.attrs.update(meta.model_dump(mode="json"))
+        array = group.create_array(
+            DATA,
+            shape=(n_ch, n_samples),
+            dtype=dtype,
+            chunks=(n_ch, chunk),
+            shards=(n_ch, shard) if shard > chunk else None,
+            compressors=compressors(compression),
+            dimension_names=("channel", "time"),
+            overwrite=True,
+        )
+        array[:] = data.astype(dtype, copy=False)
+        events = np.array(
+            [[e.start, e.length, e.label, e.channel] for e in recording.events], dtype=np.int64
+        ).reshape(-1, 4)
+        group.create_array(EVENTS, data=events, chunks=(max(1, len(events)), 4), overwrite=True)
+        group.attrs["complete"] = True
+        del zarr
+        if self.local:
+            self._publish(rid)
+        return WriteResult(rid, "written", seconds=n_samples / recording.sfreq, bytes=self._size(rid))
+
+    def _publish(self, rid: str) -> None:
+        base = local_path(self.location)
+        final = base / RECORDINGS / rid
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # an older complete copy (rerun with --force): replace it
+            shutil.rmtree(final)
+        os.replace(base / PARTIAL / rid, final)
+
+    def _size(self, rid: str) -> int:
+        if not self.local:
+            return 0
+        folder = local_path(self.location) / RECORDINGS / rid
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+    def finalize(self, catalog: dict[str, dict[str, Any]] | None = None) -> None:
+        """Record the catalog of published recordings at the root (fast opening for readers)."""
+        from neurokit.core.data.store import scan_recordings
+
+        if catalog is None:
+            catalog = {m.id: m.model_dump(mode="json") for m in scan_recordings(self.root, self.location)}
+        attrs = dict(self.root.attrs)
+        schema = dict(attrs[SCHEMA_KEY])
+        rates = {round(v["sfreq"], 6) for v in catalog.values()}
+        if len(rates) == 1:
+            schema["sfreq"] = rates.pop()
+        elif rates:
+            schema["sfreq"] = None
+        self.root.attrs.update({SCHEMA_KEY: schema, "catalog": catalog})
+        if self.local:
+            shutil.rmtree(local_path(self.location) / PARTIAL, ignore_errors=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
