@@ -15,8 +15,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurokit.nn.layers import DropPath
 from neurokit.nn.rope import RotaryEmbedding, apply_rotary
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: drop a residual branch for whole samples while training."""
+
+    def __init__(self, p: float = 0.0) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.p == 0.0 or not self.training:
+            return x
+        keep = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(1.0 - self.p)
+        return x * keep / (1.0 - self.p)
 
 
 class MultiheadAttention(nn.Module):

@@ -22,7 +22,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurokit.nn.layers import trunc_normal_
 from neurokit.plugins.models.luna.embed import (
     FrequencyFeatureEmbedder,
     PatchEmbedNetwork,
@@ -183,7 +182,7 @@ class LUNA(nn.Module):
     def _init_weights(self) -> None:
         """The reference initialisation: xavier-normal linears, orthogonal queries, rescaled residuals."""
         nn.init.orthogonal_(self.cross_attn.query_embed)
-        trunc_normal_(self.mask_token, std=0.02)
+        nn.init.trunc_normal_(self.mask_token, std=0.02, a=-0.02, b=0.02)
         self.apply(_init_linear_and_norm)
         for layer_id, block in enumerate(self.blocks, start=1):
             block.attn.proj.weight.data.div_(math.sqrt(2.0 * layer_id))
