@@ -1,0 +1,158 @@
+"""Vector quantizers shared by the tokenizer plugins.
+
+`NormEMAVectorQuantizer` is the BEiT-v2 / LaBraM VQ: inputs and codes live on the unit
+sphere, codes are chosen by squared Euclidean distance (equivalently cosine), the
+codebook follows an exponential moving average of the assigned inputs instead of a
+gradient, and it starts from a cosine k-means over the first batch so that few codes
+are born dead. The loss is the commitment term only, with a straight-through estimator.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["CodebookEMA", "NormEMAVectorQuantizer", "cosine_kmeans", "l2norm"]
+
+
+def l2norm(t: torch.Tensor) -> torch.Tensor:
+    return F.normalize(t, p=2, dim=-1)
+
+
+def _all_reduce(t: torch.Tensor) -> torch.Tensor:
+    """Sum across processes so every rank keeps the same codebook."""
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(t)
+    return t
+
+
+def cosine_kmeans(
+    samples: torch.Tensor,
+    num_clusters: int,
+    num_iters: int = 10,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spherical k-means: (N, D) unit vectors -> (K, D) unit means, (K,) cluster sizes.
+
+    Means start from random samples (with replacement when N < K); empty clusters keep
+    their previous mean, as in the reference.
+    """
+    n, dim = samples.shape
+    device = samples.device
+    if n >= num_clusters:
+        idx = torch.randperm(n, generator=generator, device="cpu")[:num_clusters].to(device)
+    else:
+        idx = torch.randint(0, n, (num_clusters,), generator=generator, device="cpu").to(device)
+    means = samples[idx]
+    bins = torch.zeros(num_clusters, dtype=torch.long, device=device)
+    for _ in range(num_iters):
+        buckets = (samples @ means.t()).argmax(dim=-1)
+        bins = torch.bincount(buckets, minlength=num_clusters)
+        empty = bins == 0
+        sums = samples.new_zeros(num_clusters, dim).index_add_(0, buckets, samples)
+        new_means = l2norm(sums / bins.masked_fill(empty, 1)[:, None].to(samples.dtype))
+        means = torch.where(empty[:, None], means, new_means)
+    return means, bins
+
+
+class CodebookEMA(nn.Module):
+    """The codebook and its EMA statistics, all buffers (never touched by the optimiser).
+
+    Buffer names (`weight`, `cluster_size`, `embed_avg`, `initted`) are the reference's.
+    """
+
+    def __init__(self, num_codes: int, dim: int, kmeans_init: bool = True) -> None:
+        super().__init__()
+        weight = torch.zeros(num_codes, dim) if kmeans_init else l2norm(torch.randn(num_codes, dim))
+        self.register_buffer("weight", weight)
+        self.register_buffer("cluster_size", torch.zeros(num_codes))
+        self.register_buffer("embed_avg", weight.clone())
+        self.register_buffer("initted", torch.tensor([float(not kmeans_init)]))
+
+    @property
+    def is_initialised(self) -> bool:
+        return bool(self.initted.item())
+
+    @torch.no_grad()
+    def init_from(self, data: torch.Tensor) -> None:
+        """k-means init from the first batch (all ranks get rank 0's codebook)."""
+        means, bins = cosine_kmeans(data.float(), self.weight.shape[0])
+        if dist.is_available() and dist.is_initialized():
+            dist.broadcast(means, 0)
+            dist.broadcast(bins, 0)
+        self.weight.copy_(means)
+        self.cluster_size.copy_(bins)
+        self.initted.fill_(1.0)
+
+    def forward(self, indices: torch.Tensor) -> torch.Tensor:
+        return F.embedding(indices, self.weight)
+
+
+class NormEMAVectorQuantizer(nn.Module):
+    """L2-normalised EMA vector quantizer (BEiT-v2 `NormEMAVectorQuantizer`).
+
+    `forward(z)` takes (..., dim) and returns (z_q, loss, indices) with z_q straight-through
+    (same shape as z), loss = beta * MSE(sg(z_q), z) and indices shaped like z without its
+    last axis. `cluster_size` is an EMA of code usage, updated in train and eval mode alike
+    (the reference does so; it is how codebook usage is reported).
+    """
+
+    def __init__(
+        self,
+        num_codes: int,
+        dim: int,
+        beta: float = 1.0,
+        decay: float = 0.99,
+        eps: float = 1e-5,
+        kmeans_init: bool = True,
+    ) -> None:
+        super().__init__()
+        self.num_tokens, self.codebook_dim = num_codes, dim
+        self.beta, self.decay, self.eps = beta, decay, eps
+        self.embedding = CodebookEMA(num_codes, dim, kmeans_init)
+        self.register_buffer("cluster_size", torch.zeros(num_codes))
+        self.update = True
+
+    def reset_cluster_size(self) -> None:
+        self.cluster_size.zero_()
+
+    def codebook_usage(self, threshold: float = 1e-3) -> float:
+        """Fraction of codes whose EMA usage is above `threshold` (assignments per batch)."""
+        return (self.cluster_size > threshold).float().mean().item()
+
+    def nearest(self, z: torch.Tensor) -> torch.Tensor:
+        """Indices of the nearest codes for flat unit vectors z (N, dim)."""
+        w = self.embedding.weight
+        d = z.pow(2).sum(dim=1, keepdim=True) + w.pow(2).sum(dim=1) - 2 * (z @ w.t())
+        return d.argmin(dim=1)
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        shape = z.shape
+        z = l2norm(z)
+        flat = z.reshape(-1, self.codebook_dim)
+        if not self.embedding.is_initialised:
+            self.embedding.init_from(flat.detach())
+        indices = self.nearest(flat)
+        z_q = self.embedding(indices).view(shape)
+        with torch.no_grad():
+            bins = _all_reduce(torch.bincount(indices, minlength=self.num_tokens).to(flat.dtype))
+            self.cluster_size.mul_(self.decay).add_(bins, alpha=1 - self.decay)
+            if self.training and self.update:
+                self._ema_update(flat.detach(), indices, bins)
+        loss = self.beta * F.mse_loss(z_q.detach(), z)
+        z_q = z + (z_q - z).detach()
+        return z_q, loss, indices.view(shape[:-1])
+
+    @torch.no_grad()
+    def _ema_update(self, flat: torch.Tensor, indices: torch.Tensor, bins: torch.Tensor) -> None:
+        """Move each used code towards the mean of its inputs, then back onto the sphere."""
+        weight = self.embedding.weight
+        sums = torch.zeros_like(weight).index_add_(0, indices, flat.to(weight.dtype))
+        sums = _all_reduce(sums)
+        empty = bins == 0
+        means = l2norm(sums / bins.masked_fill(empty, 1)[:, None].to(weight.dtype))
+        means = torch.where(empty[:, None], weight, means)
+        weight.mul_(self.decay).add_(means, alpha=1 - self.decay)
+        weight.copy_(l2norm(weight))

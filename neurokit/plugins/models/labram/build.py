@@ -1,0 +1,60 @@
+"""Factories from validated configs to LaBraM modules (imported only when a model is built)."""
+
+from __future__ import annotations
+
+from neurokit.plugins.models.labram.channels import ChannelMapper
+from neurokit.plugins.models.labram.checkpoints import load_backbone, load_tokenizer
+from neurokit.plugins.models.labram.model import LaBraM
+from neurokit.plugins.models.labram.vqnsp import LabramTokenizer
+
+
+def backbone_kwargs(config) -> dict:
+    """NeuralTransformer arguments from a LabramConfig."""
+    return dict(
+        embed_dim=config.embed_dim,
+        depth=config.depth,
+        num_heads=config.num_heads,
+        out_chans=config.out_chans,
+        mlp_ratio=config.mlp_ratio,
+        qkv_bias=config.qkv_bias,
+        qk_norm=True,
+        init_values=config.init_values,
+        drop_rate=config.drop_rate,
+        attn_drop_rate=config.attn_drop_rate,
+        drop_path_rate=config.drop_path_rate,
+    )
+
+
+def build_backbone(config) -> LaBraM:
+    """A LaBraM fine-tune model, loaded from `config.pretrained` when given."""
+    model = LaBraM(
+        channel_mapper=ChannelMapper(config.channel_aliases, config.unknown_channels),
+        input_scale=config.input_scale,
+        num_classes=config.num_classes,
+        use_mean_pooling=config.use_mean_pooling,
+        **backbone_kwargs(config),
+    )
+    if config.pretrained:
+        load_backbone(model, config.pretrained)
+    return model
+
+
+def build_tokenizer(config) -> LabramTokenizer:
+    """A VQ-NSP tokenizer, loaded from `config.pretrained` when given (then in eval mode)."""
+    model = LabramTokenizer(
+        channel_mapper=ChannelMapper(config.channel_aliases, config.unknown_channels),
+        input_scale=config.input_scale,
+        num_codes=config.num_codes,
+        code_dim=config.code_dim,
+        decay=config.decay,
+        kmeans_init=config.kmeans_init,
+        embed_dim=config.embed_dim,
+        out_chans=config.out_chans,
+        num_heads=config.num_heads,
+        encoder_depth=config.encoder_depth,
+        decoder_depth=config.decoder_depth,
+    )
+    if config.pretrained:
+        load_tokenizer(model, config.pretrained)
+        model.eval()
+    return model
