@@ -76,6 +76,37 @@ def plugins_command(as_json: bool) -> None:
     out.print_json(rows) if as_json else out.plugins_table(rows)
 
 
+@cli.command("prepare")
+@click.argument("dataset")
+@click.option("--raw", type=click.Path(file_okay=False), help="Corpus directory (demo: generated if omitted).")
+@click.option("--out", help="Store path or fsspec URL (default: DATASET.zarr).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes.")
+@click.option("--profile", help="Preprocessing profile: labram, luna, raw.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Dataset option, e.g. preprocessing.notch=60.")
+@click.option("--overwrite", is_flag=True, help="Delete an existing store first instead of resuming it.")
+@json_option
+def prepare_command(dataset, raw, out, workers, profile, overrides, overwrite, as_json) -> None:
+    """Prepare a corpus into a neurokit store (resumable; rerun to finish)."""
+    from neurokit.core.data.cli_support import run_prepare
+
+    run_prepare(dataset, raw, out, workers, profile, overrides, overwrite, as_json)
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Inspect neurokit stores."""
+
+
+@store_group.command("info")
+@click.argument("store")
+@json_option
+def store_info_command(store: str, as_json: bool) -> None:
+    """Schema, preprocessing, recordings, channels, classes, splits and hours of a store."""
+    from neurokit.core.data.cli_support import store_info
+
+    store_info(store, as_json)
+
+
 def main(argv: list[str] | None = None) -> None:
     add_plugin_commands(get_registry(), cli)
     cli.main(args=argv, prog_name="neurokit")

@@ -91,3 +91,36 @@ def file_checksum(path: str | Path, algorithm: str = "sha256") -> str:
 
 def file_size(path: str | Path) -> int:
     return os.stat(path).st_size
+
+
+def write_edf(
+    path: str | Path,
+    data_uv: Any,
+    sfreq: float,
+    labels: list[str],
+    patient_code: str = "X",
+    physical_range: tuple[float, float] | None = None,
+) -> Path:
+    """Write (channels, samples) microvolts as an EDF with edfio (1-s records; length is cut
+    to whole seconds). Used by the demo corpus and the tests to make real files."""
+    import numpy as np
+    from edfio import Edf, EdfSignal, Patient
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = np.asarray(data_uv, dtype=np.float64)
+    per_record = int(round(sfreq))
+    n = (data.shape[1] // per_record) * per_record
+    signals = []
+    for row, label in zip(data[:, :n], labels, strict=True):
+        if physical_range is None:
+            peak = float(np.max(np.abs(row))) if n else 1.0
+            low, high = -max(peak * 1.05, 1.0), max(peak * 1.05, 1.0)
+        else:
+            low, high = physical_range
+        signals.append(
+            EdfSignal(np.clip(row, low, high), sampling_frequency=sfreq, label=label, physical_dimension="uV",
+                      physical_range=(low, high))
+        )  # fmt: skip
+    Edf(signals, patient=Patient(code=patient_code), data_record_duration=1.0).write(path)
+    return path

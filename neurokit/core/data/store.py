@@ -173,6 +173,7 @@ class Store:
             },
             "channel_sets": [{"channels": k.split(" "), "recordings": n} for k, n in sorted(channel_sets.items(), key=lambda kv: -kv[1])],
             "size_bytes": self.size_bytes(),
+            "failed": dict(self.root.attrs.get("failed") or {}),
         }
 
     def _label_name(self, label: Any) -> Any:

@@ -166,6 +166,15 @@ class StoreWriter:
                 f"{where}: was prepared with different preprocessing ({', '.join(changed)} differ); "
                 "use another --out or --overwrite"
             )
+        if current.dataset_config and wanted.dataset_config and current.dataset_config != wanted.dataset_config:
+            changed = sorted(
+                k for k in set(current.dataset_config) | set(wanted.dataset_config)
+                if current.dataset_config.get(k) != wanted.dataset_config.get(k)
+            )
+            raise DataError(
+                f"{where}: was prepared with different dataset options ({', '.join(changed)} differ); "
+                "use another --out or --overwrite"
+            )
 
     def _clear_partial(self) -> None:
         """Remove leftovers of an interrupted run (call before any worker starts)."""
@@ -276,8 +285,10 @@ class StoreWriter:
         folder = local_path(self.location) / RECORDINGS / rid
         return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
-    def finalize(self, catalog: dict[str, dict[str, Any]] | None = None) -> None:
-        """Record the catalog of published recordings at the root (fast opening for readers)."""
+    def finalize(
+        self, catalog: dict[str, dict[str, Any]] | None = None, failures: dict[str, str] | None = None
+    ) -> None:
+        """Record the catalog of published recordings (fast opening) and the failures at the root."""
         from neurokit.core.data.store import scan_recordings
 
         if catalog is None:
@@ -289,7 +300,10 @@ class StoreWriter:
             schema["sfreq"] = rates.pop()
         elif rates:
             schema["sfreq"] = None
-        self.root.attrs.update({SCHEMA_KEY: schema, "catalog": catalog})
+        update: dict[str, Any] = {SCHEMA_KEY: schema, "catalog": catalog}
+        if failures is not None:
+            update["failed"] = {k: v for k, v in failures.items() if k not in catalog}
+        self.root.attrs.update(update)
         if self.local:
             shutil.rmtree(local_path(self.location) / PARTIAL, ignore_errors=True)
 

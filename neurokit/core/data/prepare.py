@@ -1,0 +1,268 @@
+"""`neurokit prepare`: discover -> load (mne) -> write, in parallel over recordings.
+
+Each worker process reads, preprocesses and writes whole recordings; the parent only
+creates the store, hands out work and writes the final catalog. A recording that
+fails is listed with its reason and never appears in the store; an interrupted run
+is finished by running the same command again.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neurokit.core.data.schema import StoreSchema, safe_id
+from neurokit.core.data.writer import DEFAULT_CHUNK_SECONDS, StoreWriter, WriteResult
+from neurokit.core.errors import DataError
+from neurokit.core.interfaces import RecordingSource
+
+DEFAULT_COMPRESSION = "blosc-zstd-3"
+
+
+@dataclass
+class PrepareSummary:
+    """What a prepare run did; printed at the end and returned to callers."""
+
+    dataset: str
+    store: str
+    found: int = 0
+    written: list[WriteResult] = field(default_factory=list)
+    present: int = 0  # already complete in the store (resumed run)
+    failed: list[WriteResult] = field(default_factory=list)
+    seconds_written: float = 0.0
+    store_hours: float = 0.0
+    store_bytes: int = 0
+    elapsed: float = 0.0
+    workers: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "store": self.store,
+            "found": self.found,
+            "written": len(self.written),
+            "already_present": self.present,
+            "failed": [{"recording": r.id, "reason": r.reason} for r in self.failed],
+            "hours_written": round(self.seconds_written / 3600, 4),
+            "store_hours": round(self.store_hours, 4),
+            "store_bytes": self.store_bytes,
+            "elapsed_s": round(self.elapsed, 2),
+            "signal_hours_per_minute": round(self.seconds_written / 3600 / max(self.elapsed / 60, 1e-9), 3),
+            "workers": self.workers,
+        }
+
+
+# ------------------------------------------------------------------ workers
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(dataset: Any, location: str, options: dict[str, Any]) -> None:
+    _WORKER.update(dataset=dataset, writer=StoreWriter(location), options=options)
+
+
+def _prepare_one(source: RecordingSource) -> WriteResult:
+    """Read, preprocess and publish one recording; never raises for a bad recording."""
+    from neurokit.core.data.rawio import file_checksum
+
+    rid = safe_id(source.recording_id)
+    try:
+        checksum = file_checksum(source.path) if Path(source.path).is_file() else ""
+        recording = _WORKER["dataset"].load(source)
+        return _WORKER["writer"].write(recording, checksum=checksum, **_WORKER["options"])
+    except DataError as exc:
+        return WriteResult(rid, "failed", str(exc))
+    except MemoryError:
+        return WriteResult(rid, "failed", f"{source.path}: out of memory")
+    except Exception as exc:  # a plugin bug on one file must not stop the corpus
+        detail = " ".join(str(exc).split())[:200]
+        return WriteResult(rid, "failed", f"{source.path}: internal error ({type(exc).__name__}: {detail})")
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork starts workers in milliseconds and zarr resets its event loop after fork;
+    # spawn where fork does not exist.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def run_jobs(
+    dataset: Any,
+    sources: Sequence[RecordingSource],
+    location: str,
+    options: dict[str, Any],
+    workers: int,
+    on_result: Any = None,
+) -> list[WriteResult]:
+    """Process `sources`, in this process (workers <= 1) or a process pool."""
+    results: list[WriteResult] = []
+    if workers <= 1 or len(sources) <= 1:
+        _init_worker(dataset, location, options)
+        for source in sources:
+            result = _prepare_one(source)
+            results.append(result)
+            if on_result:
+                on_result(result)
+        return results
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=_context(), initializer=_init_worker, initargs=(dataset, location, options)
+    ) as pool:
+        futures = {pool.submit(_prepare_one, s): s for s in sources}
+        for future in as_completed(futures):
+            source = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker died (killed, crashed interpreter)
+                result = WriteResult(safe_id(source.recording_id), "failed", f"{source.path}: worker died ({type(exc).__name__})")
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results
+
+
+# ------------------------------------------------------------------ driver
+
+
+def build_dataset(name: str, profile: str | None = None, overrides: Iterable[str] = ()) -> tuple[Any, Any]:
+    """The dataset component `name` built from `--profile` and `--set` overrides: (dataset, config)."""
+    from neurokit.core.config import component_config, parse_overrides
+    from neurokit.core.registry import get_registry
+
+    component = get_registry().get("dataset", name)
+    options = parse_overrides(overrides)
+    if profile is not None:
+        options["profile"] = profile
+    config = component_config(component, options, "dataset")
+    return component.factory(config), config
+
+
+def _schema(name: str, dataset: Any, config: Any, chunk_seconds: float, compression: str) -> StoreSchema:
+    pre = getattr(config, "preprocessing", None) or getattr(dataset, "preprocessing", None)
+    pre_dict = pre.model_dump(mode="json") if pre is not None else {}
+    return StoreSchema(
+        dataset=name,
+        sfreq=pre_dict.get("sfreq"),
+        dtype=pre_dict.get("dtype", "float32"),
+        preprocessing=pre_dict,
+        class_names=[str(c) for c in getattr(dataset, "class_names", [])],
+        label_kind=str(getattr(dataset, "label_kind", "recording")),
+        chunk_seconds=chunk_seconds,
+        compression=compression,
+        dataset_config=config.model_dump(mode="json") if hasattr(config, "model_dump") else {},
+    )
+
+
+def prepare(
+    name: str,
+    raw: str | os.PathLike | None,
+    out: str | os.PathLike | None = None,
+    workers: int = 1,
+    profile: str | None = None,
+    overrides: Iterable[str] = (),
+    overwrite: bool = False,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    compression: str = DEFAULT_COMPRESSION,
+    progress: bool = True,
+    dataset: Any = None,
+) -> PrepareSummary:
+    """Prepare corpus `name` from `raw` into the store `out` (default `<name>.zarr`).
+
+    Raises DataError when nothing could be prepared; otherwise returns the summary
+    (failed recordings are listed there). `dataset` injects a built dataset object
+    (tests, notebooks) instead of looking `name` up in the registry.
+    """
+    config = None
+    if dataset is None:
+        dataset, config = build_dataset(name, profile, overrides)
+    config = config if config is not None else getattr(dataset, "config", None)
+    location = str(out) if out is not None else f"{name}.zarr"
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"neurokit-{name}-") as scratch:
+        raw_dir = _raw_dir(name, dataset, raw, Path(scratch))
+        sources = list(dataset.discover(raw_dir))
+        if not sources:
+            raise DataError(f"{raw_dir}: no {name} recordings found (is this the corpus's published layout?)")
+        ids = [safe_id(s.recording_id) for s in sources]
+        if len(set(ids)) != len(ids):
+            dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
+            raise DataError(f"{raw_dir}: duplicate recording ids {', '.join(dup)}")
+        writer = StoreWriter(location)
+        schema = writer.create(_schema(name, dataset, config, chunk_seconds, compression), overwrite=overwrite)
+        done = writer.completed()
+        todo = [s for s, i in zip(sources, ids, strict=True) if i not in done]
+        summary = PrepareSummary(dataset=name, store=location, found=len(sources), present=len(sources) - len(todo), workers=workers)
+        options = {"dtype": schema.dtype, "chunk_seconds": schema.chunk_seconds, "compression": schema.compression}
+        results = _run_with_progress(dataset, todo, location, options, workers, progress)
+    for result in results:
+        (summary.written if result.status == "written" else summary.failed).append(result)
+    summary.seconds_written = sum(r.seconds for r in summary.written)
+    summary.failed.sort(key=lambda r: r.id)
+    writer.finalize(failures={r.id: r.reason for r in summary.failed})
+    from neurokit.core.data.store import Store
+
+    store = Store(location)
+    summary.store_hours = sum(m.seconds for m in store.recordings.values()) / 3600
+    summary.store_bytes = store.size_bytes()
+    summary.elapsed = time.perf_counter() - started
+    if summary.failed and not summary.written and not summary.present:
+        first = summary.failed[0].reason
+        raise PrepareFailed(
+            f"all {len(summary.failed)} recordings failed; first: {first}", summary
+        )
+    return summary
+
+
+class PrepareFailed(DataError):
+    """Every recording failed; carries the summary so the CLI can still show it."""
+
+    def __init__(self, message: str, summary: PrepareSummary):
+        super().__init__(message)
+        self.summary = summary
+
+
+def _raw_dir(name: str, dataset: Any, raw: str | os.PathLike | None, scratch: Path) -> Path:
+    if raw is not None:
+        path = Path(raw)
+        if not path.exists():
+            raise DataError(f"{path}: raw data directory not found")
+        return path
+    generate = getattr(dataset, "generate", None)
+    if generate is None:
+        raise DataError(f"dataset {name!r} needs --raw DIR (the directory holding the corpus)")
+    generate(scratch)
+    return scratch
+
+
+def _run_with_progress(
+    dataset: Any, todo: list[RecordingSource], location: str, options: dict, workers: int, progress: bool
+) -> list[WriteResult]:
+    if not progress or not todo:
+        return run_jobs(dataset, todo, location, options, workers)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from neurokit.console import err_console
+
+    columns = (TextColumn("[bold]prepare[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task("prepare", total=len(todo), status="")
+        failed = 0
+
+        def on_result(result: WriteResult) -> None:
+            nonlocal failed
+            failed += result.status == "failed"
+            bar.update(task, advance=1, status=f"[red]{failed} failed[/]" if failed else "")
+
+        return run_jobs(dataset, todo, location, options, workers, on_result)

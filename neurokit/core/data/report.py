@@ -1,0 +1,71 @@
+"""Terminal output for the data commands: the prepare summary and `store info`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neurokit.core.data.prepare import PrepareSummary
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def print_summary(summary: PrepareSummary) -> None:
+    """The end-of-run summary: written, already present, failed with reasons, hours, size."""
+    from neurokit.console import console
+
+    d = summary.to_dict()
+    console.print(
+        f"[bold]{summary.dataset}[/] -> {summary.store}: {d['written']} written, "
+        f"{d['already_present']} already present, {len(summary.failed)} skipped "
+        f"({d['found']} found) in {d['elapsed_s']:.1f} s with {summary.workers} worker(s)",
+        highlight=False,
+    )
+    console.print(
+        f"signal written: {d['hours_written']:.3f} h ({d['signal_hours_per_minute']:.2f} h/min); "
+        f"store: {summary.store_hours:.3f} h, {human_bytes(summary.store_bytes)}",
+        highlight=False,
+    )
+    if summary.failed:
+        console.print("[yellow]skipped recordings:[/]")
+        for r in summary.failed[:50]:
+            console.print(f"  {r.id}: {r.reason}", highlight=False, soft_wrap=True)
+        if len(summary.failed) > 50:
+            console.print(f"  ... and {len(summary.failed) - 50} more (see `neurokit store info --json`)")
+
+
+def print_store_info(info: dict[str, Any]) -> None:
+    """`neurokit store info` as a human reads it."""
+    from neurokit.console import console, table
+
+    pre = info["preprocessing"]
+    console.print(f"[bold]{info['location']}[/]  ({info['format']}, dataset [bold]{info['dataset']}[/])", highlight=False)
+    rate = f"{info['sfreq']:g} Hz" if info["sfreq"] else "mixed rates"
+    console.print(
+        f"{info['recordings']} recordings, {info['hours']:.3f} h, {rate}, {info['units']} {info['dtype']}, "
+        f"{human_bytes(info['size_bytes'])} ({info['compression'] or 'uncompressed'}, "
+        f"{info['chunk_seconds']:g}-s chunks); written by neurokit {info['neurokit_version']} on {info['created']}",
+        highlight=False,
+    )
+    if pre:
+        band = f"{pre.get('l_freq')}-{pre.get('h_freq')} Hz"
+        console.print(
+            f"preprocessing: montage {pre.get('montage')}, band {band}, notch {pre.get('notch')}, "
+            f"resampled to {pre.get('sfreq')}",
+            highlight=False,
+        )
+    console.print(f"classes: {', '.join(info['class_names']) or 'none'} (labels per {info['label_kind']})")
+    rows = [
+        [name, s["recordings"], s["subjects"], f"{s['hours']:.3f}", ", ".join(f"{k}: {v}" for k, v in s["labels"].items())]
+        for name, s in info["splits"].items()
+    ]
+    table("splits", ["split", "recordings", "subjects", "hours", "labels"], rows)
+    sets = [[len(c["channels"]), c["recordings"], " ".join(c["channels"])] for c in info["channel_sets"][:10]]
+    table("channel sets", ["channels", "recordings", "names"], sets)
+    if info.get("failed"):
+        console.print(f"[yellow]{len(info['failed'])} recordings failed in the last prepare run[/]")
