@@ -22,11 +22,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from neurokit.core.interfaces import BackboneOutput
 from neurokit.plugins.models.luna.embed import (
     FrequencyFeatureEmbedder,
     PatchEmbedNetwork,
     nerf_encoding,
     normalise_locations,
+)
+from neurokit.plugins.models.luna.inputs import (
+    channel_index_tensor,
+    check_positions,
+    random_token_mask,
+    resample,
+    to_head_frame,
+    zscore,
 )
 from neurokit.plugins.models.luna.layers import (
     DecoderLayer,
@@ -156,11 +165,13 @@ class LUNA(nn.Module):
         drop_path: float = 0.0,
         num_classes: int = 0,
         location_jitter: float = 0.02,
+        sfreq: float = 256.0,
     ) -> None:
         super().__init__()
         self.patch_size, self.num_queries, self.embed_dim = patch_size, num_queries, embed_dim
         self.depth, self.num_heads, self.num_classes = depth, num_heads, num_classes
         self.location_jitter = location_jitter
+        self.sfreq = sfreq
         self.num_features = embed_dim * num_queries
         self.patch_embed = PatchEmbedNetwork(embed_dim, patch_size)
         self.freq_embed = FrequencyFeatureEmbedder(patch_size, embed_dim)
@@ -214,8 +225,9 @@ class LUNA(nn.Module):
     # ------------------------------------------------------------------ layer decay
 
     def num_layers(self) -> int:
-        """Embeddings and heads share the top id, so only `blocks.N` are decayed (official)."""
-        return self.depth + 2
+        """The blocks; with the trainer's decay**(L + 1 - id) only `blocks.N` are decayed,
+        by 0.75**(depth - N), and everything else keeps the full rate (official recipe)."""
+        return self.depth
 
     def layer_id(self, parameter_name: str) -> int:
         """blocks.N -> N + 1; everything else -> depth + 1 (full learning rate)."""
@@ -313,6 +325,59 @@ class LUNA(nn.Module):
             raise ValueError("the pretraining form needs channel_names: (B, C) indices into CHANNEL_VOCAB")
         recon = self.reconstruct(encoded, channel_names)[..., : x_signal.shape[-1]]
         return recon, x_signal, encoded["attention"]
+
+    # ------------------------------------------------------------------ neurokit batches
+
+    def prepare_batch(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Signal at the model's rate, z-scored per channel; head-frame positions; channel mask.
+
+        A store at another rate is resampled here (band-limited FFT interpolation), so a
+        200 Hz store needs no re-preparation; a 256 Hz store (`--profile luna`) is used as is.
+        """
+        x, channel_mask = batch.signal, batch.channel_mask.to(torch.bool)
+        if abs(float(batch.sfreq) - self.sfreq) > 1e-6:
+            x = resample(x, round(x.shape[-1] * self.sfreq / float(batch.sfreq)))
+        x = zscore(x) * channel_mask.unsqueeze(-1).to(x.dtype)
+        check_positions(batch.positions, channel_mask, batch.channel_names)
+        return x, to_head_frame(batch.positions.to(x.dtype)), channel_mask
+
+    def forward_batch(self, batch, token_mask: torch.Tensor | None = None) -> BackboneOutput:
+        """Pooled (B, Q*D) features, patch tokens (B, S, Q*D), and `logits` for a classifier.
+
+        The pooled vector is the classifier's learned-query read-out, or the mean over
+        patches for the pretraining form. `token_mask` (B, C, S) replaces tokens by `mask_token`.
+        """
+        x, locations, channel_mask = self.prepare_batch(batch)
+        encoded = self.encode(x, locations, token_mask, channel_mask)
+        latent = encoded["latent"]
+        if self.classifier is None:
+            return BackboneOutput(pooled=latent.mean(1), tokens=latent)
+        pooled = self.classifier.pool(latent)
+        logits = self.classifier.decoder_ffn(pooled)
+        return BackboneOutput(pooled=pooled, tokens=latent, extras={"logits": logits})
+
+    def pretraining_outputs(self, batch, mask_ratio: float = 0.5, **_: object) -> dict[str, torch.Tensor | int | None]:
+        """One masked-reconstruction forward on a batch: what `masked-reconstruction` scores.
+
+        Per sample, `mask_ratio` of its real (channel x 40-sample) tokens are masked; the
+        target is the z-scored signal at the model's rate.
+        """
+        if self.decoder_head is None:
+            raise RuntimeError("pretraining needs LUNA built with num_classes=0")
+        x, locations, channel_mask = self.prepare_batch(batch)
+        num_patches = -(-x.shape[-1] // self.patch_size)
+        token_mask = random_token_mask(channel_mask, num_patches, mask_ratio)
+        encoded = self.encode(x, locations, token_mask, channel_mask, need_weights=True)
+        indices = channel_index_tensor(batch.channel_names, x.shape[1], x.device)
+        reconstruction = self.reconstruct(encoded, indices)[..., : x.shape[-1]]
+        return {
+            "reconstruction": reconstruction,
+            "target": x,
+            "token_mask": token_mask,
+            "channel_mask": channel_mask,
+            "attention": encoded["attention"],
+            "patch_size": self.patch_size,
+        }
 
 
 def _init_linear_and_norm(module: nn.Module) -> None:
