@@ -107,6 +107,35 @@ def store_info_command(store: str, as_json: bool) -> None:
     store_info(store, as_json)
 
 
+@cli.command("train")
+@click.option("--model", "-m", help="Model preset (e.g. tiny, labram) or backbone name.")
+@click.option("--dataset", "-d", help="Dataset name; its store is DATA_ROOT/DATASET.zarr unless data.store is set.")
+@click.option("--task", "-t", help="Task (default: the model's default task).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML/TOML/JSON run config.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override, e.g. trainer.lr=1e-4.")
+@click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
+@click.option("--resume", "resume", type=click.Path(file_okay=False), help="Continue the run in RUN_DIR exactly.")
+@click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True, help="Processes (torchrun).")
+def train_command(model, dataset, task, config_file, overrides, print_config, resume, nproc) -> None:
+    """Train MODEL on DATASET: resolved config, checkpoints and report in a run directory."""
+    from neurokit.core.engine.cli_support import run_train
+
+    run_train(model, dataset, task, config_file, overrides, print_config, resume, nproc)
+
+
+@cli.command("eval")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--dataset", "-d", help="Evaluate on another dataset (default: the run's).")
+@click.option("--split", default="test", show_default=True, help="Split to evaluate.")
+@click.option("--store", help="Store path or URL (default: the run's / DATA_ROOT/DATASET.zarr).")
+@json_option
+def eval_command(run_dir, dataset, split, store, as_json) -> None:
+    """Evaluate a run's selected checkpoint on a split; reproduces its test metrics."""
+    from neurokit.core.engine.cli_support import run_eval
+
+    run_eval(run_dir, dataset, split, store, as_json)
+
+
 def main(argv: list[str] | None = None) -> None:
     add_plugin_commands(get_registry(), cli)
     cli.main(args=argv, prog_name="neurokit")
