@@ -135,3 +135,36 @@ def register_tokenizers(register):
         config=VQNSPConfig,
         description="LaBraM VQ-NSP: normalised-EMA VQ (8192 x 64) with Fourier targets",
     )
+
+
+@hookimpl
+def register_objectives(register):
+    from neurokit.plugins.models.labram.components import (
+        MaskedTokenConfig,
+        VQFourierConfig,
+        build_masked_token,
+        build_vq_fourier,
+    )
+
+    register("vq-fourier", build_vq_fourier, config=VQFourierConfig)
+    register("masked-token", build_masked_token, config=MaskedTokenConfig)
+
+
+@hookimpl
+def register_tasks(register):
+    from neurokit.plugins.models.labram.components import (
+        MEMPretrainConfig,
+        MEMPretrainTask,
+        TokenizerPretrainConfig,
+        TokenizerPretrainTask,
+    )
+
+    register("pretrain-tokenizer", TokenizerPretrainTask, config=TokenizerPretrainConfig)
+    register("pretrain", MEMPretrainTask, config=MEMPretrainConfig)
+
+
+@hookimpl
+def register_models(register):
+    from neurokit.plugins.models.labram.components import LabramPreset
+
+    register("labram", lambda config: config, config=LabramPreset)

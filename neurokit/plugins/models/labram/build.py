@@ -58,3 +58,43 @@ def build_tokenizer(config) -> LabramTokenizer:
         load_tokenizer(model, config.pretrained)
         model.eval()
     return model
+
+
+def tokenizer_arch_from_state(state) -> dict:
+    """VQNSP sizes read off a state dict (all but the head count, which shapes do not reveal)."""
+    from neurokit.plugins.models.labram.checkpoints import CheckpointError
+
+    try:
+        num_codes, code_dim = state["quantize.embedding.weight"].shape
+        embed_dim = state["encoder.cls_token"].shape[-1]
+        out_chans = state["encoder.patch_embed.conv1.weight"].shape[0]
+    except KeyError as exc:
+        raise CheckpointError(f"not a VQ-NSP checkpoint: no {exc.args[0]}") from None
+
+    def depth(prefix: str) -> int:
+        ids = {int(k.split(".")[2]) for k in state if k.startswith(f"{prefix}.blocks.")}
+        return max(ids) + 1 if ids else 0
+
+    return dict(
+        num_codes=num_codes,
+        code_dim=code_dim,
+        embed_dim=embed_dim,
+        out_chans=out_chans,
+        encoder_depth=depth("encoder"),
+        decoder_depth=depth("decoder"),
+    )
+
+
+def tokenizer_from_checkpoint(path, **overrides) -> LabramTokenizer:
+    """A trained VQ-NSP from vqnsp.pth or a pretrain-tokenizer run, sized by the checkpoint itself."""
+    import neurokit
+    from neurokit.plugins.models.labram.checkpoints import (
+        read_checkpoint,
+        state_dict_of,
+        tokenizer_state,
+    )
+
+    raw = state_dict_of(read_checkpoint(path), keys=("model", "state_dict", "module"))
+    arch = tokenizer_arch_from_state(tokenizer_state(raw))
+    options = {**arch, **overrides, "pretrained": str(path)}
+    return neurokit.create("tokenizer", "labram-vqnsp", **options)

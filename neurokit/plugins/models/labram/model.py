@@ -98,6 +98,19 @@ class NeuralTransformer(nn.Module):
         super().__init__()
         self.num_classes = num_classes
         self.num_features = self.embed_dim = embed_dim
+        # the architecture, so that a MEM student of the same shape can be built from a backbone
+        self.arch = dict(
+            in_chans=in_chans,
+            out_chans=out_chans,
+            patch_size=patch_size,
+            embed_dim=embed_dim,
+            depth=depth,
+            num_heads=num_heads,
+            mlp_ratio=mlp_ratio,
+            qkv_bias=qkv_bias,
+            qk_norm=qk_norm,
+            init_values=init_values,
+        )
         self.patch_size = patch_size
         self.max_patches = max_patches
         if in_chans == 1:
@@ -165,11 +178,11 @@ class NeuralTransformer(nn.Module):
         return len(self.blocks)
 
     def num_layers(self) -> int:
-        """Highest layer-decay group id: embeddings are 0, blocks 1..depth, the rest depth + 1.
+        """Blocks L: embeddings are layer 0, block k is k + 1, everything else L + 1.
 
-        The reference scales group i by decay ** (num_layers - i) with this count.
+        The trainer scales layer i by decay ** (L + 1 - i), as the reference does.
         """
-        return len(self.blocks) + 1
+        return len(self.blocks)
 
     def layer_id(self, parameter_name: str) -> int:
         """The reference's `get_num_layer_for_vit` grouping (time_embed is in the last group)."""

@@ -89,7 +89,7 @@ class NeuralTransformerForMEM(nn.Module):
     def layer_id(self, parameter_name: str) -> int:
         if parameter_name.startswith("student."):
             return self.student.layer_id(parameter_name[len("student.") :])
-        return self.student.num_layers()
+        return self.student.num_layers() + 1
 
     def patch_states(
         self,

@@ -44,6 +44,23 @@ def fourier_targets(
     return std_norm(spec.abs(), mask), std_norm(torch.angle(spec), mask)
 
 
+def fourier_losses(parts: dict[str, torch.Tensor], loss_fn=F.mse_loss) -> dict[str, torch.Tensor]:
+    """quant + amplitude + phase losses over the real tokens of `VQNSP.forward_parts` output."""
+    valid = parts["valid"]
+    if bool(valid.all()):
+        rec_loss = loss_fn(parts["rec"], parts["amplitude"])
+        angle_loss = loss_fn(parts["rec_angle"], parts["angle"])
+    else:
+        rec_loss = loss_fn(parts["rec"][valid], parts["amplitude"][valid])
+        angle_loss = loss_fn(parts["rec_angle"][valid], parts["angle"][valid])
+    return {
+        "quant_loss": parts["quant_loss"],
+        "rec_loss": rec_loss,
+        "rec_angle_loss": angle_loss,
+        "codes": parts["codes"],
+    }
+
+
 class VQNSP(nn.Module):
     """Encoder -> normalised-EMA VQ -> decoder with amplitude and phase heads."""
 
@@ -152,30 +169,43 @@ class VQNSP(nn.Module):
         """Codes (B, N*A) of x (B, N, A, 200) in uV/100, channel-major."""
         return self.encode(x, input_chans, kwargs.get("channel_mask"))[1]
 
+    def forward_parts(
+        self,
+        x: torch.Tensor,
+        input_chans: InputChans = None,
+        channel_mask: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Everything a Fourier reconstruction loss needs, for x (B, N, A, 200).
+
+        Returns predictions `rec`/`rec_angle` and targets `amplitude`/`angle` (B, N*A, 200),
+        `quant_loss`, `codes` (B, N*A) and `valid` (B, N*A) marking real tokens.
+        """
+        b, n, a, _ = x.shape
+        amplitude, angle = fourier_targets(x, channel_mask)
+        z_q, codes, quant_loss = self.encode(x, input_chans, channel_mask)
+        rec, rec_angle = self.decode(z_q, input_chans, n, a, channel_mask)
+        if channel_mask is None:
+            valid = torch.ones(b, n * a, dtype=torch.bool, device=x.device)
+        else:
+            valid = channel_mask[:, :, None].expand(-1, -1, a).flatten(1)
+        return {
+            "rec": rec,
+            "rec_angle": rec_angle,
+            "amplitude": amplitude.flatten(1, 2),
+            "angle": angle.flatten(1, 2),
+            "quant_loss": quant_loss,
+            "codes": codes,
+            "valid": valid,
+        }
+
     def compute_losses(
         self,
         x: torch.Tensor,
         input_chans: InputChans = None,
         channel_mask: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """The three loss terms and the codes for x (B, N, A, 200)."""
-        b, n, a, _ = x.shape
-        amplitude, angle = fourier_targets(x, channel_mask)
-        z_q, codes, quant_loss = self.encode(x, input_chans, channel_mask)
-        rec, rec_angle = self.decode(z_q, input_chans, n, a, channel_mask)
-        amplitude, angle = amplitude.flatten(1, 2), angle.flatten(1, 2)
-        if channel_mask is None:
-            rec_loss, angle_loss = self.loss_fn(rec, amplitude), self.loss_fn(rec_angle, angle)
-        else:
-            valid = channel_mask[:, :, None].expand(-1, -1, a).flatten(1)
-            rec_loss = self.loss_fn(rec[valid], amplitude[valid])
-            angle_loss = self.loss_fn(rec_angle[valid], angle[valid])
-        return {
-            "quant_loss": quant_loss,
-            "rec_loss": rec_loss,
-            "rec_angle_loss": angle_loss,
-            "codes": codes,
-        }
+        """The reference's three loss terms (and the codes) for x (B, N, A, 200)."""
+        return fourier_losses(self.forward_parts(x, input_chans, channel_mask), self.loss_fn)
 
     def forward(
         self, x: torch.Tensor, input_chans: InputChans = None, **kwargs

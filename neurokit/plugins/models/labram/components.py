@@ -1,0 +1,231 @@
+"""LaBraM's objectives, tasks and model preset: configs and light task classes (no torch here)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from neurokit import ComponentConfig, ModelPreset
+from neurokit.core.errors import ConfigError
+from neurokit.core.interfaces import DataView
+
+# ------------------------------------------------------------------------ objectives
+
+
+class VQFourierConfig(ComponentConfig):
+    """Options of the `vq-fourier` objective (VQ-NSP's loss)."""
+
+    quant_weight: float = Field(1.0, ge=0, description="weight of the commitment loss")
+    amplitude_weight: float = Field(1.0, ge=0, description="weight of the Fourier amplitude MSE")
+    phase_weight: float = Field(1.0, ge=0, description="weight of the Fourier phase MSE")
+    loss: Literal["mse", "smooth-l1"] = Field(
+        "mse", description="reconstruction loss (reference: mse)"
+    )
+
+
+class MaskedTokenConfig(ComponentConfig):
+    """Options of the `masked-token` objective (LaBraM's MEM loss)."""
+
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description="cross-entropy label smoothing")
+
+
+def build_vq_fourier(config: VQFourierConfig):
+    """Commitment + Fourier amplitude + phase reconstruction loss of a VQ-NSP tokenizer."""
+    from neurokit.plugins.models.labram.losses import VQFourierLoss
+
+    return VQFourierLoss(config)
+
+
+def build_masked_token(config: MaskedTokenConfig):
+    """Cross-entropy of predicted codes at masked positions, both symmetric masks."""
+    from neurokit.plugins.models.labram.losses import MaskedTokenLoss
+
+    return MaskedTokenLoss(config)
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+class TokenizerPretrainConfig(ComponentConfig):
+    """Options of `pretrain-tokenizer`."""
+
+    window_seconds: float | None = Field(
+        None, gt=0, description="window cut from the store (default: the dataset's)"
+    )
+    stride_seconds: float | None = Field(
+        None, gt=0, description="window stride (default: the window)"
+    )
+    token_budget: int = Field(
+        256, ge=1, description="channels x seconds per chunk; windows are re-cut to fit"
+    )
+    tokenizer_options: dict[str, Any] = Field(
+        default_factory=dict, description="labram-vqnsp options (e.g. encoder_depth, num_codes)"
+    )
+
+
+class MEMPretrainConfig(ComponentConfig):
+    """Options of `pretrain` (masked EEG modelling)."""
+
+    tokenizer: str | None = Field(
+        None,
+        description="trained VQ-NSP: a pretrain-tokenizer run dir, its checkpoint or vqnsp.pth",
+    )
+    tokenizer_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="labram-vqnsp options not readable from the checkpoint (num_heads)",
+    )
+    mask_ratio: float = Field(0.5, gt=0, lt=1, description="fraction of patches masked")
+    symmetric: bool = Field(
+        True, description="also predict the complement mask's patches (symmetric masking)"
+    )
+    drop_path_rate: float = Field(
+        0.0, ge=0, lt=1, description="stochastic depth of the student (reference: 0)"
+    )
+    window_seconds: float | None = Field(
+        None, gt=0, description="window cut from the store (default: the dataset's)"
+    )
+    stride_seconds: float | None = Field(
+        None, gt=0, description="window stride (default: the window)"
+    )
+    token_budget: int = Field(
+        256, ge=1, description="channels x seconds per chunk; windows are re-cut to fit"
+    )
+
+
+class TokenizerPretrainTask:
+    """Train LaBraM's VQ-NSP tokenizer on unlabelled windows (Fourier amplitude + phase targets)."""
+
+    default_objective = "vq-fourier"
+    needs_labels = False
+
+    def __init__(self, config: TokenizerPretrainConfig) -> None:
+        self.config = config
+
+    def data_view(self) -> DataView:
+        c = self.config
+        return DataView(
+            window_seconds=c.window_seconds,
+            stride_seconds=c.stride_seconds,
+            sfreq=200.0,
+            labels=False,
+        )
+
+    def build(self, context):
+        import neurokit
+        from neurokit.plugins.models.labram.task_modules import TokenizerPretrainModule
+        from neurokit.plugins.models.labram.vqnsp import VQNSP
+
+        tokenizer = context.tokenizer
+        if self.config.tokenizer_options or not isinstance(tokenizer, VQNSP):
+            tokenizer = neurokit.create(
+                "tokenizer", "labram-vqnsp", **self.config.tokenizer_options
+            )
+        if context.objective is None:
+            raise ConfigError("pretrain-tokenizer needs an objective (vq-fourier)")
+        return TokenizerPretrainModule(
+            tokenizer.train(), context.objective, self.config.token_budget
+        )
+
+
+class MEMPretrainTask:
+    """LaBraM masked EEG modelling: predict a frozen VQ-NSP's codes of masked patches."""
+
+    default_objective = "masked-token"
+    needs_labels = False
+
+    def __init__(self, config: MEMPretrainConfig) -> None:
+        self.config = config
+
+    def data_view(self) -> DataView:
+        c = self.config
+        return DataView(
+            window_seconds=c.window_seconds,
+            stride_seconds=c.stride_seconds,
+            sfreq=200.0,
+            labels=False,
+        )
+
+    def build(self, context):
+        from neurokit.plugins.models.labram.build import tokenizer_from_checkpoint
+        from neurokit.plugins.models.labram.task_modules import MEMPretrainModule, build_mem
+
+        c = self.config
+        if not c.tokenizer:
+            raise ConfigError(
+                "pretrain needs a trained tokenizer: --set task.tokenizer=RUN_DIR (a pretrain-tokenizer run) "
+                "or a checkpoint such as vqnsp.pth"
+            )
+        backbone = context.backbone
+        if backbone is None or not hasattr(backbone, "channel_mapper"):
+            raise ConfigError("the LaBraM pretrain task needs a labram-* backbone (--model labram)")
+        tokenizer = tokenizer_from_checkpoint(c.tokenizer, **c.tokenizer_options)
+        mem = build_mem(backbone, tokenizer.codebook_size, c.drop_path_rate)
+        if context.objective is None:
+            raise ConfigError("pretrain needs an objective (masked-token)")
+        return MEMPretrainModule(
+            mem,
+            tokenizer.to(next(mem.parameters()).device),
+            context.objective,
+            channel_mapper=backbone.channel_mapper,
+            input_scale=backbone.input_scale,
+            mask_ratio=c.mask_ratio,
+            symmetric=c.symmetric,
+            token_budget=c.token_budget,
+        )
+
+
+# ---------------------------------------------------------------------------- preset
+
+# The README recipes (8 GPUs in the paper; per-process batch sizes here).
+TOKENIZER_RECIPE = {
+    "trainer": {
+        "lr": 5e-5,
+        "min_lr": 1e-5,
+        "warmup_start_lr": 1e-6,
+        "warmup_epochs": 10,
+        "epochs": 100,
+        "weight_decay": 1e-4,
+        "betas": [0.9, 0.99],
+    },
+    "data": {"batch_size": 128},
+}
+PRETRAIN_RECIPE = {
+    "trainer": {
+        "lr": 5e-4,
+        "min_lr": 1e-5,
+        "warmup_start_lr": 1e-6,
+        "warmup_epochs": 5,
+        "epochs": 50,
+        "weight_decay": 0.05,
+        "betas": [0.9, 0.98],
+        "eps": 1e-8,
+        "clip_grad": 3.0,
+    },
+    "data": {"batch_size": 64},
+}
+FINETUNE_RECIPE = {
+    "trainer": {
+        "lr": 5e-4,
+        "min_lr": 1e-6,
+        "warmup_epochs": 5,
+        "epochs": 50,
+        "weight_decay": 0.05,
+        "layer_decay": 0.65,
+    },
+    "objective": {"label_smoothing": 0.1},
+    "data": {"batch_size": 64},
+}
+
+
+class LabramPreset(ModelPreset):
+    """`--model labram`: labram-base with VQ-NSP; tokenizer -> MEM pretraining -> fine-tuning."""
+
+    backbone: str = "labram-base"
+    tokenizer: str | None = "labram-vqnsp"
+    default_task: str = "finetune"
+    tasks: dict[str, dict[str, Any]] = {
+        "pretrain-tokenizer": TOKENIZER_RECIPE,
+        "pretrain": PRETRAIN_RECIPE,
+        "finetune": FINETUNE_RECIPE,
+    }
