@@ -107,6 +107,40 @@ def store_info_command(store: str, as_json: bool) -> None:
     store_info(store, as_json)
 
 
+@store_group.command("import-hdf5")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", required=True, help="Store path to create (or resume).")
+@click.option("--layout", type=click.Choice(["auto", "labram", "luna-pretrain", "luna-finetune"]), default="auto", show_default=True)
+@click.option("--dataset", help="Dataset name recorded in the store (default: hdf5-LAYOUT).")
+@click.option("--sfreq", type=float, help="Sampling rate, if the files do not state it (LUNA: 256).")
+@click.option("--channels", help="Comma-separated channel names for the rows (overrides the file's).")
+@click.option("--classes", help="Comma-separated class names for integer labels.")
+@click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing store instead of resuming it.")
+@json_option
+def store_import_hdf5_command(paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json) -> None:
+    """Import LaBraM / LUNA HDF5 files (or folders of them) into a neurokit store."""
+    from neurokit.core.data.hdf5 import run_import_cli
+
+    run_import_cli(paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json)
+
+
+@store_group.command("export-hdf5")
+@click.argument("store")
+@click.option("--out", required=True, help="LaBraM: the .hdf5 file; LUNA: a folder for {split}.h5.")
+@click.option("--layout", type=click.Choice(["labram", "luna"]), default="labram", show_default=True)
+@click.option("--split", multiple=True, help="Only these splits (repeatable; default: all).")
+@click.option("--window-seconds", type=float, default=5.0, show_default=True, help="LUNA: window length.")
+@click.option("--group-size", type=click.IntRange(min=1), default=1000, show_default=True, help="LUNA: windows per data_group.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@json_option
+def store_export_hdf5_command(store, out, layout, split, window_seconds, group_size, overwrite, as_json) -> None:
+    """Export a neurokit store to HDF5 in the LaBraM or LUNA layout."""
+    from neurokit.core.data.hdf5 import run_export_cli
+
+    run_export_cli(store, out, layout, split, window_seconds, group_size, overwrite, as_json)
+
+
 @cli.command("train")
 @click.option("--model", "-m", help="Model preset (e.g. tiny, labram) or backbone name.")
 @click.option("--dataset", "-d", help="Dataset name; its store is DATA_ROOT/DATASET.zarr unless data.store is set.")
