@@ -243,7 +243,9 @@ def _raw_dir(name: str, dataset: Any, raw: str | os.PathLike | None, scratch: Pa
 def _run_with_progress(
     dataset: Any, todo: list[RecordingSource], location: str, options: dict, workers: int, progress: bool
 ) -> list[WriteResult]:
-    if not progress or not todo:
+    from neurokit.console import err_console
+
+    if not progress or not todo or not err_console.is_terminal:  # logs and pipes get the summary only
         return run_jobs(dataset, todo, location, options, workers)
     from rich.progress import (
         BarColumn,
@@ -253,10 +255,8 @@ def _run_with_progress(
         TimeRemainingColumn,
     )
 
-    from neurokit.console import err_console
-
     columns = (TextColumn("[bold]prepare[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
-    with Progress(*columns, console=err_console, transient=False) as bar:
+    with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("prepare", total=len(todo), status="")
         failed = 0
 

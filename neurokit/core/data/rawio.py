@@ -40,8 +40,12 @@ def check_edf_size(path: Path) -> None:
             signal_header = handle.read(256 * n_signals)
     except (ValueError, UnicodeDecodeError):
         raise DataError(f"{path}: corrupt EDF/BDF header (record or signal count unreadable)") from None
-    if n_signals <= 0 or len(signal_header) < 256 * n_signals:
+    if n_signals <= 0 or n_signals > 4096:
         raise DataError(f"{path}: corrupt EDF/BDF header (declares {n_signals} signals)")
+    if len(signal_header) < 256 * n_signals:
+        raise DataError(
+            f"{path}: truncated file ({size} bytes, shorter than its own {256 * (n_signals + 1)}-byte header)"
+        )
     offset = 216 * n_signals
     try:
         samples = [int(signal_header[offset + 8 * i : offset + 8 * i + 8].decode("ascii").strip()) for i in range(n_signals)]
