@@ -45,14 +45,33 @@ class TemporalConv(nn.Module):
         self.norm3 = nn.GroupNorm(4, out_chans)
         self.gelu3 = nn.GELU()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, N, A, T) -> (B, N*A, T' * C), tokens channel-major."""
+    def forward(self, x: torch.Tensor, token_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, N, A, T) -> (B, N*A, T' * C), tokens channel-major.
+
+        GroupNorm pools its statistics over all of a sample's tokens, so with `token_mask`
+        (B, N*A) the statistics are taken over real tokens only and padding changes nothing.
+        """
         b, n, a, t = x.shape
         x = x.reshape(b, 1, n * a, t)
-        x = self.gelu1(self.norm1(self.conv1(x)))
-        x = self.gelu2(self.norm2(self.conv2(x)))
-        x = self.gelu3(self.norm3(self.conv3(x)))  # (B, C, NA, T')
+        x = self.gelu1(self._norm(self.norm1, self.conv1(x), token_mask))
+        x = self.gelu2(self._norm(self.norm2, self.conv2(x), token_mask))
+        x = self.gelu3(self._norm(self.norm3, self.conv3(x), token_mask))  # (B, C, NA, T')
         return x.permute(0, 2, 3, 1).flatten(2)
+
+    @staticmethod
+    def _norm(norm: nn.GroupNorm, x: torch.Tensor, token_mask: torch.Tensor | None) -> torch.Tensor:
+        if token_mask is None:
+            return norm(x)
+        b, c, l, t = x.shape
+        g = norm.num_groups
+        xg = x.reshape(b, g, c // g, l, t)
+        m = token_mask[:, None, None, :, None].to(x.dtype)
+        count = m.sum(dim=(2, 3, 4), keepdim=True) * (c // g) * t
+        mean = (xg * m).sum(dim=(2, 3, 4), keepdim=True) / count
+        var = (((xg - mean) * m) ** 2).sum(dim=(2, 3, 4), keepdim=True) / count
+        xg = (xg - mean) / torch.sqrt(var + norm.eps)
+        x = xg.reshape(b, c, l, t)
+        return x * norm.weight[None, :, None, None] + norm.bias[None, :, None, None]
 
 
 class PatchEmbed(nn.Module):
@@ -125,7 +144,7 @@ class NeuralTransformer(nn.Module):
         self.pos_embed = nn.Parameter(torch.zeros(1, num_channel_rows, embed_dim))
         self.time_embed = nn.Parameter(torch.zeros(1, max_patches, embed_dim))
         self.pos_drop = nn.Dropout(drop_rate)
-        dpr = torch.linspace(0, drop_path_rate, depth).tolist()
+        dpr = [drop_path_rate * i / (depth - 1) if depth > 1 else 0.0 for i in range(depth)]
         self.blocks = nn.ModuleList(
             Block(
                 embed_dim,
@@ -241,6 +260,11 @@ class NeuralTransformer(nn.Module):
         tok = channel_mask[:, :, None].expand(-1, -1, a).flatten(1)
         return torch.cat((tok.new_ones(tok.shape[0], 1), tok), dim=1)
 
+    def _patch_tokens(self, x: torch.Tensor, token_mask: torch.Tensor | None) -> torch.Tensor:
+        if token_mask is not None and isinstance(self.patch_embed, TemporalConv):
+            return self.patch_embed(x, token_mask[:, 1:])
+        return self.patch_embed(x)
+
     def _run_blocks(self, x: torch.Tensor, token_mask: torch.Tensor | None) -> torch.Tensor:
         attn_mask = None if token_mask is None else token_mask[:, None, None, :]
         x = self.pos_drop(x)
@@ -256,9 +280,9 @@ class NeuralTransformer(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """All tokens after the blocks and `norm` (B, 1 + N*A, D), and the token mask."""
         n, a = self._grid(x)
-        tokens = self.patch_embed(x)
-        x = self._add_embeddings(tokens, input_chans, n, a)
         token_mask = self._token_mask(channel_mask, a)
+        tokens = self._patch_tokens(x, token_mask)
+        x = self._add_embeddings(tokens, input_chans, n, a)
         return self._run_blocks(x, token_mask), token_mask
 
     def pool(self, x: torch.Tensor, token_mask: torch.Tensor | None = None) -> torch.Tensor:

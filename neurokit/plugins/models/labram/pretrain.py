@@ -38,12 +38,13 @@ class NeuralTransformerForMaskedEEGModeling(NeuralTransformer):
     ) -> torch.Tensor:
         """All tokens after `norm` (B, 1 + N*A, D), masked positions fed `mask_token`."""
         n, a = self._grid(x)
-        tokens = self.patch_embed(x)
+        token_mask = self._token_mask(channel_mask, a)
+        tokens = self._patch_tokens(x, token_mask)
         if bool_masked_pos is not None:
             w = bool_masked_pos.unsqueeze(-1).type_as(tokens)
             tokens = tokens * (1 - w) + self.mask_token.to(tokens.dtype) * w
         x = self._add_embeddings(tokens, input_chans, n, a, cls_row=1)
-        return self._run_blocks(x, self._token_mask(channel_mask, a))
+        return self._run_blocks(x, token_mask)
 
     def forward(
         self,
