@@ -62,15 +62,15 @@ class TemporalConv(nn.Module):
     def _norm(norm: nn.GroupNorm, x: torch.Tensor, token_mask: torch.Tensor | None) -> torch.Tensor:
         if token_mask is None:
             return norm(x)
-        b, c, l, t = x.shape
+        b, c, length, t = x.shape
         g = norm.num_groups
-        xg = x.reshape(b, g, c // g, l, t)
+        xg = x.reshape(b, g, c // g, length, t)
         m = token_mask[:, None, None, :, None].to(x.dtype)
         count = m.sum(dim=(2, 3, 4), keepdim=True) * (c // g) * t
         mean = (xg * m).sum(dim=(2, 3, 4), keepdim=True) / count
         var = (((xg - mean) * m) ** 2).sum(dim=(2, 3, 4), keepdim=True) / count
         xg = (xg - mean) / torch.sqrt(var + norm.eps)
-        x = xg.reshape(b, c, l, t)
+        x = xg.reshape(b, c, length, t)
         return x * norm.weight[None, :, None, None] + norm.bias[None, :, None, None]
 
 
