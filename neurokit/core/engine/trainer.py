@@ -366,6 +366,8 @@ class DefaultTrainer:
         train_set = context.datasets.get("train")
         if train_set is None or len(train_set) == 0:
             raise DataError("the training split has no windows")
+        if context.run_dir is not None and self.dist.is_main:
+            (context.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         val_set = context.datasets.get("val")
         test_set = context.datasets.get("test")
         module.to(self.device)

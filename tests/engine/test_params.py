@@ -1,0 +1,89 @@
+"""AdamW groups: which parameters decay, and LaBraM's layer-decay scales."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from neurokit.core.engine.params import param_groups
+
+
+class Layered(nn.Module):
+    """A LayeredBackbone in LaBraM's shape: embeddings (layer 0), blocks.k (k+1), norm/head (L+1)."""
+
+    def __init__(self, depth: int = 3) -> None:
+        super().__init__()
+        self.patch_embed = nn.Linear(4, 8)
+        self.pos_embed = nn.Parameter(torch.zeros(1, 5, 8))
+        self.time_embed = nn.Parameter(torch.zeros(1, 16, 8))
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 8))
+        self.channel = nn.Embedding(10, 8)
+        self.blocks = nn.ModuleList(nn.Sequential(nn.LayerNorm(8), nn.Linear(8, 8)) for _ in range(depth))
+        self.norm = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 2)
+        self.depth = depth
+
+    def num_layers(self) -> int:
+        return self.depth
+
+    def layer_id(self, name: str) -> int:
+        if name.startswith(("patch_embed", "pos_embed", "cls_token")):
+            return 0
+        if name.startswith("blocks."):
+            return int(name.split(".")[1]) + 1
+        return self.depth + 1
+
+    def no_weight_decay(self):
+        return {"time_embed"}
+
+
+class Task(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = Layered()
+        self.extra = nn.Linear(8, 8)
+
+
+def groups_by_name(module, **kwargs):
+    out = {}
+    for g in param_groups(module, 0.05, **kwargs):
+        for name in g["names"]:
+            out[name] = g
+    return out
+
+
+def test_no_weight_decay_on_norms_biases_embeddings_and_listed_names():
+    g = groups_by_name(Task())
+    no_decay = {n for n, grp in g.items() if grp["weight_decay"] == 0.0}
+    decay = {n for n, grp in g.items() if grp["weight_decay"] == 0.05}
+    assert {"backbone.pos_embed", "backbone.time_embed", "backbone.cls_token", "backbone.channel.weight",
+            "backbone.norm.weight", "backbone.norm.bias", "backbone.blocks.0.0.weight",
+            "backbone.blocks.1.1.bias", "backbone.head.bias", "extra.bias"} <= no_decay
+    assert decay == {"backbone.patch_embed.weight", "backbone.blocks.0.1.weight", "backbone.blocks.1.1.weight",
+                     "backbone.blocks.2.1.weight", "backbone.head.weight", "extra.weight"}
+
+
+def test_layer_decay_scale_is_decay_to_the_L_plus_1_minus_i():
+    d, depth = 0.65, 3
+    g = groups_by_name(Task(), layer_decay=d)
+    assert g["backbone.patch_embed.weight"]["lr_scale"] == pytest.approx(d ** (depth + 1))
+    assert g["backbone.pos_embed"]["lr_scale"] == pytest.approx(d ** (depth + 1))
+    for k in range(depth):
+        assert g[f"backbone.blocks.{k}.1.weight"]["lr_scale"] == pytest.approx(d ** (depth - k))
+    for name in ("backbone.norm.weight", "backbone.head.weight", "backbone.time_embed", "extra.weight"):
+        assert g[name]["lr_scale"] == 1.0
+
+
+def test_layer_decay_off_or_plain_backbone_gives_one_scale():
+    assert {g["lr_scale"] for g in param_groups(Task(), 0.05)} == {1.0}
+    plain = nn.Module()
+    plain.backbone = nn.Linear(3, 3)
+    assert {g["lr_scale"] for g in param_groups(plain, 0.05, layer_decay=0.5)} == {1.0}
+
+
+def test_frozen_parameters_are_left_out():
+    t = Task()
+    t.backbone.requires_grad_(False)
+    names = {n for g in param_groups(t, 0.05) for n in g["names"]}
+    assert names == {"extra.weight", "extra.bias"}
