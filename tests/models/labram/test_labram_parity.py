@@ -240,3 +240,24 @@ def test_vqnsp_training_step_matches(ref):
     wa, wb = official.quantize.embedding.weight, ours.quantize.embedding.weight
     assert (wa - wb).abs().max().item() < 1e-5
     assert (official.quantize.cluster_size - ours.quantize.cluster_size).abs().max().item() < 1e-6
+
+
+def test_official_checkpoints_load_strictly(ref, tmp_path):
+    """labram-base.pth / vqnsp.pth written by the official classes load through our strict loaders."""
+    import neurokit
+
+    official = ref.pt.labram_base_patch200_1600_8k_vocab(init_values=0.1, drop_path_rate=0.0)
+    state = dict(official.state_dict())
+    state["logit_scale"] = torch.tensor(1.0)
+    torch.save({"model": state}, tmp_path / "labram-base.pth")
+    ours = neurokit.create(
+        "backbone", "labram-base", num_classes=2, pretrained=str(tmp_path / "labram-base.pth")
+    )
+    assert torch.equal(
+        ours.blocks[11].attn.q_norm.weight, official.student.blocks[11].attn.q_norm.weight
+    )
+
+    vq = ref.vq.vqnsp_encoder_base_decoder_3x200x12(EEG_size=1600, n_code=8192, code_dim=64)
+    torch.save({"model": vq.state_dict()}, tmp_path / "vqnsp.pth")
+    tok = neurokit.create("tokenizer", "labram-vqnsp", pretrained=str(tmp_path / "vqnsp.pth"))
+    assert torch.equal(tok.encoder.blocks[0].attn.q_bias, vq.encoder.blocks[0].attn.q_bias)
