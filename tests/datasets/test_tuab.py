@@ -105,3 +105,22 @@ def test_prepare_into_store(tuab_root, tmp_path):
     for meta in store.recordings.values():
         assert meta.label == (1 if "abnormal" in meta.source else 0)
         assert meta.channel_names == list(TUH_REFERENTIAL)
+
+
+def test_cli_prepare_skips_bad_recordings(tmp_path, cli):
+    import json
+
+    from tests.conftest import assert_clean_failure
+
+    good = tmp_path / "edf/train/normal/01_tcp_ar/aaaaaaaa_s001_t000.edf"
+    write_tuh_edf(good, seconds=3)
+    short = tmp_path / "edf/eval/abnormal/01_tcp_ar/aaaaaaab_s001_t000.edf"
+    write_tuh_edf(short, seconds=3, labels=tuh_labels(channels=TUH_REFERENTIAL[:10]))
+    result = cli("prepare", "tuab", "--raw", str(tmp_path), "--out", str(tmp_path / "s.zarr"), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["written"] == 1 and len(summary["failed"]) == 1
+    assert str(short) in summary["failed"][0]["reason"] and "missing required channels" in summary["failed"][0]["reason"]
+    good.unlink()  # now every recording fails: non-zero exit, one clear line
+    result = cli("prepare", "tuab", "--raw", str(tmp_path), "--out", str(tmp_path / "t.zarr"))
+    assert_clean_failure(result, "all 1 recordings failed", str(short))
