@@ -72,3 +72,23 @@ def test_bad_bids_inputs(bids_root, tmp_path):
     source = ds.discover(bids_root)[0]
     with pytest.raises(DataError, match="zero-duration event; set event_seconds"):
         ds.load(source)
+
+
+def test_meg_in_femtotesla(tmp_path):
+    import mne
+    from mne_bids import BIDSPath, write_raw_bids
+
+    info = mne.create_info(["MEG0111", "MEG0112", "MEG0113", "EEG001"], 600.0, ["mag", "grad", "grad", "eeg"])
+    info["line_freq"] = 50
+    rng = np.random.default_rng(0)
+    data = np.vstack([rng.standard_normal((1, 3600)) * 200e-15, rng.standard_normal((2, 3600)) * 50e-13,
+                      rng.standard_normal((1, 3600)) * 1e-5])  # fmt: skip
+    mne.io.RawArray(data, info, verbose="error").save(tmp_path / "src_raw.fif", verbose="error")
+    raw = mne.io.read_raw_fif(tmp_path / "src_raw.fif", verbose="error")
+    write_raw_bids(raw, BIDSPath(subject="01", task="rest", datatype="meg", root=tmp_path / "ds"), verbose="error")
+    ds = neurokit.create("dataset", "bids", datatype="meg", profile="raw")
+    (source,) = ds.discover(tmp_path / "ds")
+    rec = ds.load(source)
+    assert rec.channel_names == ["MEG0111", "MEG0112", "MEG0113"]  # the EEG channel is not MEG
+    std = rec.data.std(axis=1)
+    assert 150 < std[0] < 250 and 35 < std[1] < 65  # fT and fT/cm, not 1e-7 "flat"

@@ -14,7 +14,7 @@ from `channels.tsv`; bad channels are dropped before preprocessing. Labels:
 
 Splits: a seeded subject-disjoint split (80/10/10 by default). EEG keeps the
 channels with a 10-05 position; MEG and iEEG keep every channel of that type
-(stored with neurokit's `uV` scaling of SI units; positions are unknown to the store).
+(MEG stored in fT and fT/cm, iEEG in uV; MEG positions are unknown to the store).
 """
 
 from __future__ import annotations
@@ -181,6 +181,8 @@ class BIDSDataset:
             cfg = cfg.model_copy(update={"channels": list(raw.ch_names), "required": []})
         elif raw.info["bads"]:
             raw.drop_channels(raw.info["bads"])
+        if self.config.datatype == "meg":
+            _scale_meg(raw)
         data, names, sfreq = preprocess_raw(raw, cfg, where)
         events = span_events(spans, data.shape[1], sfreq, cfg.drop_first_seconds)
         if spans and not events:
@@ -222,6 +224,21 @@ class BIDSDataset:
             start = onset + self.config.event_offset
             spans.append((start, start + length, self.class_names.index(row["trial_type"]), -1))
         return spans
+
+
+def _scale_meg(raw) -> None:
+    """Make MEG land in the store as fT (magnetometers) and fT/cm (gradiometers).
+
+    The shared preprocessing converts SI volts to microvolts (x1e6); MEG in tesla
+    would become ~1e-7 and read as flat. Pre-scaling by 1e9 (mag) and 1e7 (grad)
+    makes that x1e6 yield fT and fT/cm, the units MEG models are trained on.
+    """
+    import mne
+
+    for kind, factor in (("mag", 1e9), ("grad", 1e7)):
+        picks = mne.pick_types(raw.info, meg=kind, exclude=[])
+        if len(picks):
+            raw.apply_function(lambda x, f=factor: x * f, picks=picks, channel_wise=False)
 
 
 def build_bids(config: BIDSConfig) -> BIDSDataset:
