@@ -87,3 +87,11 @@ def test_prepared_store_serves_event_windows(tuev_root, tmp_path):
     item = windows[0]
     assert item.signal.shape == (23, 1000) and item.label == 0  # spsw
     assert np.isfinite(np.asarray(item.signal)).all()
+
+
+def test_event_past_the_end(tmp_path):
+    path = write_tuh_edf(tmp_path / "edf/train/00000009/00000009_00000001.edf", seconds=6)
+    path.with_suffix(".rec").write_text("1,1.0,2.0,6\n1,30.0,31.0,6\n")
+    ds = dataset()
+    with pytest.raises(DataError, match=r"00000009_00000001.rec: event at 30 s starts after the recording ends \(6 s\)"):
+        ds.load(ds.discover(tmp_path)[0])

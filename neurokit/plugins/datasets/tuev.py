@@ -97,6 +97,10 @@ class TUEV(TUHDataset):
         index = {n: i for i, n in enumerate(names)}
         seen, out = set(), []
         for ev in annotations:
+            if self.to_samples(ev.start, sfreq) >= n_samples:
+                rec = Path(source.path).with_suffix(".rec")
+                seconds = n_samples / sfreq + self.preprocessing.drop_first_seconds
+                raise DataError(f"{rec}: event at {ev.start:g} s starts after the recording ends ({seconds:g} s)")
             start = self.to_samples(ev.start, sfreq) - pad
             stop = self.to_samples(ev.stop, sfreq) + pad
             key = (start, stop, ev.code)
