@@ -76,7 +76,11 @@ def resolve(file: str | None = None, overrides: tuple[str, ...] = (), flags: dic
     model = _model_name(user)
     preset = _preset(model)
     if preset is None:
-        registry.get(Kind.BACKBONE, model)  # unknown name -> one clear error listing both kinds
+        try:
+            registry.get(Kind.BACKBONE, model)
+        except UnknownComponentError:
+            known = [c.name for kind in (Kind.MODEL, Kind.BACKBONE) for c in registry.components(kind)]
+            raise UnknownComponentError("model", model, known) from None
     task_name = _task_name(user, preset)
     recipe = dict(preset.tasks.get(task_name, {})) if preset else {}
     defaults = deep_merge({"model": {"name": model}, "task": {"name": task_name}}, recipe)
