@@ -95,6 +95,10 @@ def test_luna_finetune_windows_survive_exactly(tmp_path):
         xs = np.concatenate([f[g]["X"][:] for g in f])
         ys = np.concatenate([f[g]["y"][:] for g in f])
         assert list(f.attrs["channel_names"]) == list(LUNA_FINETUNE_ROWS)
+    # and the exported folder imports again as a fine-tuning layout, names from its attribute
+    again = import_hdf5([tmp_path / "out"], tmp_path / "again.zarr", class_names=["normal", "abnormal"])
+    assert again.layout == "luna-finetune" and again.windows == 9
+    assert next(iter(Store(tmp_path / "again.zarr").recordings.values())).channel_names == list(LUNA_FINETUNE_ROWS)
     order = np.argsort(xs[:, 0, 0])
     want_x, want_y = truth["val"]
     want_order = np.argsort(want_x[:, 0, 0].astype(np.float32))

@@ -17,7 +17,8 @@ Layouts read (see the reference notes on LaBraM `dataset_maker/` and BioFoundati
   the original windows (`label_kind = events`). Rows are named by the order
   `process_raw_eeg.py` actually writes them (A1-T3 at row 8, T4-A2 at row 13), not
   by the list LUNA's loader assumes (the row-order bug in the notes); pass
-  `channels=` to override.
+  `channels=` to override. Files written by `export_hdf5` carry a `channel_names`
+  file attribute, which is used when present.
 
 Export writes either layout back: `labram` (one group per recording with `eeg` and
 its attributes) or `luna` (per split `{split}.h5`, `data_group_k/X,y` windows).
@@ -114,10 +115,10 @@ def detect_layout(paths: Sequence[Path]) -> str:
         if not keys:
             raise DataError(f"{path}: empty HDF5 file")
         first = f[keys[0]]
-        if "channel_names" in f.attrs and hasattr(first, "keys") and "X" in first:
-            return "luna-pretrain"
         if hasattr(first, "keys") and "X" in first and keys[0].startswith("data_group"):
             return "luna-finetune"
+        if "channel_names" in f.attrs and hasattr(first, "keys") and "X" in first:
+            return "luna-pretrain"
         if hasattr(first, "keys") and "eeg" in first:
             return "labram"
     raise DataError(
@@ -191,6 +192,8 @@ def _iter_luna_finetune(path: Path, sfreq: float | None, channels: list[str] | N
 
     split = _split_of(path)
     with _open(path) as f:
+        if channels is None and len(f.attrs.get("channel_names", [])):  # written by export_hdf5
+            channels = _names(f.attrs["channel_names"], f"{path} (attribute channel_names)")
         for name in sorted((k for k in f if k != "index_map"), key=_group_order):
             where = f"{path}:{name}"
             node = f[name]
@@ -349,7 +352,9 @@ def export_hdf5(
     label. `luna`: `out` is a folder; per split a `{split}.h5` with groups
     `data_group_k` of up to `group_size` windows `X` (n, C, T) and labels `y`, cut
     at `window_seconds` as the store's dataset view labels them (event windows as
-    stored); the file attribute `channel_names` names the rows.
+    stored); the file attribute `channel_names` names the rows. A TCP store exports
+    rows in CHN_ORDER, the order LUNA's loader assumes, so exported files do not
+    carry the official files' row-order bug.
     """
     from neurokit.core.data.store import open_store
 
