@@ -79,12 +79,20 @@ def test_event_windows_and_majority_labels(tmp_path):
 
 
 def test_dataloader_with_two_workers_and_distributed_sampler(store, tmp_path):
-    loader = make_dataloader(store, "train", 10, batch_size=2, num_workers=2, cache_dir=tmp_path / "c", seed=1)
-    seen = []
+    loader = make_dataloader(store, "train", 10, batch_size=2, num_workers=2, cache_dir=tmp_path / "c", seed=1,
+                             worker_type="process")  # fmt: skip
+    assert isinstance(loader, DataLoader)
+    seen, signals = [], {}
     for batch in loader:
         assert isinstance(batch, Batch) and batch.signal.shape[-1] == 2000
         seen += list(zip(batch.recording, batch.start.tolist(), strict=True))
+        signals.update({k: batch.signal[i, : batch.channel_mask[i].sum()] for i, k in enumerate(seen[-len(batch):])})
     assert len(seen) == 5 and len(set(seen)) == 5
+    threaded = make_dataloader(store, "train", 10, batch_size=2, num_workers=2, cache_dir=tmp_path / "c", seed=1)
+    assert type(threaded).__name__ == "ThreadedLoader" and len(threaded) == 3
+    for batch in threaded:
+        for i, key in enumerate(zip(batch.recording, batch.start.tolist(), strict=True)):
+            assert torch.equal(batch.signal[i, : batch.channel_mask[i].sum()], signals[key])
     ds = loader.dataset
     shards = []
     for rank in range(2):

@@ -74,6 +74,12 @@ class RecordingCache:
             return self.store.read(rid, start, start + length)
         return np.array(self.get(rid)[:, start : start + length], dtype=np.float32)
 
+    def view(self, rid: str, start: int, length: int) -> np.ndarray:
+        """One window without copying (a memmap/array view; collate copies it once into the batch)."""
+        if self.mode == "none":
+            return self.store.read(rid, start, start + length)
+        return self.get(rid)[:, start : start + length]
+
     def _load(self, rid: str) -> np.ndarray:
         meta = self.store.recordings[rid]
         if self.mode == "memory":

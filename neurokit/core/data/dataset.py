@@ -174,11 +174,18 @@ class WindowDataset:
         return self.window
 
     def __getitem__(self, index: int) -> WindowItem:
+        return self._item(index, copy=True)
+
+    def __getitems__(self, indices: Sequence[int]) -> list[WindowItem]:
+        """Batched fetch used by DataLoader: windows are views that `collate` copies once."""
+        return [self._item(i, copy=False) for i in indices]
+
+    def _item(self, index: int, copy: bool) -> WindowItem:
         r = int(self._rec[index])
         start, length = int(self._start[index]), int(self._length[index])
         rid = self._ids[r]
-        signal = self.cache.window(rid, start, length)
-        if signal.shape[1] < length:  # cannot happen with store-consistent metadata; guards corrupt stores
+        signal = self.cache.window(rid, start, length) if copy else self.cache.view(rid, start, length)
+        if signal.shape[1] < length:  # only a store whose data disagrees with its metadata
             raise DataError(f"{self.store.location}: recording {rid!r} is shorter than its metadata says")
         names = self._names[r]
         label = self._label[index]
@@ -190,10 +197,6 @@ class WindowDataset:
         else:
             value = float(label)
         return WindowItem(signal, names, channel_positions(names)[0], value, rid, start)
-
-    def __getitems__(self, indices: Sequence[int]) -> list[WindowItem]:
-        """Batched fetch used by DataLoader (one call per batch instead of per item)."""
-        return [self[i] for i in indices]
 
     def warm_cache(self) -> None:
         """Decode every recording of the split into the local cache now."""
@@ -220,12 +223,15 @@ def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
     n = len(items)
     c_max = max(it.signal.shape[0] for it in items)
     t = lengths.pop()
-    signal = np.zeros((n, c_max, t), dtype=np.float32)
+    out = _batch_tensor((n, c_max, t))
+    signal = out.numpy()
     mask = np.zeros((n, c_max), dtype=bool)
     positions = np.zeros((n, c_max, 3), dtype=np.float32)
     for i, it in enumerate(items):
         c = it.signal.shape[0]
         signal[i, :c] = it.signal
+        if c < c_max:
+            signal[i, c:] = 0.0
         mask[i, :c] = True
         positions[i, :c] = it.positions
     labels = [it.label for it in items]
@@ -234,7 +240,7 @@ def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
         integral = all(isinstance(v, int) for v in labels)
         label = torch.tensor(labels, dtype=torch.int64 if integral else torch.float32)
     return Batch(
-        signal=torch.from_numpy(signal),
+        signal=out,
         channel_mask=torch.from_numpy(mask),
         positions=torch.from_numpy(positions),
         channel_names=[list(it.channel_names) for it in items],
@@ -243,6 +249,20 @@ def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
         recording=[it.recording for it in items],
         start=torch.tensor([it.start for it in items], dtype=torch.int64),
     )
+
+
+def _batch_tensor(shape: tuple[int, int, int]) -> Any:
+    """An uninitialised float32 tensor; in a DataLoader worker, allocated in shared memory
+    so sending the batch to the main process copies nothing (as torch's default_collate does)."""
+    import torch
+    from torch.utils.data import get_worker_info
+
+    if get_worker_info() is None:
+        return torch.empty(shape, dtype=torch.float32)
+    numel = shape[0] * shape[1] * shape[2]
+    elem = torch.empty(0, dtype=torch.float32)
+    storage = elem._typed_storage()._new_shared(numel, device=elem.device)
+    return elem.new(storage).resize_(*shape)
 
 
 class Collate:
@@ -273,9 +293,16 @@ def make_dataloader(
     pin_memory: bool = False,
     warm: bool = True,
     storage_options: dict | None = None,
+    worker_type: Literal["auto", "thread", "process"] = "auto",
     **loader_options: Any,
 ):
-    """A DataLoader of `Batch`es over one split; what the trainer calls.
+    """A loader of `Batch`es over one split; what the trainer calls.
+
+    `worker_type`: `thread` serves windows from the local memmap cache with
+    `num_workers` threads (no inter-process copy; the fast path, see
+    `neurokit.core.data.loader`), `process` uses torch DataLoader worker processes
+    (the right choice when each item costs CPU, e.g. `cache="none"`); `auto` picks
+    threads for the disk/memory caches.
 
     `shuffle` defaults to True for the `train` split. Under torch.distributed
     (or `distributed=True`) a DistributedSampler shards the windows across ranks;
@@ -304,6 +331,14 @@ def make_dataloader(
         sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last)
     generator = torch.Generator()
     generator.manual_seed(seed)
+    if worker_type == "thread" or (worker_type == "auto" and cache != "none"):
+        from neurokit.core.data.loader import ThreadedLoader
+
+        return ThreadedLoader(
+            dataset, batch_size=batch_size, shuffle=shuffle if sampler is None else False, sampler=sampler,
+            num_workers=num_workers, collate_fn=Collate(dataset.sfreq), drop_last=drop_last,
+            generator=generator, pin_memory=pin_memory, **loader_options,
+        )  # fmt: skip
     return DataLoader(
         dataset,
         batch_size=batch_size,

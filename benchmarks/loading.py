@@ -1,0 +1,341 @@
+"""Random-window loading and prepare throughput: the neurokit store against memmap, h5py and lazy EDF.
+
+    python benchmarks/loading.py                       # modest size, a few minutes on 2 cores
+    python benchmarks/loading.py --recordings 200 --minutes 10 --windows 20000   # issue 3 size
+
+What it measures (same random (recording, start) list for every reader, 10-s windows,
+warm OS cache, DataLoader with batch 64 and 0/1/2 workers):
+
+- `store` : neurokit `WindowDataset` (decoded local cache + memmap) collated into `Batch`,
+  through `make_dataloader`'s default ThreadedLoader (workers = threads)
+- `store-proc`: the same dataset through torch DataLoader worker processes
+- `store-zarr`: the same dataset reading zarr per window (`cache="none"`), the naive path
+- `memmap` : one `.npy` per recording, `np.load(mmap_mode="r")`, windows stacked with numpy
+- `h5py`   : one contiguous dataset per recording, file opened lazily per worker
+- `edf-mne`: `mne.io.read_raw_edf(preload=False)` per recording, `get_data(start, stop)`
+  (braindecode's behaviour without a cache)
+
+plus the codec/chunk table that chose the store's defaults (ratio, write and decode
+speed, naive per-window rate) and `prepare` throughput in signal-hours per minute with
+1 and 2 workers on demo-like EDFs. Results are printed and saved as JSON next to `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def synth_corpus(n: int, channels: int, minutes: float, sfreq: float, seed: int = 0) -> list[np.ndarray]:
+    """EEG-like float32 signals (1/f + alpha + artefacts from the demo model), so codecs see real-ish entropy."""
+    from neurokit.plugins.datasets.demo import _subject_traits, synthesize
+
+    out = []
+    for i in range(n):
+        rng = np.random.default_rng([seed, i])
+        x = synthesize(rng, int(minutes * 60), sfreq, abnormal=bool(i % 2), traits=_subject_traits(rng))
+        extra = channels - x.shape[0]
+        if extra > 0:
+            x = np.vstack([x, 0.5 * (x[:extra] + x[1 : extra + 1]) + rng.standard_normal((extra, x.shape[1]))])
+        out.append(np.ascontiguousarray(x[:channels], dtype=np.float32))
+    return out
+
+
+# ------------------------------------------------------------------ readers
+
+
+class MemmapWindows:
+    def __init__(self, paths, index, length):
+        self.paths, self.index, self.length, self._open = paths, index, length, {}
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, i):
+        r, s = self.index[i]
+        arr = self._open.get(r)
+        if arr is None:
+            arr = self._open[r] = np.load(self.paths[r], mmap_mode="r")
+        return np.array(arr[:, s : s + self.length])
+
+
+class H5Windows:
+    def __init__(self, path, index, length):
+        self.path, self.index, self.length, self._file, self._pid = path, index, length, None, None
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, i):
+        import h5py
+
+        if self._file is None or self._pid != os.getpid():
+            self._file, self._pid = h5py.File(self.path, "r"), os.getpid()
+        r, s = self.index[i]
+        return self._file[f"r{r}"][:, s : s + self.length]
+
+
+class EdfWindows:
+    def __init__(self, paths, index, length):
+        self.paths, self.index, self.length, self._open = paths, index, length, {}
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, i):
+        import mne
+
+        r, s = self.index[i]
+        raw = self._open.get(r)
+        if raw is None:
+            raw = self._open[r] = mne.io.read_raw_edf(self.paths[r], preload=False, verbose="error")
+        return raw.get_data(start=s, stop=s + self.length).astype(np.float32)
+
+
+def indexed(dataset, index):
+    """The real WindowDataset, its window table replaced by the benchmark's random list."""
+    dataset._rec = np.array([r for r, _ in index], dtype=np.int64)
+    dataset._start = np.array([s for _, s in index], dtype=np.int64)
+    dataset._length = np.full(len(index), dataset.window, dtype=np.int64)
+    dataset._label = np.zeros(len(index))
+    return dataset
+
+
+def _stack(items):
+    """Baselines collate like torch's default_collate: one tensor, in shared memory in workers."""
+    import torch
+    from torch.utils.data import default_collate
+
+    return default_collate([torch.from_numpy(np.ascontiguousarray(x)) for x in items])
+
+
+def rate(dataset, workers: int, batch: int = 64, collate=_stack) -> float:
+    """Windows per second through a DataLoader (after one warm-up batch per worker)."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    torch.set_num_threads(1)
+    warm = max(1, workers)
+    batch = max(1, min(batch, len(dataset) // (warm + 3)))
+    loader = DataLoader(dataset, batch_size=batch, shuffle=False, num_workers=workers, collate_fn=collate,
+                        persistent_workers=workers > 0)  # fmt: skip
+    iterator = iter(loader)
+    for _ in range(warm):
+        next(iterator)
+    count, start = 0, time.perf_counter()
+    for b in iterator:
+        count += len(b)
+    elapsed = time.perf_counter() - start
+    del iterator, loader
+    return count / elapsed
+
+
+def rate_threads(dataset, workers: int, collate, batch: int = 64) -> float:
+    """Windows per second through neurokit's ThreadedLoader (make_dataloader's default for the cache)."""
+    import torch
+
+    from neurokit.core.data.loader import ThreadedLoader
+
+    torch.set_num_threads(1)
+    loader = ThreadedLoader(dataset, batch_size=batch, num_workers=workers, collate_fn=collate)
+    iterator = iter(loader)
+    next(iterator)
+    count, start = 0, time.perf_counter()
+    for b in iterator:
+        count += len(b)
+    return count / (time.perf_counter() - start)
+
+
+# ------------------------------------------------------------------ sections
+
+
+def build(root: Path, data: list[np.ndarray], sfreq: float, with_edf: bool) -> dict:
+    import h5py
+
+    from neurokit.core.data.rawio import write_edf
+    from neurokit.core.data.schema import StoreSchema
+    from neurokit.core.data.writer import StoreWriter
+    from neurokit.core.interfaces import Recording, RecordingSource
+
+    names = ["FP1", "FP2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "F7", "F8",
+             "T3", "T4", "T5", "T6", "A1", "A2", "FZ", "CZ", "PZ", "T1", "T2"][: data[0].shape[0]]  # fmt: skip
+    t0 = time.perf_counter()
+    writer = StoreWriter(root / "bench.zarr")
+    writer.create(StoreSchema(dataset="bench", sfreq=sfreq, compression="blosc-zstd-3"), overwrite=True)
+    for i, x in enumerate(data):
+        src = RecordingSource(Path(f"r{i}.edf"), f"r{i:04d}", f"s{i}", label=i % 2)
+        writer.write(Recording(src, x, names, sfreq), checksum=f"bench:{i}")
+    writer.finalize()
+    store_s = time.perf_counter() - t0
+    npy = []
+    for i, x in enumerate(data):
+        npy.append(root / f"npy/r{i}.npy")
+        npy[-1].parent.mkdir(exist_ok=True)
+        np.save(npy[-1], x)
+    with h5py.File(root / "bench.h5", "w") as f:
+        for i, x in enumerate(data):
+            f.create_dataset(f"r{i}", data=x)
+    edf = []
+    if with_edf:
+        for i, x in enumerate(data):
+            edf.append(write_edf(root / f"edf/r{i}.edf", x, sfreq, [f"EEG {n}-REF" for n in names]))
+    for path in [*npy, root / "bench.h5", *edf, *(root / "bench.zarr").rglob("*")]:  # warm OS cache
+        if Path(path).is_file():
+            Path(path).read_bytes()
+    return {"store": root / "bench.zarr", "npy": npy, "h5": root / "bench.h5", "edf": edf, "store_write_s": store_s}
+
+
+def loading(paths: dict, data: list[np.ndarray], sfreq: float, window_s: float, n_windows: int, n_edf: int,
+            workers: list[int]) -> dict:  # fmt: skip
+    from neurokit.core.data.dataset import Collate, WindowDataset
+
+    length = int(window_s * sfreq)
+    rng = np.random.default_rng(0)
+    recs = rng.integers(0, len(data), n_windows)
+    index = [(int(r), int(rng.integers(0, data[r].shape[1] - length))) for r in recs]
+    cache_dir = Path(paths["store"]).parent / "cache"
+    results: dict[str, dict[str, float]] = {}
+    t0 = time.perf_counter()
+    ds = WindowDataset(paths["store"], "train", window_s, cache_dir=cache_dir)
+    ds.warm_cache()
+    ds = indexed(ds, index)
+    results["cache_build_s"] = {"all": time.perf_counter() - t0}
+    collate = Collate(sfreq)
+    zarr_ds = indexed(WindowDataset(paths["store"], "train", window_s, cache="none"), index[: n_windows // 4])
+    for w in workers:
+        results.setdefault("memmap", {})[w] = rate(MemmapWindows(paths["npy"], index, length), w)
+        results.setdefault("store", {})[w] = rate_threads(ds, w, collate)
+        results.setdefault("store-proc", {})[w] = rate(ds, w, collate=collate)
+        results.setdefault("h5py", {})[w] = rate(H5Windows(paths["h5"], index[: n_windows // 2], length), w)
+        results.setdefault("store-zarr", {})[w] = rate(zarr_ds, w, collate=collate)
+        if paths["edf"]:
+            results.setdefault("edf-mne", {})[w] = rate(EdfWindows(paths["edf"], index[:n_edf], length), w)
+    return results
+
+
+def codecs(data: list[np.ndarray], sfreq: float, window_s: float, root: Path) -> list[dict]:
+    """Ratio, write MB/s, full decode MB/s and naive per-window reads/s for codec x chunk options."""
+    import zarr
+
+    from neurokit.core.data.writer import compressors
+
+    sample = data[: min(8, len(data))]
+    raw_bytes = sum(x.nbytes for x in sample)
+    length = int(window_s * sfreq)
+    rng = np.random.default_rng(1)
+    rows = []
+    for codec in ("none", "blosc-lz4-5", "blosc-zstd-3", "zstd-3"):
+        for chunk_s in (10.0, 60.0):
+            path = root / f"codec-{codec}-{chunk_s:g}.zarr"
+            group = zarr.open_group(str(path), mode="w")
+            t0 = time.perf_counter()
+            for i, x in enumerate(sample):
+                chunk = int(chunk_s * sfreq)
+                shard = chunk * int(np.ceil(x.shape[1] / chunk))
+                a = group.create_array(f"r{i}", shape=x.shape, dtype="float32", chunks=(x.shape[0], chunk),
+                                       shards=(x.shape[0], shard), compressors=compressors(codec))  # fmt: skip
+                a[:] = x
+            write = raw_bytes / (time.perf_counter() - t0) / 1e6
+            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            t0 = time.perf_counter()
+            for i in range(len(sample)):
+                group[f"r{i}"][:]
+            decode = raw_bytes / (time.perf_counter() - t0) / 1e6
+            arrays = [group[f"r{i}"] for i in range(len(sample))]
+            t0, n = time.perf_counter(), 300
+            for _ in range(n):
+                r = int(rng.integers(0, len(sample)))
+                s = int(rng.integers(0, sample[r].shape[1] - length))
+                arrays[r][:, s : s + length]
+            rows.append({"codec": codec, "chunk_s": chunk_s, "ratio": raw_bytes / size, "write_MBps": write,
+                         "decode_MBps": decode, "naive_windows_per_s": n / (time.perf_counter() - t0)})  # fmt: skip
+            shutil.rmtree(path)
+    return rows
+
+
+def prepare_throughput(root: Path, n: int, minutes: float, workers: list[int]) -> dict:
+    from neurokit.core.data.prepare import prepare
+    from neurokit.plugins.datasets.demo import DemoConfig, DemoDataset
+
+    per_subject = 2
+    config = DemoConfig(subjects=max(4, n // per_subject), sessions=per_subject,
+                        min_seconds=int(minutes * 60), max_seconds=int(minutes * 60))  # fmt: skip
+    dataset = DemoDataset(config)
+    raw = dataset.generate(root / "raw")
+    out = {}
+    for w in workers:
+        summary = prepare("demo", raw, root / f"prep-{w}.zarr", workers=w, progress=False, dataset=dataset, overwrite=True)
+        d = summary.to_dict()
+        out[w] = {"recordings": d["written"], "hours": d["hours_written"], "seconds": d["elapsed_s"],
+                  "signal_hours_per_minute": d["signal_hours_per_minute"]}  # fmt: skip
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recordings", type=int, default=40)
+    parser.add_argument("--channels", type=int, default=23)
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--sfreq", type=float, default=200.0)
+    parser.add_argument("--window", type=float, default=10.0)
+    parser.add_argument("--windows", type=int, default=6000, help="random windows per reader (h5py /2, zarr /4)")
+    parser.add_argument("--edf-windows", type=int, default=400)
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--prepare-recordings", type=int, default=16)
+    parser.add_argument("--prepare-minutes", type=float, default=2.0)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=["codecs", "loading", "prepare"])
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="neurokit-bench-"))
+    report: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "cpus": os.cpu_count()}
+    try:
+        print(f"synthesising {args.recordings} x {args.channels} ch x {args.minutes:g} min at {args.sfreq:g} Hz ...")
+        data = synth_corpus(args.recordings, args.channels, args.minutes, args.sfreq)
+        gb = sum(x.nbytes for x in data) / 1e9
+        print(f"  {gb:.2f} GB float32")
+        if "codecs" not in args.skip:
+            rows = codecs(data, args.sfreq, args.window, root)
+            report["codecs"] = rows
+            print("\ncodec x chunk (8 recordings): ratio, write MB/s, decode MB/s, naive zarr windows/s")
+            for r in rows:
+                print(f"  {r['codec']:>13} {r['chunk_s']:>4g}s  {r['ratio']:5.2f}x  {r['write_MBps']:7.0f}  "
+                      f"{r['decode_MBps']:7.0f}  {r['naive_windows_per_s']:7.0f}")  # fmt: skip
+        if "loading" not in args.skip:
+            paths = build(root, data, args.sfreq, with_edf=True)
+            res = loading(paths, data, args.sfreq, args.window, args.windows, args.edf_windows, args.workers)
+            report["loading"] = res
+            print(f"\nrandom {args.window:g}-s windows/s (DataLoader, batch 64); columns = workers {args.workers}")
+            for name in ("store", "store-proc", "memmap", "h5py", "store-zarr", "edf-mne"):
+                if name in res:
+                    print(f"  {name:>11}: " + "  ".join(f"{res[name][w]:9.0f}" for w in args.workers))
+            print(f"  (store: one-time decode of the split into the local cache took {res['cache_build_s']['all']:.1f} s)")
+            for w in args.workers:
+                if "edf-mne" in res:
+                    print(f"  workers={w}: store/memmap = {res['store'][w] / res['memmap'][w]:.2f}, "
+                          f"store/edf-mne = {res['store'][w] / res['edf-mne'][w]:.0f}x, "
+                          f"store/h5py = {res['store'][w] / res['h5py'][w]:.1f}x")  # fmt: skip
+        if "prepare" not in args.skip:
+            prep = prepare_throughput(root, args.prepare_recordings, args.prepare_minutes, [1, 2])
+            report["prepare"] = prep
+            print("\nprepare (demo EDFs, 22 ch at 250 Hz -> labram profile):")
+            for w, r in prep.items():
+                print(f"  workers={w}: {r['recordings']} recordings, {r['hours']:.2f} h in {r['seconds']:.1f} s = "
+                      f"{r['signal_hours_per_minute']:.2f} signal-h/min")  # fmt: skip
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / f"loading-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    target.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nsaved {target}")
+
+
+if __name__ == "__main__":
+    main()
