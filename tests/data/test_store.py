@@ -36,7 +36,7 @@ def test_round_trip_keeps_signal_metadata_and_events(tmp_path):
     assert store.splits() == {"train": 1, "val": 1}
     # chunked along time, compressed, one shard per recording
     array = store.array("aaaa_s001_t000")
-    assert array.chunks == (3, 2000) and array.shape == (3, 5000)
+    assert array.chunks == (3, 5000) and array.shape == (3, 5000)  # one 60-s chunk holds all 25 s
     info = store.info()
     assert info["recordings"] == 2 and info["splits"]["train"]["labels"] == {"b": 1}
 

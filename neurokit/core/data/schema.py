@@ -44,8 +44,8 @@ class StoreSchema(BaseModel):
     preprocessing: dict[str, Any] = Field(default_factory=dict)
     class_names: list[str] = Field(default_factory=list)
     label_kind: str = Field("recording", description="recording | events | none: where labels live")
-    chunk_seconds: float = 10.0
-    compression: str = ""
+    chunk_seconds: float = 60.0
+    compression: str = "blosc-zstd-3"
     neurokit_version: str = ""
     created: str = ""
     dataset_config: dict[str, Any] = Field(default_factory=dict)

@@ -33,10 +33,13 @@ from neurokit.core.data.schema import (
 from neurokit.core.errors import DataError
 from neurokit.core.interfaces import Recording
 
-# Chosen by measurement (benchmarks/loading.py, issue 3 notes): EEG float32 gains ~1.2-1.35x
-# from Blosc-zstd with byte shuffle at level 3, at ~1 GB/s decode; the read path serves windows
-# from a decompressed cache, so compression costs only the one-time decode.
-DEFAULT_CHUNK_SECONDS = 10.0
+# Chosen by measurement (`python benchmarks/loading.py --skip loading prepare`, 23 ch x 5 min
+# EEG-like float32 at 200 Hz): Blosc-zstd-3 + byte shuffle gives 1.21x (lz4 1.15x, plain zstd
+# 1.08x; real EEG 1.15-1.35x), and 60-s chunks (all channels, ~1.1 MB raw) decode ~2x faster
+# than 10-s chunks and serve a naive 10-s window from 1-2 chunks. Training reads the decoded
+# local cache, so the codec costs only the one-time decode; shards (one per recording up to
+# 64 MB) keep file counts low on TUEG-size corpora.
+DEFAULT_CHUNK_SECONDS = 60.0
 MAX_SHARD_BYTES = 64 << 20
 
 
@@ -207,12 +210,20 @@ class StoreWriter:
         self,
         recording: Recording,
         checksum: str = "",
-        dtype: str = "float32",
-        chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-        compression: str = "blosc-zstd-3",
+        dtype: str | None = None,
+        chunk_seconds: float | None = None,
+        compression: str | None = None,
     ) -> WriteResult:
-        """Write one recording and publish it atomically. Returns its WriteResult."""
+        """Write one recording and publish it atomically. Returns its WriteResult.
+
+        `dtype`, `chunk_seconds` and `compression` default to the store schema's.
+        """
         import zarr
+
+        schema = self._schema()
+        dtype = dtype or schema.get("dtype") or "float32"
+        chunk_seconds = chunk_seconds or schema.get("chunk_seconds") or DEFAULT_CHUNK_SECONDS
+        compression = compression if compression is not None else schema.get("compression", "blosc-zstd-3")
 
         src = recording.source
         rid = safe_id(src.recording_id)
@@ -270,6 +281,11 @@ class StoreWriter:
         if self.local:
             self._publish(rid)
         return WriteResult(rid, "written", seconds=n_samples / recording.sfreq, bytes=self._size(rid))
+
+    def _schema(self) -> dict[str, Any]:
+        if getattr(self, "_schema_cache", None) is None:
+            self._schema_cache = dict(self.root.attrs.get(SCHEMA_KEY) or {})
+        return self._schema_cache
 
     def _publish(self, rid: str) -> None:
         base = local_path(self.location)

@@ -155,6 +155,10 @@ def _subject_traits(rng: Any) -> dict[str, float]:
         "background_uv": float(rng.uniform(7.0, 12.0)),
         "beta_uv": float(rng.uniform(2.0, 4.0)),
         "slope": float(rng.uniform(0.8, 1.2)),
+        # how abnormal an abnormal subject is; mild cases overlap drowsy normals, so it is not trivial
+        "severity": float(rng.uniform(0.35, 1.0)),
+        # normal subjects: some drowsiness (more theta, less alpha)
+        "drowsy": float(rng.uniform(0.0, 1.0) ** 2),
     }
 
 
@@ -207,12 +211,14 @@ def synthesize(rng: Any, seconds: int, sfreq: float, abnormal: bool, traits: dic
     posterior = 1 / (1 + np.exp(pos[:, 1] / 0.025))  # y < 0 is posterior
     frontal = 1 - posterior
     alpha_hz, alpha_uv = traits["alpha_hz"], traits["alpha_uv"]
-    theta_uv = 3.0
+    theta_uv = 3.0 + 4.0 * traits.get("drowsy", 0.0)
+    alpha_uv *= 1 - 0.4 * traits.get("drowsy", 0.0)
+    severity = traits.get("severity", 1.0)
     if abnormal:
         kind = "generalised" if rng.random() < 0.5 else "focal"
-        alpha_hz -= rng.uniform(1.5, 2.5)
-        alpha_uv *= rng.uniform(0.35, 0.6)
-        theta_uv = rng.uniform(8.0, 12.0)
+        alpha_hz -= severity * rng.uniform(1.5, 2.5)
+        alpha_uv *= 1 - severity * rng.uniform(0.4, 0.65)
+        theta_uv = 3.0 + severity * rng.uniform(5.0, 9.0)
     # Alpha: two hemispheric sources, mostly shared, waxing and waning.
     shared = _band_noise(rng, 1, n, sfreq, gauss_band(alpha_hz, 0.6))
     sides = _band_noise(rng, 2, n, sfreq, gauss_band(alpha_hz, 0.6))
@@ -226,17 +232,17 @@ def synthesize(rng: Any, seconds: int, sfreq: float, abnormal: bool, traits: dic
     if abnormal:
         delta = _band_noise(rng, c, n, sfreq, lambda f: np.where((f > 0.5) & (f < 4.0), 1 / np.maximum(f, 0.5), 0))
         if kind == "generalised":
-            x += rng.uniform(18.0, 28.0) * (mixing @ delta)
+            x += severity * rng.uniform(18.0, 28.0) * (mixing @ delta)
         else:
             centre = index[str(rng.choice(["F7", "T3", "T5", "F8", "T4", "T6", "C3", "C4"]))]
             weight = _focal(dist, centre)
-            x += rng.uniform(30.0, 45.0) * weight[:, None] * (mixing @ delta)
-        if rng.random() < 0.6:  # focal spikes / sharp waves with an after-going slow wave
+            x += severity * rng.uniform(30.0, 45.0) * weight[:, None] * (mixing @ delta)
+        if rng.random() < 0.3 + 0.4 * severity:  # focal spikes / sharp waves with an after-going slow wave
             focus = _focal(dist, index[str(rng.choice(["T3", "T4", "F7", "F8", "C3", "C4", "P3", "P4"]))], 0.04)
             for onset in np.cumsum(rng.uniform(1.5, 5.0, size=int(seconds / 1.5))):
                 if onset >= seconds - 1:
                     break
-                amp = rng.uniform(60.0, 130.0)
+                amp = rng.uniform(50.0, 120.0)
                 u = t - onset
                 window = np.abs(u) < 0.6
                 wave = -amp * np.exp(-(u[window] ** 2) / (2 * 0.012**2)) + 0.35 * amp * np.exp(
