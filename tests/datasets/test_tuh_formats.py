@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from neurokit.core.data.splits import split_subjects
 from neurokit.core.errors import DataError
 from neurokit.plugins.datasets._tuh import (
     TUEV_REC_MONTAGE,
@@ -13,7 +14,6 @@ from neurokit.plugins.datasets._tuh import (
     read_annotations,
     read_csv_annotations,
     read_rec,
-    split_subjects,
 )
 from tests.datasets.conftest import write_csv_v1
 

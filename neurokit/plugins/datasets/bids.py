@@ -85,8 +85,8 @@ class BIDSDataset:
     def discover(self, raw: Path) -> list:
         import mne_bids
 
+        from neurokit.core.data.splits import split_subjects
         from neurokit.core.interfaces import RecordingSource
-        from neurokit.plugins.datasets._tuh import split_subjects
 
         root = Path(raw)
         if not (root / "dataset_description.json").is_file():

@@ -58,8 +58,8 @@ class FolderDataset:
     # ------------------------------------------------------------ discovery
 
     def discover(self, raw: Path) -> list:
+        from neurokit.core.data.splits import split_subjects
         from neurokit.core.interfaces import RecordingSource
-        from neurokit.plugins.datasets._tuh import split_subjects
 
         root = Path(raw)
         if not root.is_dir():

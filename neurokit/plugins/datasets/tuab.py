@@ -21,12 +21,12 @@ from pydantic import Field
 from neurokit import hookimpl
 from neurokit.core.data.channels import TUH_REFERENTIAL
 from neurokit.core.data.preprocess import DatasetConfig
+from neurokit.core.data.splits import split_subjects
 from neurokit.plugins.datasets._tuh import (
     TUHDataset,
     find_edfs,
     parse_stem,
     resolve_root,
-    split_subjects,
 )
 
 CLASSES = ("normal", "abnormal")
@@ -37,9 +37,16 @@ class TUABConfig(DatasetConfig):
 
     default_preprocessing: ClassVar[dict] = {"channels": list(TUH_REFERENTIAL)}
 
-    profile: str | None = Field("labram", description="preprocessing profile (labram: 23 ch referential 200 Hz; luna: TCP 256 Hz)")
-    montage_dirs: list[str] = Field(["01_tcp_ar"], description="TUH montage folders to read (TUAB v3 ships 01_tcp_ar)")
-    val_fraction: float = Field(0.2, ge=0, lt=1, description="share of train subjects held out for validation")
+    profile: str | None = Field(
+        "labram",
+        description="preprocessing profile (labram: 23 ch referential 200 Hz; luna: TCP 256 Hz)",
+    )
+    montage_dirs: list[str] = Field(
+        ["01_tcp_ar"], description="TUH montage folders to read (TUAB v3 ships 01_tcp_ar)"
+    )
+    val_fraction: float = Field(
+        0.2, ge=0, lt=1, description="share of train subjects held out for validation"
+    )
     seed: int = Field(0, description="seed of the subject-disjoint train/val split")
 
 

@@ -29,6 +29,7 @@ from pydantic import Field
 from neurokit import hookimpl
 from neurokit.core.data.channels import TUH_REFERENTIAL
 from neurokit.core.data.preprocess import DatasetConfig
+from neurokit.core.data.splits import split_subjects
 from neurokit.core.errors import DataError
 from neurokit.plugins.datasets._tuh import (
     TUH_MONTAGE_DIRS,
@@ -41,7 +42,6 @@ from neurokit.plugins.datasets._tuh import (
     read_annotations,
     resolve_root,
     span_events,
-    split_subjects,
 )
 
 # BioFoundation's MULTILABEL_MAP: combined labels go to their first family.
@@ -65,13 +65,23 @@ class TUARConfig(DatasetConfig):
 
     default_preprocessing: ClassVar[dict] = {"channels": list(TUH_REFERENTIAL)}
 
-    profile: str | None = Field("luna", description="preprocessing profile (luna: TCP bipolar 256 Hz)")
-    mode: Literal["binary", "multiclass"] = Field("binary", description="binary artifact/background or 5 artifact families")
-    montage_dirs: list[str] = Field(list(TUH_MONTAGE_DIRS[:3]), description="TUH montage folders to read")
-    split_by: Literal["subject", "recording"] = Field("subject", description="unit of the split (LUNA: recording)")
+    profile: str | None = Field(
+        "luna", description="preprocessing profile (luna: TCP bipolar 256 Hz)"
+    )
+    mode: Literal["binary", "multiclass"] = Field(
+        "binary", description="binary artifact/background or 5 artifact families"
+    )
+    montage_dirs: list[str] = Field(
+        list(TUH_MONTAGE_DIRS[:3]), description="TUH montage folders to read"
+    )
+    split_by: Literal["subject", "recording"] = Field(
+        "subject", description="unit of the split (LUNA: recording)"
+    )
     val_fraction: float = Field(0.1, ge=0, lt=1, description="share for validation")
     test_fraction: float = Field(0.1, ge=0, lt=1, description="share for test")
-    min_confidence: float = Field(0.0, ge=0, le=1, description="ignore annotation lines below this confidence")
+    min_confidence: float = Field(
+        0.0, ge=0, le=1, description="ignore annotation lines below this confidence"
+    )
     seed: int = Field(0, description="seed of the split")
 
 
@@ -91,12 +101,19 @@ class TUAR(TUHDataset):
         cfg = self.config
         root = resolve_root(Path(raw), cfg.montage_dirs)
         paths = [p for m in cfg.montage_dirs for p in find_edfs(root / m)]
-        subjects = [(parse_stem(p.stem).subject if parse_stem(p.stem) else p.stem.split("_")[0]) for p in paths]
+        subjects = [
+            (parse_stem(p.stem).subject if parse_stem(p.stem) else p.stem.split("_")[0])
+            for p in paths
+        ]
         ids = [p.relative_to(root).with_suffix("").as_posix() for p in paths]
         units = subjects if cfg.split_by == "subject" else ids
         assignment = split_subjects(
             units,
-            {"train": 1 - cfg.val_fraction - cfg.test_fraction, "val": cfg.val_fraction, "test": cfg.test_fraction},
+            {
+                "train": 1 - cfg.val_fraction - cfg.test_fraction,
+                "val": cfg.val_fraction,
+                "test": cfg.test_fraction,
+            },
             cfg.seed,
         )
         return [
@@ -114,20 +131,27 @@ class TUAR(TUHDataset):
     def read_labels(self, source):
         path = annotation_file(Path(source.path), ANNOTATION_SUFFIXES)
         if path is None:
-            raise DataError(f"{source.path}: no annotation file ({', '.join(ANNOTATION_SUFFIXES)}) next to it")
+            raise DataError(
+                f"{source.path}: no annotation file ({', '.join(ANNOTATION_SUFFIXES)}) next to it"
+            )
         return [a for a in read_annotations(path) if a.confidence >= self.config.min_confidence]
 
     def events(self, annotations, n_samples, names, sfreq, source):
         shift = self.preprocessing.drop_first_seconds
         total = n_samples / sfreq + shift
         if self.config.mode == "binary":
-            artifact = merge_intervals((a.start, a.stop) for a in annotations if a.label in BINARY_ARTIFACTS)
-            spans = [(a, b, 1, -1) for a, b in artifact] + [(a, b, 0, -1) for a, b in complement(artifact, total)]
+            artifact = merge_intervals(
+                (a.start, a.stop) for a in annotations if a.label in BINARY_ARTIFACTS
+            )
+            spans = [(a, b, 1, -1) for a, b in artifact] + [
+                (a, b, 0, -1) for a, b in complement(artifact, total)
+            ]
             return span_events(spans, n_samples, sfreq, shift)
         index = {n: i for i, n in enumerate(names)}
         labelled = [a for a in annotations if a.label in FAMILIES]
         spans = [
-            (a.start, a.stop, MULTICLASS.index(FAMILIES[a.label]), index.get(a.channel, -1)) for a in labelled
+            (a.start, a.stop, MULTICLASS.index(FAMILIES[a.label]), index.get(a.channel, -1))
+            for a in labelled
         ]
         background = complement(merge_intervals((a.start, a.stop) for a in labelled), total)
         spans += [(a, b, 0, -1) for a, b in background]

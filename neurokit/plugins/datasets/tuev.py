@@ -25,13 +25,13 @@ from pydantic import Field
 from neurokit import hookimpl
 from neurokit.core.data.channels import TUH_REFERENTIAL
 from neurokit.core.data.preprocess import DatasetConfig
+from neurokit.core.data.splits import split_subjects
 from neurokit.core.errors import DataError
 from neurokit.plugins.datasets._tuh import (
     TUHDataset,
     find_edfs,
     read_rec,
     resolve_root,
-    split_subjects,
 )
 
 CLASSES = ("spsw", "gped", "pled", "eyem", "artf", "bckg")
@@ -42,10 +42,19 @@ class TUEVConfig(DatasetConfig):
 
     default_preprocessing: ClassVar[dict] = {"channels": list(TUH_REFERENTIAL)}
 
-    profile: str | None = Field("labram", description="preprocessing profile (labram: 23 ch referential 200 Hz)")
-    pad_seconds: float = Field(2.0, ge=0, description="seconds added before the start and after the stop of each event")
-    deduplicate: bool = Field(False, description="keep one window per (start, stop, class) instead of one per channel line")
-    val_fraction: float = Field(0.2, ge=0, lt=1, description="share of train subjects held out for validation")
+    profile: str | None = Field(
+        "labram", description="preprocessing profile (labram: 23 ch referential 200 Hz)"
+    )
+    pad_seconds: float = Field(
+        2.0, ge=0, description="seconds added before the start and after the stop of each event"
+    )
+    deduplicate: bool = Field(
+        False,
+        description="keep one window per (start, stop, class) instead of one per channel line",
+    )
+    val_fraction: float = Field(
+        0.2, ge=0, lt=1, description="share of train subjects held out for validation"
+    )
     seed: int = Field(4523, description="seed of the subject-disjoint train/val split (LaBraM's)")
 
 
@@ -100,7 +109,9 @@ class TUEV(TUHDataset):
             if self.to_samples(ev.start, sfreq) >= n_samples:
                 rec = Path(source.path).with_suffix(".rec")
                 seconds = n_samples / sfreq + self.preprocessing.drop_first_seconds
-                raise DataError(f"{rec}: event at {ev.start:g} s starts after the recording ends ({seconds:g} s)")
+                raise DataError(
+                    f"{rec}: event at {ev.start:g} s starts after the recording ends ({seconds:g} s)"
+                )
             start = self.to_samples(ev.start, sfreq) - pad
             stop = self.to_samples(ev.stop, sfreq) + pad
             key = (start, stop, ev.code)
@@ -109,7 +120,11 @@ class TUEV(TUHDataset):
             seen.add(key)
             length = min(stop - start, n_samples)
             start = min(max(start, 0), n_samples - length)  # keep edge windows inside the signal
-            out.append(Event(start=start, length=length, label=ev.code - 1, channel=index.get(ev.channel, -1)))
+            out.append(
+                Event(
+                    start=start, length=length, label=ev.code - 1, channel=index.get(ev.channel, -1)
+                )
+            )
         return out
 
 

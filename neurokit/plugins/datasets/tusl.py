@@ -22,6 +22,7 @@ from pydantic import Field
 from neurokit import hookimpl
 from neurokit.core.data.channels import TUH_REFERENTIAL
 from neurokit.core.data.preprocess import DatasetConfig
+from neurokit.core.data.splits import split_subjects
 from neurokit.core.errors import DataError
 from neurokit.plugins.datasets._tuh import (
     TUHDataset,
@@ -30,7 +31,6 @@ from neurokit.plugins.datasets._tuh import (
     parse_stem,
     read_annotations,
     span_events,
-    split_subjects,
 )
 
 CLASSES = ("bckg", "seiz", "slow")
@@ -42,10 +42,14 @@ class TUSLConfig(DatasetConfig):
 
     default_preprocessing: ClassVar[dict] = {"channels": list(TUH_REFERENTIAL)}
 
-    profile: str | None = Field("luna", description="preprocessing profile (luna: TCP bipolar 256 Hz)")
+    profile: str | None = Field(
+        "luna", description="preprocessing profile (luna: TCP bipolar 256 Hz)"
+    )
     val_fraction: float = Field(0.1, ge=0, lt=1, description="share of subjects for validation")
     test_fraction: float = Field(0.1, ge=0, lt=1, description="share of subjects for test")
-    min_confidence: float = Field(0.0, ge=0, le=1, description="ignore annotation lines below this confidence")
+    min_confidence: float = Field(
+        0.0, ge=0, le=1, description="ignore annotation lines below this confidence"
+    )
     seed: int = Field(0, description="seed of the subject-disjoint split")
 
 
@@ -66,7 +70,11 @@ class TUSL(TUHDataset):
         cfg = self.config
         assignment = split_subjects(
             subjects,
-            {"train": 1 - cfg.val_fraction - cfg.test_fraction, "val": cfg.val_fraction, "test": cfg.test_fraction},
+            {
+                "train": 1 - cfg.val_fraction - cfg.test_fraction,
+                "val": cfg.val_fraction,
+                "test": cfg.test_fraction,
+            },
             cfg.seed,
         )
         sources = []
@@ -95,13 +103,17 @@ class TUSL(TUHDataset):
     def read_labels(self, source):
         path = annotation_file(Path(source.path), ANNOTATION_SUFFIXES)
         if path is None:
-            raise DataError(f"{source.path}: no annotation file ({', '.join(ANNOTATION_SUFFIXES)}) next to it")
+            raise DataError(
+                f"{source.path}: no annotation file ({', '.join(ANNOTATION_SUFFIXES)}) next to it"
+            )
         spans = set()
         for ann in read_annotations(path):
             if ann.confidence < self.config.min_confidence:
                 continue
             if ann.label not in CLASSES:
-                raise DataError(f"{path}: unknown TUSL label {ann.label!r} (expected {', '.join(CLASSES)})")
+                raise DataError(
+                    f"{path}: unknown TUSL label {ann.label!r} (expected {', '.join(CLASSES)})"
+                )
             spans.add((ann.start, ann.stop, CLASSES.index(ann.label), -1))
         if not spans:
             raise DataError(f"{path}: no annotations")
