@@ -106,10 +106,11 @@ def build_finetune_module(task, context) -> FinetuneModule:
         raise ConfigError("finetune needs a backbone with reset_classifier(n)")
     if task.config.pretrained:
         load_pretrained(backbone, task.config.pretrained)
+    before = {id(p) for p in backbone.parameters()}
     backbone.reset_classifier(outputs)
-    if task.config.freeze_backbone:
-        for name, param in backbone.named_parameters():
-            param.requires_grad_(name.startswith("head"))
+    if task.config.freeze_backbone:  # train only what reset_classifier created
+        for param in backbone.parameters():
+            param.requires_grad_(id(param) not in before)
     objective = context.objective
     if objective is None:
         raise ConfigError("finetune needs an objective (classification or regression)")
