@@ -26,9 +26,15 @@ def _description(config_class: type, name: str) -> str:
 
 def config_fields(component: Component) -> list[dict[str, Any]]:
     """Each config field: name, type, default, description."""
+    try:  # the effective defaults, after the config's own validators (profiles, presets)
+        effective = component.config_class().model_dump(mode="json")
+    except Exception:
+        effective = {}
     fields = []
     for name, field in component.config_class.model_fields.items():
-        if field.default is not PydanticUndefined:
+        if name in effective:
+            default = effective[name]
+        elif field.default is not PydanticUndefined:
             default = field.default
         elif field.default_factory is not None:
             default = field.default_factory()
