@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from neurokit.core.data.prepare import prepare
 from neurokit.core.data.store import Store
 from neurokit.plugins.datasets.demo import DemoConfig, DemoDataset
 
@@ -78,8 +79,8 @@ def test_prepare_demo_cli_end_to_end(cli, tmp_path):
     assert set(info["splits"]) == {"train", "val", "test"}
     store = Store(out)
     assert all(m.checksum.startswith("sha256:") for m in store.recordings.values())
-    rerun = cli("prepare", "demo", "--out", str(out), *SMALL, cwd=tmp_path)
-    assert rerun.returncode == 0 and "6 already present" in rerun.stdout
+    rerun = prepare("demo", None, out, overrides=SMALL[1::2], progress=False)  # resumes: nothing to do
+    assert rerun.present == 6 and not rerun.written and not rerun.failed
     human = cli("store", "info", str(out))
     assert human.returncode == 0 and "normal, abnormal" in human.stdout
 

@@ -34,6 +34,9 @@ def test_round_trip_keeps_signal_metadata_and_events(tmp_path):
     table = store.event_table()
     assert table["recording"].tolist() == ["aaaa_s001_t000"] and table["label"].tolist() == [3]
     assert store.splits() == {"train": 1, "val": 1}
+    tables = zarr.open_group(str(path), mode="r")["tables"]
+    assert tables.attrs["recordings"] == ["aaaa_s001_t000", "b"] and tables.attrs["splits"] == ["train", "val"]
+    np.testing.assert_array_equal(tables["events"][:], [[0, 200, 400, 3, 1]])
     # chunked along time, compressed, one shard per recording
     array = store.array("aaaa_s001_t000")
     assert array.chunks == (3, 5000) and array.shape == (3, 5000)  # one 60-s chunk holds all 25 s

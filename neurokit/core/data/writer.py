@@ -319,9 +319,29 @@ class StoreWriter:
         update: dict[str, Any] = {SCHEMA_KEY: schema, "catalog": catalog}
         if failures is not None:
             update["failed"] = {k: v for k, v in failures.items() if k not in catalog}
+        self._write_tables(catalog)
         self.root.attrs.update(update)
         if self.local:
             shutil.rmtree(local_path(self.location) / PARTIAL, ignore_errors=True)
+
+    def _write_tables(self, catalog: dict[str, dict[str, Any]]) -> None:
+        """`tables/events`: every event as (recording index, start, length, label, channel), with
+        `tables` attrs naming the recordings and splits by index (for analysis without walking groups).
+        Derived data, rebuilt by every finalize; the per-recording arrays stay authoritative."""
+        ids = sorted(catalog)
+        rows = []
+        for i, rid in enumerate(ids):
+            if catalog[rid].get("n_events"):
+                ev = np.asarray(self.root[f"{RECORDINGS}/{rid}/{EVENTS}"][:], dtype=np.int64).reshape(-1, 4)
+                rows.append(np.column_stack([np.full(len(ev), i, dtype=np.int64), ev]))
+        table = np.concatenate(rows) if rows else np.zeros((0, 5), dtype=np.int64)
+        tables = self.root.require_group("tables")
+        tables.attrs.update({
+            "recordings": ids,
+            "splits": [catalog[r].get("split", "") for r in ids],
+            "events_columns": ["recording", "start", "length", "label", "channel"],
+        })  # fmt: skip
+        tables.create_array(EVENTS, data=table, chunks=(max(1, min(len(table), 1 << 16)), 5), overwrite=True)
 
 
 def _jsonable(value: Any) -> Any:
