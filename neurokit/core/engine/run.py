@@ -218,7 +218,12 @@ def evaluate(run_dir: str, dataset: str | None = None, split: str = "test", stor
     context = RunContext(config=config, task_config=resolved.task_config, data=data_info,
                          datasets={"eval": datasets["eval"]}, collate=collate, run_dir=Path(run_dir))
     module = _build_module(resolved, context)
-    module.load_state_dict(state["model"])
+    try:
+        module.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise DataError(f"{str(path)!r} does not fit the model built for dataset "
+                        f"{config.dataset.name!r} (different classes or channels?): {detail}") from None
     metrics = dict(_make_trainer(resolved).evaluate(module, context, "eval"))
     name = config.dataset.name or "data"
     rundir.write_json(Path(run_dir) / f"eval-{name}-{split}.json",
