@@ -1,0 +1,216 @@
+"""LUNA vs LaBraM: forward+backward cost against channel count, and LUNA vs the official code.
+
+    python benchmarks/luna_scaling.py                       # CPU, both parts, ~5 min on 2 cores
+    python benchmarks/luna_scaling.py --channels 16 32 64 128 256 --batch 4 --json results/luna_scaling.json
+    LUNA_REF=/tmp/luna_ref LUNA_REF_LIBS=/tmp/lunashim:/tmp/lunalib python benchmarks/luna_scaling.py --part official
+
+Part `scaling`: for each channel count, one fixed 5-s window (LUNA: 1280 samples at
+256 Hz; LaBraM: 1000 at 200 Hz), time of forward + backward of `luna-base` and
+`labram-base` (2 classes, train mode, fp32) and the peak memory of that step (CUDA:
+max allocated; CPU: growth of the process's peak RSS, each point in a fresh process).
+LUNA's time is fitted with a line (slope per channel, R^2); LaBraM's growth is
+given as the time ratio 256 / 128 channels (2 = linear, 4 = quadratic) and the
+log-log exponent. LaBraM has 128 channel embeddings, so above 128 channels rows are
+reused: the cost is what is measured, not the embedding identity.
+
+Part `official` (needs LUNA_REF, see tests/models/luna/official.py): samples/s of
+forward + backward of neurokit's LUNA-Base and the official module on the same
+batch (22 TCP channels, 5 s), same weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _inputs(model: str, batch: int, channels: int, device: str):
+    g = torch.Generator().manual_seed(0)
+    if model.startswith("luna"):
+        x = torch.randn(batch, channels, 1280, generator=g)
+        locations = torch.nn.functional.normalize(torch.randn(channels, 3, generator=g), dim=-1) * 0.09
+        return (x.to(device), None, locations.expand(batch, -1, -1).contiguous().to(device))
+    x = torch.randn(batch, channels, 5, 200, generator=g) * 0.3
+    input_chans = [0] + [1 + i % 128 for i in range(channels)]
+    return (x.to(device), input_chans)
+
+
+def _step(model, args) -> None:
+    out = model(*args)
+    out = out[0] if isinstance(out, tuple) else out
+    out.float().square().mean().backward()
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def measure(model_name: str, channels: int, batch: int, device: str, repeats: int) -> dict:
+    """Median seconds of one forward+backward and the step's peak memory (MiB)."""
+    import neurokit
+
+    torch.manual_seed(0)
+    model = neurokit.create_model(model_name, num_classes=2).to(device).train()
+    args = _inputs(model_name, batch, channels, device)
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:  # the process's high-water mark so far: weights, inputs, the interpreter
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _step(model, args)  # warm-up (allocator, kernels); its peak counts
+    model.zero_grad(set_to_none=True)
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        _step(model, args)
+        _sync(device)
+        times.append(time.perf_counter() - start)
+        model.zero_grad(set_to_none=True)
+    if device.startswith("cuda"):
+        peak = (torch.cuda.max_memory_allocated() - base) / 2**20
+    else:
+        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024  # KiB -> MiB
+    return {"model": model_name, "channels": channels, "seconds": sorted(times)[len(times) // 2],
+            "peak_mib": peak}
+
+
+def _worker(queue, *args) -> None:
+    sys.path.insert(0, str(ROOT))
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", torch.get_num_threads())))
+    queue.put(measure(*args))
+
+
+def isolated(*args) -> dict:
+    """`measure` in a fresh process, so CPU peak RSS belongs to this point alone."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_worker, args=(queue, *args))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
+    """Intercept, slope and R^2 of a least-squares line."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    intercept = my - slope * mx
+    ss_res = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    ss_tot = sum((y - my) ** 2 for y in ys) or 1e-30
+    return intercept, slope, 1 - ss_res / ss_tot
+
+
+def scaling(channels: list[int], batch: int, device: str, repeats: int) -> dict:
+    rows = []
+    for model in ("luna-base", "labram-base"):
+        for c in channels:
+            row = isolated(model, c, batch, device, repeats) if device == "cpu" else measure(
+                model, c, batch, device, repeats)
+            rows.append(row)
+            print(f"{model:12s} {c:4d} channels: {row['seconds'] * 1e3:9.1f} ms  peak {row['peak_mib']:8.1f} MiB",
+                  flush=True)
+    luna = [r for r in rows if r["model"] == "luna-base"]
+    labram = [r for r in rows if r["model"] == "labram-base"]
+    a, b, r2 = linear_fit([r["channels"] for r in luna], [r["seconds"] for r in luna])
+    _, mb, mr2 = linear_fit([r["channels"] for r in luna], [r["peak_mib"] for r in luna])
+    summary = {"luna_ms_per_channel": b * 1e3, "luna_intercept_ms": a * 1e3, "luna_r2": r2,
+               "luna_mib_per_channel": mb, "luna_memory_r2": mr2}
+    if len(labram) >= 2:
+        exp = linear_fit([math.log(r["channels"]) for r in labram], [math.log(r["seconds"]) for r in labram])[1]
+        summary.update({"labram_time_ratio_last_two": labram[-1]["seconds"] / labram[-2]["seconds"],
+                        "labram_loglog_exponent": exp,
+                        "luna_time_ratio_last_two": luna[-1]["seconds"] / luna[-2]["seconds"],
+                        "labram_over_luna_at_max": labram[-1]["seconds"] / luna[-1]["seconds"]})
+    print(f"LUNA: {b * 1e3:.2f} ms per channel (+{a * 1e3:.0f} ms), R^2 {r2:.4f}; "
+          f"memory {mb:.2f} MiB per channel, R^2 {mr2:.3f}")
+    if "labram_loglog_exponent" in summary:
+        print(f"time x{summary['luna_time_ratio_last_two']:.2f} (LUNA) vs x{summary['labram_time_ratio_last_two']:.2f} "
+              f"(LaBraM) from {channels[-2]} to {channels[-1]} channels; LaBraM log-log exponent "
+              f"{summary['labram_loglog_exponent']:.2f}; LaBraM/LUNA at {channels[-1]}: "
+              f"{summary['labram_over_luna_at_max']:.1f}x")
+    return {"rows": rows, "summary": summary}
+
+
+def official(batch: int, device: str, repeats: int) -> dict:
+    """Samples/s of forward+backward: neurokit LUNA-Base vs the official module, same weights and batch."""
+    sys.path.insert(0, str(ROOT))
+    from tests.models.luna.official import official_modules
+
+    try:
+        luna, names = official_modules()
+    except BaseException as exc:  # pytest.skip raises a BaseException subclass
+        raise SystemExit(f"official LUNA not importable: {exc}") from None
+    from neurokit.plugins.models.luna.model import LUNA
+
+    torch.manual_seed(0)
+    reference = luna.LUNA(num_classes=2).to(device).train()
+    ours = LUNA(num_classes=2).to(device).train()
+    ours.load_state_dict(reference.state_dict())
+    tcp = list(names.TUEG_CHANNEL_LIST)
+    loc = torch.tensor(names.get_channel_locations(tcp), dtype=torch.float32)
+    x = torch.randn(batch, len(tcp), 1280).to(device)
+    args = (x, torch.zeros(batch, len(tcp), 1280, dtype=torch.bool, device=device),
+            loc.expand(batch, -1, -1).contiguous().to(device))
+    models = {"official": reference, "neurokit": ours}
+    times: dict[str, list[float]] = {label: [] for label in models}
+    for model in models.values():
+        _step(model, args)  # warm-up
+        model.zero_grad(set_to_none=True)
+    for _ in range(repeats):  # interleaved, so load from other processes hits both alike
+        for label, model in models.items():
+            _sync(device)
+            start = time.perf_counter()
+            _step(model, args)
+            _sync(device)
+            times[label].append(time.perf_counter() - start)
+            model.zero_grad(set_to_none=True)
+    result = {label: batch / sorted(t)[len(t) // 2] for label, t in times.items()}
+    for label, rate in result.items():
+        print(f"{label:9s} LUNA-Base fwd+bwd: {rate:8.2f} samples/s (batch {batch}, 22 ch, 5 s, {device})")
+    result["speedup"] = result["neurokit"] / result["official"]
+    print(f"neurokit / official: {result['speedup']:.2f}x")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["scaling", "official", "all"], default="all")
+    parser.add_argument("--channels", type=int, nargs="+", default=[16, 32, 64, 128, 256])
+    parser.add_argument("--batch", type=int, default=4, help="windows per step (scaling)")
+    parser.add_argument("--official-batch", type=int, default=8, help="windows per step (official comparison)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args()
+    report = {"device": args.device, "torch": torch.__version__, "threads": torch.get_num_threads(),
+              "machine": platform.processor() or platform.machine(), "batch": args.batch}
+    if args.part in ("scaling", "all"):
+        report["scaling"] = scaling(args.channels, args.batch, args.device, args.repeats)
+    if args.part in ("official", "all") and os.environ.get("LUNA_REF"):
+        report["official"] = official(args.official_batch, args.device, args.repeats)
+    elif args.part == "official":
+        raise SystemExit("set LUNA_REF (and LUNA_REF_LIBS) to compare with the official code")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
