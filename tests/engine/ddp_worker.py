@@ -1,4 +1,4 @@
-"""One rank of the 2-process DDP test: `python -m tests.engine.ddp_worker RUN_DIR BATCH_SIZE`."""
+"""One rank of the 2-process tests: `python -m tests.engine.ddp_worker RUN_DIR BATCH_SIZE [STRATEGY]`."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from tests.engine.synthetic import build
 def main() -> None:
     torch.set_num_threads(1)
     run_dir, batch_size = Path(sys.argv[1]), int(sys.argv[2])
+    strategy = sys.argv[3] if len(sys.argv) > 3 else "auto"
     info = distributed.init_from_env("cpu")
     try:
-        module, context, trainer = build(run_dir, batch_size=batch_size, dropout=0.0, epochs=2)
+        module, context, trainer = build(run_dir, batch_size=batch_size, dropout=0.0, epochs=2,
+                                         strategy=strategy)
         trainer.fit(module, context)
     finally:
         distributed.destroy()

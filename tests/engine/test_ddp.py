@@ -1,4 +1,5 @@
-"""Two gloo processes on CPU train the same model as one process with twice the batch."""
+"""Two gloo processes on CPU (DDP; FSDP2 when slow tests run) train the same model as one process
+with twice the batch."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def records(run_dir: Path) -> list[dict]:
     return [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
 
-def test_two_process_gloo_ddp_matches_single_process(tmp_path):
+@pytest.mark.parametrize("strategy", ["ddp", pytest.param("fsdp", marks=pytest.mark.slow)])
+def test_two_process_gloo_run_matches_single_process(tmp_path, strategy):
     single, ddp = tmp_path / "single", tmp_path / "ddp"
     module, context, trainer = build(single, batch_size=16, dropout=0.0, epochs=2)
     one = trainer.fit(module, context)
@@ -38,7 +40,7 @@ def test_two_process_gloo_ddp_matches_single_process(tmp_path):
     for rank in range(2):
         env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port, "WORLD_SIZE": "2",
                "RANK": str(rank), "LOCAL_RANK": str(rank), "OMP_NUM_THREADS": "1"}
-        procs.append(subprocess.Popen([sys.executable, "-m", "tests.engine.ddp_worker", str(ddp), "8"],
+        procs.append(subprocess.Popen([sys.executable, "-m", "tests.engine.ddp_worker", str(ddp), "8", strategy],
                                       cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                       text=True))
     outputs = [p.communicate(timeout=240)[0] for p in procs]

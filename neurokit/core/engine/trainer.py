@@ -141,15 +141,22 @@ class DefaultTrainer:
         step_module = StepModule(module)
         wrapped: nn.Module = step_module
         if self.dist.enabled and self.fsdp:
-            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+            # FSDP2: shard each transformer block, then the rest; parameters become DTensors in place.
+            from torch.distributed.device_mesh import init_device_mesh
+            from torch.distributed.fsdp import fully_shard
 
-            kwargs = {"device_id": self.device} if self.device.type == "cuda" else {}
-            wrapped = FSDP(step_module, use_orig_params=True, **kwargs)
+            mesh = init_device_mesh(self.device.type, (self.dist.world_size,))
+            blocks = getattr(getattr(module, "backbone", None), "blocks", None)
+            if isinstance(blocks, nn.ModuleList):
+                for block in blocks:
+                    fully_shard(block, mesh=mesh)
+            fully_shard(step_module, mesh=mesh)
         elif self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             wrapped = DDP(step_module, device_ids=ids, find_unused_parameters=self.config.find_unused_parameters)
+        self._parallel = wrapped  # DDP / FSDP root, for gradient-sync control under compile
         if self.config.compile:
             wrapped = torch.compile(wrapped)
         return wrapped
@@ -435,8 +442,10 @@ class DefaultTrainer:
                     boundary = progress.batch_in_epoch % c.accumulate == 0
                     batch = batch.to(self.device, non_blocking=True)
                     sync = contextlib.nullcontext()
-                    if self.dist.enabled and not boundary and hasattr(wrapped, "no_sync"):
-                        sync = wrapped.no_sync()
+                    if self.fsdp:
+                        self._parallel.set_requires_gradient_sync(boundary)
+                    elif self.dist.enabled and not boundary:
+                        sync = self._parallel.no_sync()
                     with sync:
                         with self._autocast():
                             step_out = wrapped(batch, train=True)
@@ -511,11 +520,8 @@ class DefaultTrainer:
         if self.config.clip_grad is not None:
             scaler.unscale_(optimizer)
             params = [p for p in module.parameters() if p.grad is not None]
-            clip = wrapped.clip_grad_norm_ if self.fsdp and hasattr(wrapped, "clip_grad_norm_") else None
-            if clip is not None:
-                grad_norm = float(clip(self.config.clip_grad))
-            else:
-                grad_norm = float(torch.nn.utils.clip_grad_norm_(params, self.config.clip_grad))
+            norm = torch.nn.utils.clip_grad_norm_(params, self.config.clip_grad)
+            grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
         scaler.step(optimizer)
         scaler.update()
         optimizer.zero_grad(set_to_none=True)
