@@ -71,6 +71,11 @@ class Progress:
     stopped_early: bool = False
 
 
+def _ignore_sigint(worker_id: int) -> None:
+    """DataLoader workers leave Ctrl-C to the main process, which stops at a step boundary."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars to Python numbers (checkpoints must load with weights_only=True)."""
     if isinstance(value, np.generic):
@@ -135,6 +140,7 @@ class DefaultTrainer:
         return DataLoader(
             dataset, batch_size=self.batch_size, sampler=sampler, num_workers=self.num_workers,
             collate_fn=context.collate, pin_memory=self.device.type == "cuda", generator=generator,
+            worker_init_fn=_ignore_sigint if self.num_workers else None,
         )
 
     def _wrap(self, module: nn.Module) -> nn.Module:
