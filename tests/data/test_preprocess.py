@@ -161,3 +161,14 @@ def test_dataset_config_merges_defaults_profile_and_overrides():
     with pytest.raises(ValidationError):
         Preprocessing(l_freq=80, h_freq=40)
     assert set(PROFILES) >= {"labram", "luna", "raw"}
+
+
+def test_unknown_and_bipolar_channels_in_files():
+    data = np.random.default_rng(0).standard_normal((3, 2500)) * 10
+    cfg = Preprocessing(sfreq=None)
+    _, names, _ = preprocess_raw(_raw(["Fp1-F7", "LA1", "Cz"], data), cfg, "x")
+    assert names == ["FP1-F7", "CZ"]  # a bipolar pair of known electrodes is EEG; LA1 is not
+    _, names, _ = preprocess_raw(_raw(["Fp1-F7", "LA1", "Cz"], data), Preprocessing(sfreq=None, keep_unknown=True), "x")
+    assert names == ["FP1-F7", "LA1", "CZ"]
+    with pytest.raises(DataError, match="x: no usable EEG channels"):
+        preprocess_raw(_raw(["LA1", "LA2"], data[:2]), cfg, "x")

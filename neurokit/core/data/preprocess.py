@@ -32,6 +32,9 @@ class Preprocessing(BaseModel):
     channels: list[str] | None = Field(
         None, description="referential channels to keep, in order (normalised names); None = every channel with a 10-05 position"
     )
+    keep_unknown: bool = Field(
+        False, description="with channels=None, also keep channels without a 10-05 position (iEEG, custom caps)"
+    )
     rename: dict[str, str] = Field(default_factory=dict, description="extra renames applied after normalisation, e.g. {T7: T3}")
     required: list[str] | None = Field(
         None, description="channels a recording must have (None = all of `channels`); otherwise it is skipped"
@@ -139,7 +142,7 @@ def _select(names: list[str], cfg: Preprocessing, where: str) -> list[int]:
         wanted = [normalise_channel_name(c) for c in cfg.channels]
     else:
         known = standard_positions()
-        wanted = [n for n in names if n in known]
+        wanted = [n for n in names if cfg.keep_unknown or n in known or _bipolar_known(n, known)]
     required = cfg.required
     if required is None:
         required = wanted if (cfg.channels is not None and cfg.montage == "referential") else []
@@ -150,6 +153,11 @@ def _select(names: list[str], cfg: Preprocessing, where: str) -> list[int]:
     if not picks:
         raise _fail(where, f"no usable EEG channels (has {', '.join(names)})")
     return picks
+
+
+def _bipolar_known(name: str, known: Mapping[str, Any]) -> bool:
+    parts = name.split("-")
+    return len(parts) == 2 and all(p in known for p in parts)
 
 
 def _check_values(data: np.ndarray, names: list[str], cfg: Preprocessing, where: str) -> None:
