@@ -131,9 +131,19 @@ def test_other_schema_version_or_foreign_group_is_refused(tmp_path):
         Store(path)
     with pytest.raises(DataError, match="schema version 2 is not supported"):
         StoreWriter(path).create(StoreSchema(dataset="test"))
+    # --overwrite replaces an old-version neurokit store
+    StoreWriter(path).create(StoreSchema(dataset="test"), overwrite=True)
+    assert Store(path).schema.version == FORMAT_VERSION and not Store(path).recordings
     zarr.open_group(str(tmp_path / "plain.zarr"), mode="w")
     with pytest.raises(DataError, match="not a neurokit store"):
         Store(tmp_path / "plain.zarr")
+    with pytest.raises(DataError, match="not a neurokit store; refusing"):
+        StoreWriter(tmp_path / "plain.zarr").create(StoreSchema(dataset="test"), overwrite=True)
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "thesis.tex").write_text("precious")
+    with pytest.raises(DataError, match="is not empty and is not a neurokit store"):
+        StoreWriter(tmp_path / "home").create(StoreSchema(dataset="test"), overwrite=True)
+    assert (tmp_path / "home" / "thesis.tex").exists()
     with pytest.raises(DataError, match="store not found"):
         Store(tmp_path / "nope.zarr")
 

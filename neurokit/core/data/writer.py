@@ -22,6 +22,7 @@ import numpy as np
 from neurokit.core.data.schema import (
     DATA,
     EVENTS,
+    FORMAT_NAME,
     PARTIAL,
     RECORDINGS,
     SCHEMA_KEY,
@@ -119,6 +120,7 @@ class StoreWriter:
         from neurokit import __version__
 
         exists = self._exists()
+        self._guard(exists)
         if exists and overwrite:
             self._delete_all()
             exists = False
@@ -138,6 +140,20 @@ class StoreWriter:
         self._root = root
         del zarr
         return schema
+
+    def _guard(self, exists: bool) -> None:
+        """Never write into (or delete) something that is not a neurokit store."""
+        if exists:
+            attrs = dict(open_group(self.location, "r", self.storage_options).attrs)
+            if not isinstance(attrs.get(SCHEMA_KEY), dict) or attrs[SCHEMA_KEY].get("format") != FORMAT_NAME:
+                raise DataError(f"{self.location}: exists and is not a neurokit store; refusing to write into it")
+            return
+        if self.local:
+            path = local_path(self.location)
+            if path.is_file():
+                raise DataError(f"{path}: is a file, not a store directory")
+            if path.is_dir() and any(path.iterdir()):
+                raise DataError(f"{path}: exists, is not empty and is not a neurokit store; refusing to write into it")
 
     def _exists(self) -> bool:
         if self.local:
