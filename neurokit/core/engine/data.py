@@ -28,11 +28,24 @@ def store_location(config: Any) -> str:
     return str(Path(config.data_root) / f"{config.dataset.name}.zarr")
 
 
-def prepare_command(dataset: str | None, location: str) -> str:
-    """The exact `neurokit prepare` command that creates the store at `location`."""
+def prepare_command(dataset: str | None, location: str, profile: str | None = None) -> str:
+    """The exact `neurokit prepare` command that creates the store at `location`
+    (with the model preset's preprocessing profile, e.g. `--profile luna`)."""
     name = dataset or "DATASET"
     raw = "" if name == "demo" or _generates(name) else " --raw DIR"
-    return f"neurokit prepare {name}{raw} --out {location}"
+    flag = f" --profile {profile}" if profile else ""
+    return f"neurokit prepare {name}{raw}{flag} --out {location}"
+
+
+def _preset_profile(config: Any) -> str | None:
+    """The preprocessing profile the run's model preset expects, if it names one."""
+    try:
+        from neurokit import resolve_preset
+
+        preset = resolve_preset(str(config.model.name)) if config.model.name else None
+    except Exception:
+        return None
+    return getattr(preset, "preprocessing_profile", None)
 
 
 def _generates(name: str) -> bool:
@@ -53,7 +66,8 @@ def open_run_store(config: Any):
     location = store_location(config)
     if not is_url(location) and not Path(location).exists():
         raise DataError(
-            f"store {location!r} not found; create it with: {prepare_command(config.dataset.name, location)}"
+            f"store {location!r} not found; create it with: "
+            f"{prepare_command(config.dataset.name, location, _preset_profile(config))}"
         )
     return open_store(location)
 

@@ -67,6 +67,23 @@ def _task_name(layers: list[dict[str, Any]], preset: ModelPreset | None) -> str:
     return str(name or (preset.default_task if preset else "finetune"))
 
 
+def _recipe_task(recipe: dict[str, Any]) -> str | None:
+    """The task component a preset's recipe names (`{"task": {"name": "luna-pretrain"}}`)."""
+    task = recipe.get("task")
+    name = task.get("name") if isinstance(task, dict) else task
+    return str(name) if name else None
+
+
+def _rename_task(layer: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """`layer` with its task `old` (as typed: `--task pretrain`) replaced by component `new`."""
+    task = layer.get("task")
+    if task == old:
+        return {**layer, "task": new}
+    if isinstance(task, dict) and task.get("name") == old:
+        return {**layer, "task": {**task, "name": new}}
+    return layer
+
+
 def resolve(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[str, Any] | None = None,
             base: dict[str, Any] | None = None) -> Resolved:
     """The run config for these inputs, every section validated (no data is touched)."""
@@ -83,6 +100,9 @@ def resolve(file: str | None = None, overrides: tuple[str, ...] = (), flags: dic
             raise UnknownComponentError("model", model, known) from None
     task_name = _task_name(user, preset)
     recipe = dict(preset.tasks.get(task_name, {})) if preset else {}
+    component = _recipe_task(recipe)
+    if component and component != task_name:  # the family's component for a shared task name
+        user = [_rename_task(layer, task_name, component) for layer in user]
     defaults = deep_merge({"model": {"name": model}, "task": {"name": task_name}}, recipe)
     config = validate(RunConfig, deep_merge(defaults, *user))
     backbone = preset.backbone if preset else model
