@@ -32,7 +32,11 @@ class ThreadedLoader:
         prefetch_factor: int = 2,
         generator: Any = None,
         pin_memory: bool = False,
+        **process_options: Any,
     ):
+        """Same arguments as torch's DataLoader; process-only ones (`worker_init_fn`,
+        `persistent_workers`, `multiprocessing_context`, `timeout`) are accepted and ignored,
+        so it is a drop-in replacement."""
         from torch.utils.data import BatchSampler, RandomSampler, SequentialSampler
 
         if batch_sampler is None:
