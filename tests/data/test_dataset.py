@@ -74,6 +74,12 @@ def test_event_windows_and_majority_labels(tmp_path):
     # majority: 1-s windows labelled where an event covers >= half of them, others dropped
     maj = WindowDataset(path, "train", window_seconds=1, labels="majority", cache_dir=tmp_path / "c")
     assert maj._start.tolist() == [1000, 3000] and maj.labels.tolist() == [2, 5]
+    # LUNA's TUAR rule: a foreground class covering >= 30 % beats background
+    spans = [(0, 1400, 0, -1), (1400, 600, 1, -1)]  # window 0-2000: 70 % background, 30 % artifact
+    bg = build_store(tmp_path / "bg.zarr", [fake_recording("a", REF, seconds=10, label=None, events=spans)],
+                     label_kind="majority")  # fmt: skip
+    assert WindowDataset(bg, "train", 10, cache_dir=tmp_path / "c").labels.tolist() == [0]
+    assert WindowDataset(bg, "train", 10, foreground_threshold=0.3, cache_dir=tmp_path / "c").labels.tolist() == [1]
     none = WindowDataset(path, "train", window_seconds=10, labels="none", cache_dir=tmp_path / "c")
     assert len(none) == 3 and collate([none[0]]).label is None
 

@@ -41,7 +41,9 @@ class WindowDataset:
 
     Labels: `recording` (each window gets its recording's label, TUAB), `events`
     (one window centred on each stored event, TUEV), `majority` (sliding windows
-    labelled by the event covering most of them, at least `min_overlap`; TUSL),
+    labelled by the event covering most of them, at least `min_overlap`; TUSL; with
+    `foreground_threshold`, a non-background class covering at least that fraction wins
+    over background, LUNA's TUAR rule),
     `none` (pretraining), or `auto` (from the store's `label_kind`). Windows with
     no label are dropped unless labels are `none`.
     """
@@ -56,7 +58,9 @@ class WindowDataset:
         cache: CacheMode = "disk",
         cache_dir: str | os.PathLike | None = None,
         max_windows: int | None = None,
-        min_overlap: float = 0.5,
+        min_overlap: float | None = None,
+        foreground_threshold: float | None = None,
+        background_label: int = 0,
         seed: int = 0,
         storage_options: dict | None = None,
     ):
@@ -78,7 +82,12 @@ class WindowDataset:
             raise DataError("window_seconds is required unless windows come from events")
         if self.stride is not None and self.stride <= 0:
             raise DataError("stride_seconds must be positive")
-        self.min_overlap = min_overlap
+        # majority-rule options: arguments > the dataset's config recorded in the store > defaults
+        options = schema.dataset_config or {}
+        self.min_overlap = float(min_overlap if min_overlap is not None else options.get("min_overlap", 0.5))
+        threshold = foreground_threshold if foreground_threshold is not None else options.get("foreground_threshold")
+        self.foreground_threshold = None if threshold is None else float(threshold)
+        self.background_label = int(options.get("background_label", background_label))
         self.metas: list[RecordingMeta] = metas
         self._ids = [m.id for m in metas]
         self._rec, self._start, self._length, self._label = self._index(metas)
@@ -153,6 +162,13 @@ class WindowDataset:
         best = cover.argmax(axis=1)
         enough = cover[np.arange(len(starts)), best] >= self.min_overlap * self.window
         labels[enough] = classes[best[enough]]
+        if self.foreground_threshold is not None:
+            fg = classes != self.background_label
+            if fg.any():
+                fg_cover = np.where(fg[None], cover, -1.0)
+                fg_best = fg_cover.argmax(axis=1)
+                hit = fg_cover[np.arange(len(starts)), fg_best] >= self.foreground_threshold * self.window
+                labels[hit] = classes[fg_best[hit]]
         return labels
 
     # ------------------------------------------------------------------ access
