@@ -2,10 +2,16 @@
 
 Public entry points (import from the submodules; this package stays light):
 
-- `channels`: `normalise_channel_name`, `channel_positions`, `TCP_PAIRS`, `TCP_NAMES`
-- `preprocess`: `Preprocessing`, `PROFILES`, `DatasetConfig`, `preprocess_raw`, `load_recording`
-- `rawio`: `read_raw`, `file_checksum`
-- `schema` / `writer` / `store`: `StoreSchema`, `RecordingMeta`, `StoreWriter`, `Store`, `open_store`
-- `dataset`: `WindowDataset`, `collate`, `make_dataloader`
-- `prepare`: `prepare` (what `neurokit prepare` runs)
+- `channels`: `normalise_channel_name(s)`, `channel_positions`, `channel_position`,
+  `TCP_PAIRS`, `TCP_NAMES`, `TUH_REFERENTIAL`, `STANDARD_1020`
+- `preprocess`: `Preprocessing`, `PROFILES`, `profile()`, `DatasetConfig`, `preprocess_raw`,
+  `to_tcp`, `load_recording`
+- `rawio`: `read_raw` (mne, DataError on bad files), `file_checksum`, `write_edf`
+- `schema`: `StoreSchema`, `RecordingMeta`, `check_schema`, `safe_id`, `FORMAT_VERSION`
+- `writer`: `StoreWriter` (create/resume, atomic `write`, `finalize`)
+- `store`: `Store`, `open_store` (schema check, recordings, `read`, `events`, `info`)
+- `cache`: `RecordingCache` (decoded local memmap copies: the fast read path)
+- `dataset`: `WindowDataset`, `WindowItem`, `collate`, `Collate`, `make_dataloader`
+- `loader`: `ThreadedLoader` (drop-in for DataLoader over cached stores)
+- `prepare`: `prepare`, `PrepareSummary` (what `neurokit prepare` runs)
 """
