@@ -75,7 +75,7 @@ def plot_confusion(path: Path, matrix: list[list[int]], class_names: list[str]) 
 
     m = np.asarray(matrix)
     names = class_names if len(class_names) == len(m) else [str(i) for i in range(len(m))]
-    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(m), 1.0 + 0.6 * len(m)))
+    fig, ax = plt.subplots(figsize=(2.6 + 0.7 * len(m), 2.3 + 0.7 * len(m)))
     ax.imshow(m, cmap="Blues")
     for i in range(len(m)):
         for j in range(len(m)):

@@ -164,6 +164,7 @@ def train(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[
     """Run `neurokit train`; returns the report (or the YAML when `print_config`)."""
     from neurokit.core.engine import distributed as dist_utils
     from neurokit.core.engine import rundir
+    from neurokit.core.engine.checkpoint import seed_everything
     from neurokit.core.engine.data import build_datasets
 
     if resume:
@@ -185,6 +186,7 @@ def train(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[
                 dataset.warm_cache()
         context = RunContext(config=config, task_config=resolved.task_config, data=data_info,
                              datasets=datasets, collate=collate, resume=bool(resume))
+        seed_everything(config.seed)  # initial weights depend on the seed only
         module = _build_module(resolved, context)
         if resume:
             run_dir = Path(resume)
