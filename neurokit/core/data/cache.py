@@ -22,6 +22,7 @@ import numpy as np
 from neurokit.core.data.schema import RecordingMeta
 from neurokit.core.data.store import Store
 from neurokit.core.data.writer import is_url, local_path
+from neurokit.core.errors import DataError
 
 CacheMode = Literal["disk", "memory", "none"]
 
@@ -92,13 +93,22 @@ class RecordingCache:
         return np.load(path, mmap_mode="r")
 
     def _build(self, rid: str, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = self.store.read(rid)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        except OSError as exc:
+            raise DataError(
+                f"cannot write the decoded cache under {self.directory} ({exc.strerror}); "
+                "set NEUROKIT_CACHE_DIR to a writable local disk or use cache='memory'"
+            ) from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 np.save(handle, data)
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise DataError(f"cannot write the decoded cache file {path} ({exc.strerror})") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
