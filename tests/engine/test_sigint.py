@@ -14,7 +14,7 @@ import torch
 
 from tests.engine.test_cli import FAST, invoke
 
-EPOCHS, STEPS_PER_EPOCH = 15, 6
+EPOCHS, STEPS_PER_EPOCH = 6, 6
 
 
 def losses(run_dir):
