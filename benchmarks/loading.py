@@ -193,7 +193,7 @@ def build(root: Path, data: list[np.ndarray], sfreq: float, with_edf: bool) -> d
 
 
 def loading(paths: dict, data: list[np.ndarray], sfreq: float, window_s: float, n_windows: int, n_edf: int,
-            workers: list[int]) -> dict:  # fmt: skip
+            workers: list[int], repeat: int = 2) -> dict:  # fmt: skip
     from neurokit.core.data.dataset import Collate, WindowDataset
 
     length = int(window_s * sfreq)
@@ -209,14 +209,21 @@ def loading(paths: dict, data: list[np.ndarray], sfreq: float, window_s: float, 
     results["cache_build_s"] = {"all": time.perf_counter() - t0}
     collate = Collate(sfreq)
     zarr_ds = indexed(WindowDataset(paths["store"], "train", window_s, cache="none"), index[: n_windows // 4])
-    for w in workers:
-        results.setdefault("memmap", {})[w] = rate(MemmapWindows(paths["npy"], index, length), w)
-        results.setdefault("store", {})[w] = rate_threads(ds, w, collate)
-        results.setdefault("store-proc", {})[w] = rate(ds, w, collate=collate)
-        results.setdefault("h5py", {})[w] = rate(H5Windows(paths["h5"], index[: n_windows // 2], length), w)
-        results.setdefault("store-zarr", {})[w] = rate(zarr_ds, w, collate=collate)
-        if paths["edf"]:
-            results.setdefault("edf-mne", {})[w] = rate(EdfWindows(paths["edf"], index[:n_edf], length), w)
+    readers = {
+        "memmap": lambda w: rate(MemmapWindows(paths["npy"], index, length), w),
+        "store": lambda w: rate_threads(ds, w, collate),
+        "store-proc": lambda w: rate(ds, w, collate=collate),
+        "h5py": lambda w: rate(H5Windows(paths["h5"], index[: n_windows // 2], length), w),
+        "store-zarr": lambda w: rate(zarr_ds, w, collate=collate),
+    }
+    if paths["edf"]:
+        readers["edf-mne"] = lambda w: rate(EdfWindows(paths["edf"], index[:n_edf], length), w)
+    # Interleaved rounds, best of `repeat`: the machine is shared, so load comes and goes.
+    for _ in range(repeat):
+        for w in workers:
+            for name, measure in readers.items():
+                value = measure(w)
+                results.setdefault(name, {})[w] = max(value, results.get(name, {}).get(w, 0.0))
     return results
 
 
@@ -290,12 +297,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--prepare-recordings", type=int, default=16)
     parser.add_argument("--prepare-minutes", type=float, default=2.0)
+    parser.add_argument("--repeat", type=int, default=2, help="rounds per reader; the best is kept")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--skip", nargs="*", default=[], choices=["codecs", "loading", "prepare"])
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="neurokit-bench-"))
-    report: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "cpus": os.cpu_count()}
+    report: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "cpus": os.cpu_count(),
+                    "load_before": os.getloadavg()}  # fmt: skip
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared machine: rates are noisy)")
     try:
         print(f"synthesising {args.recordings} x {args.channels} ch x {args.minutes:g} min at {args.sfreq:g} Hz ...")
         data = synth_corpus(args.recordings, args.channels, args.minutes, args.sfreq)
@@ -310,7 +320,8 @@ def main() -> None:
                       f"{r['decode_MBps']:7.0f}  {r['naive_windows_per_s']:7.0f}")  # fmt: skip
         if "loading" not in args.skip:
             paths = build(root, data, args.sfreq, with_edf=True)
-            res = loading(paths, data, args.sfreq, args.window, args.windows, args.edf_windows, args.workers)
+            res = loading(paths, data, args.sfreq, args.window, args.windows, args.edf_windows, args.workers,
+                          args.repeat)  # fmt: skip
             report["loading"] = res
             print(f"\nrandom {args.window:g}-s windows/s (DataLoader, batch 64); columns = workers {args.workers}")
             for name in ("store", "store-proc", "memmap", "h5py", "store-zarr", "edf-mne"):
@@ -331,6 +342,8 @@ def main() -> None:
                       f"{r['signal_hours_per_minute']:.2f} signal-h/min")  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    report["load_after"] = os.getloadavg()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / f"loading-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.write_text(json.dumps(report, indent=2, default=str))
