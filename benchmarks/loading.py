@@ -285,6 +285,28 @@ def prepare_throughput(root: Path, n: int, minutes: float, workers: list[int]) -
     return out
 
 
+def figure(loading_results: dict, workers: list[int], target: Path) -> None:
+    """Grouped bars of windows/s per reader and worker count (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in ("store", "store-proc", "memmap", "h5py", "store-zarr", "edf-mne") if n in loading_results]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(workers)
+    for k, w in enumerate(workers):
+        ax.bar([i + k * width for i in range(len(names))], [loading_results[n][w] for n in names], width,
+               label=f"{w} workers")  # fmt: skip
+    ax.set_xticks([i + width * (len(workers) - 1) / 2 for i in range(len(names))], names)
+    ax.set_yscale("log")
+    ax.set_ylabel("random 10-s windows / s")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(target)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recordings", type=int, default=40)
@@ -348,6 +370,9 @@ def main() -> None:
     target = args.out / f"loading-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.write_text(json.dumps(report, indent=2, default=str))
     print(f"\nsaved {target}")
+    if "loading" in report:
+        figure(report["loading"], args.workers, target.with_suffix(".png"))
+        print(f"saved {target.with_suffix('.png')}")
 
 
 if __name__ == "__main__":
