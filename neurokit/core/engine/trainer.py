@@ -456,9 +456,6 @@ class DefaultTrainer:
                         with self._autocast():
                             step_out = wrapped(batch, train=True)
                         loss = step_out.loss
-                        if not torch.isfinite(loss.detach()).all():
-                            raise NeurokitError(f"training loss is {float(loss)} at step {progress.step}; "
-                                                "lower trainer.lr or enable trainer.clip_grad")
                         scaler.scale(loss / c.accumulate).backward()
                     acc_loss += loss.detach().double()
                     for key, value in step_out.logs.items():
@@ -473,11 +470,17 @@ class DefaultTrainer:
                         ema.update()
                     progress.step += 1
                     if bar:
-                        bar.update(task, completed=progress.step,
-                                   description=f"epoch {epoch + 1}/{c.epochs} loss {float(loss.detach()):.4f}")
+                        bar.update(task, completed=progress.step)
                     if progress.step % c.log_every == 0 or progress.step == total_steps:
+                        # the only host sync of a step, every log_every steps
                         record = {"train/loss": float(acc_loss) / acc_count,
                                   **{f"train/{k}": float(v) / acc_count for k, v in acc_logs.items()}}
+                        if not math.isfinite(record["train/loss"]):
+                            raise NeurokitError(
+                                f"training loss is {record['train/loss']} before step {progress.step} (the "
+                                "last checkpoint is intact); lower trainer.lr or set trainer.clip_grad")
+                        if bar:
+                            bar.update(task, description=f"epoch {epoch + 1}/{c.epochs} loss {record['train/loss']:.4f}")
                         if grad_norm is not None:
                             record["train/grad_norm"] = grad_norm
                         record = dist_utils.all_reduce_mean(record)
