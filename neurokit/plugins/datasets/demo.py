@@ -76,7 +76,7 @@ class DemoDataset:
         root = Path(root)
         for index, (subject, label, folder) in enumerate(self.subjects()):
             rng = np.random.default_rng([cfg.seed, index])
-            traits = _subject_traits(rng)
+            traits = _subject_traits(rng, index)
             for session in range(cfg.sessions):
                 seconds = int(rng.integers(cfg.min_seconds, max(cfg.min_seconds, cfg.max_seconds) + 1))
                 data = synthesize(rng, seconds, RAW_SFREQ, abnormal=bool(label), traits=traits)
@@ -148,8 +148,14 @@ def _subject_code(i: int) -> str:
 # ------------------------------------------------------------------ signal model
 
 
-def _subject_traits(rng: Any) -> dict[str, float]:
-    return {
+def _spread(k: int, low: float, high: float) -> float:
+    """The k-th point of a golden-ratio sequence in [low, high): any few consecutive subjects
+    (the eval folder, the val draw) get a spread of values, so splits are equally hard."""
+    return low + (high - low) * ((0.5 + k * 0.6180339887) % 1.0)
+
+
+def _subject_traits(rng: Any, index: int | None = None) -> dict[str, float]:
+    traits = {
         "alpha_hz": float(rng.uniform(9.0, 11.0)),
         "alpha_uv": float(rng.uniform(12.0, 22.0)),
         "background_uv": float(rng.uniform(7.0, 12.0)),
@@ -160,6 +166,10 @@ def _subject_traits(rng: Any) -> dict[str, float]:
         # normal subjects: some drowsiness (more theta, less alpha)
         "drowsy": float(rng.uniform(0.0, 1.0) ** 2),
     }
+    if index is not None:  # the corpus: severities and drowsiness spread evenly over subjects
+        traits["severity"] = _spread(index // 2, 0.5, 1.0)
+        traits["drowsy"] = _spread(index // 2 + 7, 0.0, 0.6)
+    return traits
 
 
 def _band_noise(rng: Any, n_sources: int, n: int, sfreq: float, gain: Any) -> Any:
