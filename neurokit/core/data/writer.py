@@ -115,8 +115,6 @@ class StoreWriter:
 
     def create(self, schema: StoreSchema, overwrite: bool = False) -> StoreSchema:
         """Create the store, or reopen an existing one with a compatible schema (resume)."""
-        import zarr
-
         from neurokit import __version__
 
         exists = self._exists()
@@ -137,8 +135,9 @@ class StoreWriter:
         root = open_group(self.location, "w", self.storage_options)
         root.attrs.update({SCHEMA_KEY: schema.model_dump(mode="json")})
         root.require_group(RECORDINGS)
+        if self.local:
+            root.require_group(PARTIAL)  # made once here, so parallel writers never race on it
         self._root = root
-        del zarr
         return schema
 
     def _guard(self, exists: bool) -> None:
@@ -199,6 +198,7 @@ class StoreWriter:
         """Remove leftovers of an interrupted run (call before any worker starts)."""
         if self.local:
             shutil.rmtree(local_path(self.location) / PARTIAL, ignore_errors=True)
+            self.root.require_group(PARTIAL)  # made once here, so parallel writers never race on it
             return
         root = self.root
         recordings = root.require_group(RECORDINGS)
@@ -234,8 +234,6 @@ class StoreWriter:
 
         `dtype`, `chunk_seconds` and `compression` default to the store schema's.
         """
-        import zarr
-
         schema = self._schema()
         dtype = dtype or schema.get("dtype") or "float32"
         chunk_seconds = chunk_seconds or schema.get("chunk_seconds") or DEFAULT_CHUNK_SECONDS
@@ -293,7 +291,6 @@ class StoreWriter:
         ).reshape(-1, 4)
         group.create_array(EVENTS, data=events, chunks=(max(1, len(events)), 4), overwrite=True)
         group.attrs["complete"] = True
-        del zarr
         if self.local:
             self._publish(rid)
         return WriteResult(rid, "written", seconds=n_samples / recording.sfreq, bytes=self._size(rid))
