@@ -8,7 +8,8 @@ Part `scaling`: for each channel count, one fixed 5-s window (LUNA: 1280 samples
 256 Hz; LaBraM: 1000 at 200 Hz), time of forward + backward of `luna-base` and
 `labram-base` (2 classes, train mode, fp32) and the peak memory of that step (CUDA:
 max allocated; CPU: growth of the process's peak RSS, each point in a fresh process).
-LUNA's time is fitted with a line (slope per channel, R^2); LaBraM's growth is
+Times are the best of `--repeats` steps after a warm-up step (robust to other load on a
+shared machine). LUNA's time is fitted with a line (slope per channel, R^2); LaBraM's growth is
 given as the time ratio 256 / 128 channels (2 = linear, 4 = quadratic) and the
 log-log exponent. LaBraM has 128 channel embeddings, so above 128 channels rows are
 reused: the cost is what is measured, not the embedding identity.
@@ -59,7 +60,8 @@ def _sync(device: str) -> None:
 
 
 def measure(model_name: str, channels: int, batch: int, device: str, repeats: int) -> dict:
-    """Median seconds of one forward+backward and the step's peak memory (MiB)."""
+    """Best-of-`repeats` seconds of one forward+backward (the least disturbed by other load on a
+    shared machine) and the step's peak memory (MiB)."""
     import neurokit
 
     torch.manual_seed(0)
@@ -84,7 +86,7 @@ def measure(model_name: str, channels: int, batch: int, device: str, repeats: in
         peak = (torch.cuda.max_memory_allocated() - base) / 2**20
     else:
         peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024  # KiB -> MiB
-    return {"model": model_name, "channels": channels, "seconds": sorted(times)[len(times) // 2],
+    return {"model": model_name, "channels": channels, "seconds": min(times),
             "peak_mib": peak}
 
 
@@ -181,7 +183,7 @@ def official(batch: int, device: str, repeats: int) -> dict:
             _sync(device)
             times[label].append(time.perf_counter() - start)
             model.zero_grad(set_to_none=True)
-    result = {label: batch / sorted(t)[len(t) // 2] for label, t in times.items()}
+    result = {label: batch / min(t) for label, t in times.items()}
     for label, rate in result.items():
         print(f"{label:9s} LUNA-Base fwd+bwd: {rate:8.2f} samples/s (batch {batch}, 22 ch, 5 s, {device})")
     result["speedup"] = result["neurokit"] / result["official"]
