@@ -265,7 +265,8 @@ class LUNA(nn.Module):
         tokens = self.patch_embed(x, channel_mask) + self.freq_embed(x)  # (B, C, S, D)
         if token_mask is not None:
             tokens = torch.where(token_mask.unsqueeze(-1), self.mask_token.to(tokens.dtype), tokens)
-        locations = normalise_locations(channel_locations.to(tokens.dtype), channel_mask)
+        # positions stay in (at least) float32 under autocast: bf16 would round them to ~1e-2
+        locations = normalise_locations(channel_locations.to(torch.promote_types(tokens.dtype, torch.float32)), channel_mask)
         if self.training and self.location_jitter > 0:
             locations = locations + torch.randn_like(locations) * self.location_jitter
         location_embedding = self.channel_location_embedder(nerf_encoding(locations, self.embed_dim))
@@ -334,7 +335,7 @@ class LUNA(nn.Module):
         A store at another rate is resampled here (band-limited FFT interpolation), so a
         200 Hz store needs no re-preparation; a 256 Hz store (`--profile luna`) is used as is.
         """
-        x, channel_mask = batch.signal, batch.channel_mask.to(torch.bool)
+        x, channel_mask = batch.signal.to(self.norm.weight.dtype), batch.channel_mask.to(torch.bool)
         if abs(float(batch.sfreq) - self.sfreq) > 1e-6:
             x = resample(x, round(x.shape[-1] * self.sfreq / float(batch.sfreq)))
         x = zscore(x) * channel_mask.unsqueeze(-1).to(x.dtype)
