@@ -219,8 +219,9 @@ class LUNA(nn.Module):
             self.channel_emb = ChannelEmbeddings(self.embed_dim)
             self.decoder_head.apply(_init_linear_and_norm)
             self.mask_token.requires_grad_(True)
-        device = self.norm.weight.device
-        self.to(device)
+        for head in (self.classifier, self.decoder_head, self.channel_emb):
+            if head is not None:
+                head.to(self.norm.weight)  # the trunk's device and dtype
 
     # ------------------------------------------------------------------ layer decay
 
