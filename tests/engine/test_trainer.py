@@ -102,3 +102,14 @@ def test_early_stopping_stops_and_selection_keeps_the_best(tmp_path):
     assert report["stopped_early"] and report["epochs"] == 3
     assert report["best_epoch"] == 1
     assert ckpt.load(tmp_path / "checkpoints/best.pt")["epoch"] == 1
+
+
+def test_selection_breaks_metric_ties_on_val_loss(tmp_path):
+    # the synthetic task is solved early: later epochs tie on balanced accuracy with a lower loss
+    module, context, trainer = build(tmp_path, epochs=6, lr=1e-2, dropout=0.0)
+    report = trainer.fit(module, context)
+    val = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines() if '"val/loss"' in x]
+    top = max(r["val/balanced_accuracy"] for r in val)
+    expected = min((r for r in val if r["val/balanced_accuracy"] == top), key=lambda r: r["val/loss"])
+    assert report["best_epoch"] == expected["epoch"]
+    assert sum(r["val/balanced_accuracy"] == top for r in val) > 1  # there was a tie to break

@@ -67,6 +67,7 @@ class Progress:
     best_value: float | None = None
     best_epoch: int | None = None
     best_step: int | None = None
+    best_loss: float | None = None  # breaks ties of the monitored metric (e.g. balanced accuracy 1.0)
     bad_evals: int = 0
     stopped_early: bool = False
 
@@ -552,16 +553,19 @@ class DefaultTrainer:
             if value is None and monitor not in metrics:
                 raise ConfigError(f"trainer.monitor: {monitor!r} is not a validation metric "
                                   f"(known: {', '.join(sorted(k for k in metrics if k != 'confusion_matrix'))})")
-            better = value is not None and (
+            loss = float(metrics["loss"])
+            tie_better = (value == progress.best_value and progress.best_loss is not None
+                          and loss < progress.best_loss)
+            improved = value is not None and (
                 progress.best_value is None
                 or (value < progress.best_value if minimise else value > progress.best_value)
             )
+            better = improved or tie_better  # selection breaks ties on val loss; patience needs improvement
+            progress.bad_evals = 0 if improved else progress.bad_evals + 1
             if better:
                 progress.best_value, progress.best_epoch, progress.best_step = _plain(value), progress.epoch, progress.step
-                progress.bad_evals = 0
+                progress.best_loss = loss
                 self._save_best(context, self._model_state(module, wrapped), progress, monitor, metrics)
-            else:
-                progress.bad_evals += 1
         scalars = {f"val/{k}": v for k, v in metrics.items() if isinstance(v, int | float) or v is None}
         log.write({"step": progress.step, "epoch": progress.epoch, **scalars})
         if self.dist.is_main:
