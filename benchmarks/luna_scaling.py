@@ -1,7 +1,8 @@
 """LUNA vs LaBraM: forward+backward cost against channel count, and LUNA vs the official code.
 
     python benchmarks/luna_scaling.py                       # CPU, both parts, ~5 min on 2 cores
-    python benchmarks/luna_scaling.py --channels 16 32 64 128 256 --batch 4 --json results/luna_scaling.json
+    python benchmarks/luna_scaling.py --channels 16 32 64 128 256 --batch 4 \
+        --json benchmarks/results/luna_scaling_cpu.json --plot benchmarks/results/luna_scaling_cpu.png
     LUNA_REF=/tmp/luna_ref LUNA_REF_LIBS=/tmp/lunashim:/tmp/lunalib python benchmarks/luna_scaling.py --part official
 
 Part `scaling`: for each channel count, one fixed 5-s window (LUNA: 1280 samples at
@@ -191,6 +192,31 @@ def official(batch: int, device: str, repeats: int) -> dict:
     return result
 
 
+def plot(result: dict, path: Path) -> None:
+    """Time and peak memory against channels, one line per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for model in ("luna-base", "labram-base"):
+        rows = [r for r in result["rows"] if r["model"] == model]
+        xs = [r["channels"] for r in rows]
+        axes[0].plot(xs, [r["seconds"] * 1e3 for r in rows], "o-", label=model)
+        axes[1].plot(xs, [r["peak_mib"] for r in rows], "o-", label=model)
+    for ax, label in zip(axes, ("forward+backward (ms)", "peak memory of the step (MiB)"), strict=True):
+        ax.set_xlabel("channels (5-s window)")
+        ax.set_ylabel(label)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=["scaling", "official", "all"], default="all")
@@ -200,11 +226,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--plot", type=Path, help="save a time/memory vs channels figure here (PNG)")
     args = parser.parse_args()
     report = {"device": args.device, "torch": torch.__version__, "threads": torch.get_num_threads(),
               "machine": platform.processor() or platform.machine(), "batch": args.batch}
     if args.part in ("scaling", "all"):
         report["scaling"] = scaling(args.channels, args.batch, args.device, args.repeats)
+        if args.plot:
+            plot(report["scaling"], args.plot)
     if args.part in ("official", "all") and os.environ.get("LUNA_REF"):
         report["official"] = official(args.official_batch, args.device, args.repeats)
     elif args.part == "official":
