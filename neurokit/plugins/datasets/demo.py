@@ -167,8 +167,8 @@ def _subject_traits(rng: Any, index: int | None = None) -> dict[str, float]:
         "drowsy": float(rng.uniform(0.0, 1.0) ** 2),
     }
     if index is not None:  # the corpus: severities and drowsiness spread evenly over subjects
-        traits["severity"] = _spread(index // 2, 0.5, 1.0)
-        traits["drowsy"] = _spread(index // 2 + 7, 0.0, 0.6)
+        traits["severity"] = _spread(index // 2, 0.6, 1.0)
+        traits["drowsy"] = _spread(index // 2 + 7, 0.0, 0.4)
     return traits
 
 
