@@ -60,7 +60,7 @@ class WindowDataset:
         max_windows: int | None = None,
         min_overlap: float | None = None,
         foreground_threshold: float | None = None,
-        background_label: int = 0,
+        background_label: int | None = None,
         seed: int = 0,
         storage_options: dict | None = None,
     ):
@@ -87,7 +87,7 @@ class WindowDataset:
         self.min_overlap = float(min_overlap if min_overlap is not None else options.get("min_overlap", 0.5))
         threshold = foreground_threshold if foreground_threshold is not None else options.get("foreground_threshold")
         self.foreground_threshold = None if threshold is None else float(threshold)
-        self.background_label = int(options.get("background_label", background_label))
+        self.background_label = int(background_label if background_label is not None else options.get("background_label", 0))
         self.metas: list[RecordingMeta] = metas
         self._ids = [m.id for m in metas]
         self._rec, self._start, self._length, self._label = self._index(metas)
