@@ -117,3 +117,25 @@ def test_max_windows_and_errors(store, tmp_path):
         WindowDataset(store, "test", 10)
     with pytest.raises(DataError, match="has no windows of 60"):
         make_dataloader(store, "train", 60, cache_dir=tmp_path / "c")
+
+
+def test_threaded_loader_is_a_drop_in_for_the_trainer(store, tmp_path):
+    from neurokit.core.data.dataset import Collate
+    from neurokit.core.data.loader import ThreadedLoader
+
+    ds = WindowDataset(store, "train", 5, cache_dir=tmp_path / "c")
+    sampler = DistributedSampler(ds, num_replicas=2, rank=1, shuffle=True, seed=3)
+    sampler.set_epoch(2)
+    options = dict(batch_size=2, sampler=sampler, num_workers=2, collate_fn=Collate(ds.sfreq),
+                   generator=torch.Generator().manual_seed(0))  # fmt: skip
+    reference = [(b.recording, b.start.tolist()) for b in DataLoader(ds, **options)]
+    threaded = ThreadedLoader(ds, worker_init_fn=None, persistent_workers=True, **options)
+    assert [(b.recording, b.start.tolist()) for b in threaded] == reference
+    import threading
+
+    before = threading.active_count()
+    iterator = iter(threaded)
+    next(iterator)
+    iterator.close()  # stopping early (break, exception) leaves no loader thread behind
+    assert threading.active_count() == before
+    assert len(threaded) == len(reference) == 3
