@@ -215,11 +215,34 @@ class WindowDataset:
         return WindowItem(signal, names, channel_positions(names)[0], value, rid, start)
 
     def warm_cache(self) -> None:
-        """Decode every recording of the split into the local cache now."""
-        self.cache.warm(sorted({self._ids[r] for r in np.unique(self._rec)}))
+        """Decode every recording of the split into the local cache now.
+
+        Under torch.distributed the ranks of a node share the work (LOCAL_RANK /
+        LOCAL_WORLD_SIZE), then wait for each other; anything still missing is built
+        lazily on first use, so a partial warm is never wrong, only slower.
+        """
+        rids = sorted({self._ids[r] for r in np.unique(self._rec)})
+        dist = _distributed()
+        if dist is None:
+            self.cache.warm(rids)
+            return
+        local_rank = int(os.environ.get("LOCAL_RANK", dist.get_rank()))
+        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", dist.get_world_size()))
+        self.cache.warm(rids[local_rank::local_world])
+        dist.barrier()
+        self.cache.warm(rids)  # cheap when the node's other ranks built them
 
     def channel_sets(self) -> list[tuple[str, ...]]:
         return sorted(set(self._names))
+
+
+def _distributed() -> Any:
+    """torch.distributed when a process group is up, else None."""
+    try:
+        import torch.distributed as dist
+    except ImportError:  # pragma: no cover
+        return None
+    return dist if dist.is_available() and dist.is_initialized() else None
 
 
 # ---------------------------------------------------------------- collation
