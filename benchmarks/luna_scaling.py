@@ -8,7 +8,8 @@
 Part `scaling`: for each channel count, one fixed 5-s window (LUNA: 1280 samples at
 256 Hz; LaBraM: 1000 at 200 Hz), time of forward + backward of `luna-base` and
 `labram-base` (2 classes, train mode, fp32) and the peak memory of that step (CUDA:
-max allocated; CPU: growth of the process's peak RSS, each point in a fresh process).
+max allocated; CPU: the resident-set high-water mark over one step, reset before it, in a fresh process
+per point).
 Times are the best of `--repeats` steps after a warm-up step (robust to other load on a
 shared machine). LUNA's time is fitted with a line (slope per channel, R^2); LaBraM's growth is
 given as the time ratio 256 / 128 channels (2 = linear, 4 = quadratic) and the
@@ -23,12 +24,12 @@ batch (22 TCP channels, 5 s), same weights.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import multiprocessing as mp
 import os
 import platform
-import resource
 import sys
 import time
 from pathlib import Path
@@ -60,52 +61,83 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def measure(model_name: str, channels: int, batch: int, device: str, repeats: int) -> dict:
-    """Best-of-`repeats` seconds of one forward+backward (the least disturbed by other load on a
-    shared machine) and the step's peak memory (MiB)."""
+def _build(model_name: str, device: str):
     import neurokit
 
     torch.manual_seed(0)
-    model = neurokit.create_model(model_name, num_classes=2).to(device).train()
-    args = _inputs(model_name, batch, channels, device)
+    return neurokit.create_model(model_name, num_classes=2).to(device).train()
+
+
+def _timed_step(model, args, device: str) -> float:
+    _sync(device)
+    start = time.perf_counter()
+    _step(model, args)
+    _sync(device)
+    model.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
+
+
+def _status_kib(key: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(key + ":"))
+
+
+def peak_memory(model, args, device: str) -> float:
+    """Peak memory (MiB) of one forward+backward above what was held before it.
+
+    CUDA: max allocated. CPU: the resident-set high-water mark (VmHWM), reset just
+    before the step through /proc/self/clear_refs (Linux).
+    """
+    gc.collect()
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
-    else:  # the process's high-water mark so far: weights, inputs, the interpreter
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    _step(model, args)  # warm-up (allocator, kernels); its peak counts
-    model.zero_grad(set_to_none=True)
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
         _step(model, args)
-        _sync(device)
-        times.append(time.perf_counter() - start)
         model.zero_grad(set_to_none=True)
-    if device.startswith("cuda"):
-        peak = (torch.cuda.max_memory_allocated() - base) / 2**20
-    else:
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024  # KiB -> MiB
-    return {"model": model_name, "channels": channels, "seconds": min(times),
-            "peak_mib": peak}
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # VmHWM := VmRSS
+    base = _status_kib("VmRSS")
+    _step(model, args)
+    peak = _status_kib("VmHWM")
+    model.zero_grad(set_to_none=True)
+    return (peak - base) / 1024
 
 
-def _worker(queue, *args) -> None:
+def _memory_worker(queue, model_name: str, channels: int, batch: int) -> None:
     sys.path.insert(0, str(ROOT))
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", torch.get_num_threads())))
-    queue.put(measure(*args))
+    queue.put(peak_memory(_build(model_name, "cpu"), _inputs(model_name, batch, channels, "cpu"), "cpu"))
 
 
-def isolated(*args) -> dict:
-    """`measure` in a fresh process, so CPU peak RSS belongs to this point alone."""
+def isolated_peak_memory(model_name: str, channels: int, batch: int) -> float:
+    """CPU `peak_memory` of one point in a fresh interpreter (its own, untouched heap)."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_worker, args=(queue, *args))
+    proc = ctx.Process(target=_memory_worker, args=(queue, model_name, channels, batch))
     proc.start()
     result = queue.get()
     proc.join()
     return result
+
+
+def timings(models: tuple[str, ...], channels: list[int], batch: int, device: str,
+            repeats: int) -> tuple[dict, dict]:
+    """Best-of-`repeats` seconds per (model, channels), measured round-robin so that load from
+    other processes on a shared machine spreads over every point alike; and peak memory."""
+    built = {m: _build(m, device) for m in models}
+    inputs = {(m, c): _inputs(m, batch, c, device) for m in models for c in channels}
+    for (m, _), args in inputs.items():  # warm-up of every shape
+        _timed_step(built[m], args, device)
+    best: dict[tuple[str, int], float] = {}
+    for _ in range(repeats):
+        for (m, c), args in inputs.items():
+            seconds = _timed_step(built[m], args, device)
+            best[(m, c)] = min(best.get((m, c), float("inf")), seconds)
+    if device.startswith("cuda"):
+        memory = {key: peak_memory(built[key[0]], args, device) for key, args in inputs.items()}
+    else:  # freed CPU memory stays resident, so each point gets a fresh process
+        memory = {key: isolated_peak_memory(key[0], key[1], batch) for key in inputs}
+    return best, memory
 
 
 def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
@@ -121,13 +153,14 @@ def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
 
 
 def scaling(channels: list[int], batch: int, device: str, repeats: int) -> dict:
+    models = ("luna-base", "labram-base")
+    best, memory = timings(models, channels, batch, device, repeats)
     rows = []
-    for model in ("luna-base", "labram-base"):
+    for model in models:
         for c in channels:
-            row = isolated(model, c, batch, device, repeats) if device == "cpu" else measure(
-                model, c, batch, device, repeats)
-            rows.append(row)
-            print(f"{model:12s} {c:4d} channels: {row['seconds'] * 1e3:9.1f} ms  peak {row['peak_mib']:8.1f} MiB",
+            key = (model, c)
+            rows.append({"model": model, "channels": c, "seconds": best[key], "peak_mib": memory[key]})
+            print(f"{model:12s} {c:4d} channels: {best[key] * 1e3:9.1f} ms  peak {memory[key]:8.1f} MiB",
                   flush=True)
     luna = [r for r in rows if r["model"] == "luna-base"]
     labram = [r for r in rows if r["model"] == "labram-base"]
