@@ -174,6 +174,18 @@ class LunaPreset(ModelPreset):
     }
 
 
+class LunaLargePreset(LunaPreset):
+    """`--model luna-large`: LUNA-Large with the official recipes of `luna`."""
+
+    backbone: str = "luna-large"
+
+
+class LunaHugePreset(LunaPreset):
+    """`--model luna-huge`: LUNA-Huge with the official recipes of `luna`."""
+
+    backbone: str = "luna-huge"
+
+
 @hookimpl
 def register_objectives(register):
     register("masked-reconstruction", build_masked_reconstruction, config=MaskedReconstructionConfig)
@@ -187,3 +199,5 @@ def register_tasks(register):
 @hookimpl
 def register_models(register):
     register("luna", lambda config: config, config=LunaPreset)
+    register("luna-large", lambda config: config, config=LunaLargePreset)
+    register("luna-huge", lambda config: config, config=LunaHugePreset)
