@@ -9,6 +9,7 @@ DataLoader worker opens the store (and its decompressed cache) itself.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,6 +35,7 @@ class WindowItem:
     label: int | float | None
     recording: str
     start: int
+    source: str | None = None  # the decoded cache file `signal` views (lets process workers defer the copy)
 
 
 class WindowDataset:
@@ -201,6 +203,7 @@ class WindowDataset:
         start, length = int(self._start[index]), int(self._length[index])
         rid = self._ids[r]
         signal = self.cache.window(rid, start, length) if copy else self.cache.view(rid, start, length)
+        source = None if copy or self.cache.mode != "disk" else str(self.cache.path(self.metas[r]))
         if signal.shape[1] < length:  # only a store whose data disagrees with its metadata
             raise DataError(f"{self.store.location}: recording {rid!r} is shorter than its metadata says")
         names = self._names[r]
@@ -212,7 +215,7 @@ class WindowDataset:
             value = int(label)
         else:
             value = float(label)
-        return WindowItem(signal, names, channel_positions(names)[0], value, rid, start)
+        return WindowItem(signal, names, channel_positions(names)[0], value, rid, start, source)
 
     def warm_cache(self) -> None:
         """Decode every recording of the split into the local cache now.
@@ -250,7 +253,6 @@ def _distributed() -> Any:
 
 def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
     """Stack windows into a Batch, zero-padding channels up to the largest set (mask False)."""
-    import torch
 
     from neurokit.core.data.batch import Batch
 
@@ -262,32 +264,97 @@ def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
     n = len(items)
     c_max = max(it.signal.shape[0] for it in items)
     t = lengths.pop()
-    out = _batch_tensor((n, c_max, t))
-    signal = out.numpy()
     mask = np.zeros((n, c_max), dtype=bool)
     positions = np.zeros((n, c_max, 3), dtype=np.float32)
     for i, it in enumerate(items):
         c = it.signal.shape[0]
-        signal[i, :c] = it.signal
-        if c < c_max:
-            signal[i, c:] = 0.0
         mask[i, :c] = True
         positions[i, :c] = it.positions
+    from torch.utils.data import get_worker_info
+
+    deferred = get_worker_info() is not None and all(it.source is not None for it in items)
+    if deferred:
+        out = None
+    else:
+        out = _batch_tensor((n, c_max, t))
+        signal = out.numpy()
+        for i, it in enumerate(items):
+            c = it.signal.shape[0]
+            signal[i, :c] = it.signal
+            if c < c_max:
+                signal[i, c:] = 0.0
     labels = [it.label for it in items]
     label = None
     if all(v is not None for v in labels):
         integral = all(isinstance(v, int) for v in labels)
-        label = torch.tensor(labels, dtype=torch.int64 if integral else torch.float32)
-    return Batch(
-        signal=out,
-        channel_mask=torch.from_numpy(mask),
-        positions=torch.from_numpy(positions),
+        label = np.array(labels, dtype=np.int64 if integral else np.float32)
+    fields = dict(  # numpy until the end: a deferred batch pickles them inline, not via shared memory
+        channel_mask=mask,
+        positions=positions,
         channel_names=[list(it.channel_names) for it in items],
         sfreq=float(sfreq) if sfreq is not None else 0.0,
         label=label,
         recording=[it.recording for it in items],
-        start=torch.tensor([it.start for it in items], dtype=torch.int64),
+        start=np.array([it.start for it in items], dtype=np.int64),
     )
+    if deferred:
+        windows = [(it.source, it.start, t, it.signal.shape[0]) for it in items]
+        return DeferredBatch(windows, (n, c_max, t), fields)
+    return Batch(signal=out, **_tensors(fields))
+
+
+def _tensors(fields: dict) -> dict:
+    import torch
+
+    return {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in fields.items()}
+
+
+class DeferredBatch:
+    """What a DataLoader worker process sends instead of a filled batch.
+
+    Copying windows into fresh shared memory costs a worker ~6x more than the same copy
+    in the receiving process (benchmarks/loading.py). So for windows served from the
+    decoded cache, a worker sends (cache file, start, length) per window, and unpickling
+    in the main process reads them from its own memmaps into a regular `Batch`.
+    """
+
+    def __init__(self, windows: list[tuple[str, int, int, int]], shape: tuple[int, int, int], fields: dict):
+        self.windows, self.shape, self.fields = windows, shape, fields
+
+    def __reduce__(self):
+        return (_materialize, (self.windows, self.shape, self.fields))
+
+    def materialize(self) -> Any:
+        return _materialize(self.windows, self.shape, self.fields)
+
+
+_MEMMAPS: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def _memmap(path: str) -> np.ndarray:
+    """Per-process LRU of open cache memmaps (bounded: each costs one mapping)."""
+    array = _MEMMAPS.get(path)
+    if array is None:
+        array = _MEMMAPS[path] = np.load(path, mmap_mode="r")
+        if len(_MEMMAPS) > 1024:
+            _MEMMAPS.popitem(last=False)
+    else:
+        _MEMMAPS.move_to_end(path)
+    return array
+
+
+def _materialize(windows: list[tuple[str, int, int, int]], shape: tuple[int, int, int], fields: dict) -> Any:
+    import torch
+
+    from neurokit.core.data.batch import Batch
+
+    out = torch.empty(shape, dtype=torch.float32)
+    signal = out.numpy()
+    for i, (path, start, length, c) in enumerate(windows):
+        signal[i, :c] = _memmap(path)[:, start : start + length]
+        if c < shape[1]:
+            signal[i, c:] = 0.0
+    return Batch(signal=out, **_tensors(fields))
 
 
 def _batch_tensor(shape: tuple[int, int, int]) -> Any:
