@@ -139,3 +139,22 @@ def test_threaded_loader_is_a_drop_in_for_the_trainer(store, tmp_path):
     iterator.close()  # stopping early (break, exception) leaves no loader thread behind
     assert threading.active_count() == before
     assert len(threaded) == len(reference) == 3
+
+
+def test_worker_side_batches_defer_the_copy_but_behave_like_batches(store, tmp_path, monkeypatch):
+    import pickle
+
+    import torch.utils.data._utils.worker as worker
+
+    from neurokit.core.data.dataset import DeferredBatch
+
+    ds = WindowDataset(store, "train", 10, cache_dir=tmp_path / "c")
+    reference = collate(ds.__getitems__([0, 3]), 200.0)
+    monkeypatch.setattr(worker, "_worker_info", worker.WorkerInfo(id=0, num_workers=1, seed=0, dataset=ds))
+    deferred = collate(ds.__getitems__([0, 3]), 200.0)
+    assert isinstance(deferred, DeferredBatch) and len(deferred) == 2
+    assert len(pickle.dumps(deferred)) < 10_000  # windows travel as (file, start), not samples
+    received = pickle.loads(pickle.dumps(deferred))
+    assert isinstance(received, Batch) and torch.equal(received.signal, reference.signal)
+    assert torch.equal(received.channel_mask, reference.channel_mask) and received.label.tolist() == [0, 1]
+    assert torch.equal(deferred.signal, reference.signal)  # worker-side code sees a Batch too

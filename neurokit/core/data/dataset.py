@@ -325,7 +325,20 @@ class DeferredBatch:
         return (_materialize, (self.windows, self.shape, self.fields))
 
     def materialize(self) -> Any:
-        return _materialize(self.windows, self.shape, self.fields)
+        """The real Batch (read here); attribute access does this implicitly, so worker-side
+        code that wraps collate still sees a Batch."""
+        batch = self.__dict__.get("_batch")
+        if batch is None:
+            batch = self.__dict__["_batch"] = _materialize(self.windows, self.shape, self.fields)
+        return batch
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in {"windows", "shape", "fields", "_batch"}:
+            raise AttributeError(name)
+        return getattr(self.materialize(), name)
+
+    def __len__(self) -> int:
+        return self.shape[0]
 
 
 _MEMMAPS: OrderedDict[str, np.ndarray] = OrderedDict()
