@@ -130,16 +130,19 @@ class VQNSP(nn.Module):
         padding never moves the codebook.
         """
         feats = self.encoder(x, input_chans, return_patch_tokens=True, channel_mask=channel_mask)
-        z = self.encode_task_layer(feats.float().type_as(self.encode_task_layer[-1].weight))
-        if channel_mask is None:
-            z_q, loss, codes = self.quantize(z)
-            return z_q, codes, loss
-        a = x.shape[2]
-        valid = channel_mask[:, :, None].expand(-1, -1, a).flatten(1)
-        zq_valid, loss, codes_valid = self.quantize(z[valid])
-        z_q = z.new_zeros(z.shape).masked_scatter(valid[..., None], zq_valid)
-        codes = torch.full(valid.shape, -1, dtype=torch.long, device=z.device)
-        codes[valid] = codes_valid
+        # the code assignment and the EMA codebook stay in fp32 under autocast (the reference
+        # leaves autocast for the projection too); a bf16 distance would flip near ties
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            z = self.encode_task_layer(feats.float())
+            if channel_mask is None:
+                z_q, loss, codes = self.quantize(z)
+                return z_q, codes, loss
+            a = x.shape[2]
+            valid = channel_mask[:, :, None].expand(-1, -1, a).flatten(1)
+            zq_valid, loss, codes_valid = self.quantize(z[valid])
+            z_q = z.new_zeros(z.shape).masked_scatter(valid[..., None], zq_valid)
+            codes = torch.full(valid.shape, -1, dtype=torch.long, device=z.device)
+            codes[valid] = codes_valid
         return z_q, codes, loss
 
     def decode(
