@@ -120,6 +120,7 @@ def test_bad_recordings_are_skipped_and_listed(tmp_path):
 def test_all_failed_raises(tmp_path):
     with pytest.raises(DataError, match="all 2 recordings failed; first: .*r0.edf: NaN/Inf"):
         prepare("test", tmp_path, tmp_path / "s.zarr", dataset=_Corpus(n=2, bad={"r0", "r1"}), progress=False)
+    assert not (tmp_path / "s.zarr").exists()  # a fresh store that got nothing is not left behind
 
 
 def test_other_schema_version_or_foreign_group_is_refused(tmp_path):

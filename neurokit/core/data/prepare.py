@@ -194,6 +194,7 @@ def prepare(
             dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
             raise DataError(f"{raw_dir}: duplicate recording ids {', '.join(dup)}")
         writer = StoreWriter(location)
+        fresh = overwrite or not writer._exists()
         schema = writer.create(_schema(name, dataset, config, chunk_seconds, compression), overwrite=overwrite)
         done = writer.completed()
         todo = [s for s, i in zip(sources, ids, strict=True) if i not in done]
@@ -212,6 +213,8 @@ def prepare(
     summary.store_bytes = store.size_bytes()
     summary.elapsed = time.perf_counter() - started
     if summary.failed and not summary.written and not summary.present:
+        if fresh:  # leave nothing behind, so a rerun with other options starts clean
+            writer._delete_all()
         first = summary.failed[0].reason
         raise PrepareFailed(
             f"all {len(summary.failed)} recordings failed; first: {first}", summary
