@@ -48,6 +48,7 @@ class RecordingCache:
         self.mode = mode
         self.directory = Path(directory) if directory else default_cache_dir()
         self._open: dict[str, np.ndarray] = {}
+        self._paths: dict[str, Path] = {}
         self._pid = os.getpid()
 
     def __getstate__(self) -> dict:
@@ -56,8 +57,14 @@ class RecordingCache:
         return state
 
     def path(self, meta: RecordingMeta) -> Path:
-        tag = hashlib.sha1(f"{meta.checksum}|{meta.n_samples}|{len(meta.channel_names)}".encode()).hexdigest()[:12]
-        return self.directory / store_key(self.store) / f"{meta.id}-{tag}.npy"
+        """The decoded copy's file (memoised: called per window on the fast path)."""
+        path = self._paths.get(meta.id)
+        if path is None:
+            if not self._paths:
+                self._key = store_key(self.store)
+            tag = hashlib.sha1(f"{meta.checksum}|{meta.n_samples}|{len(meta.channel_names)}".encode()).hexdigest()[:12]
+            path = self._paths[meta.id] = self.directory / self._key / f"{meta.id}-{tag}.npy"
+        return path
 
     def get(self, rid: str) -> np.ndarray:
         """The whole recording as an array-like (memmap for `disk`), opened once per process."""

@@ -100,6 +100,8 @@ class WindowDataset:
             )
         self.cache = RecordingCache(self.store, cache, cache_dir)
         self._names = [tuple(m.channel_names) for m in metas]
+        self._positions = [channel_positions(n)[0] for n in self._names]
+        self._sources: list[str | None] = [None] * len(metas)
 
     # ------------------------------------------------------------------ index
 
@@ -203,7 +205,11 @@ class WindowDataset:
         start, length = int(self._start[index]), int(self._length[index])
         rid = self._ids[r]
         signal = self.cache.window(rid, start, length) if copy else self.cache.view(rid, start, length)
-        source = None if copy or self.cache.mode != "disk" else str(self.cache.path(self.metas[r]))
+        source = None
+        if not copy and self.cache.mode == "disk":
+            source = self._sources[r]
+            if source is None:
+                source = self._sources[r] = str(self.cache.path(self.metas[r]))
         if signal.shape[1] < length:  # only a store whose data disagrees with its metadata
             raise DataError(f"{self.store.location}: recording {rid!r} is shorter than its metadata says")
         names = self._names[r]
@@ -215,7 +221,7 @@ class WindowDataset:
             value = int(label)
         else:
             value = float(label)
-        return WindowItem(signal, names, channel_positions(names)[0], value, rid, start, source)
+        return WindowItem(signal, names, self._positions[r], value, rid, start, source)
 
     def warm_cache(self) -> None:
         """Decode every recording of the split into the local cache now.
