@@ -55,8 +55,12 @@ class Store:
     def __init__(self, location: str | os.PathLike, storage_options: dict | None = None):
         self.location = str(location)
         self.storage_options = storage_options
-        if not is_url(location) and not local_path(location).exists():
-            raise DataError(f"{location}: store not found (run `neurokit prepare` first)")
+        if not is_url(location):
+            path = local_path(location)
+            if not path.exists():
+                raise DataError(f"{location}: store not found (run `neurokit prepare` first)")
+            if not (path / "zarr.json").is_file():
+                raise DataError(f"{location}: not a neurokit store (no zarr.json; is this a raw-data folder?)")
         root = open_group(self.location, "r", storage_options)
         self.schema: StoreSchema = check_schema(dict(root.attrs), self.location)
         self.recordings: dict[str, RecordingMeta] = {m.id: m for m in scan_recordings(root, self.location)}
