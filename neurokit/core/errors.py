@@ -16,7 +16,7 @@ class UnknownComponentError(NeurokitError, KeyError):
     """A name that no plugin registered."""
 
     def __init__(self, kind: str, name: str, known: Iterable[str]):
-        known = sorted(known)
+        known = sorted(set(known))
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         listing = f" Known {kind}s: {', '.join(known)}." if known and not close else ""
