@@ -25,11 +25,13 @@ def print_summary(summary: PrepareSummary) -> None:
         f"{d['already_present']} already present, {len(summary.failed)} skipped "
         f"({d['found']} found) in {d['elapsed_s']:.1f} s with {summary.workers} worker(s)",
         highlight=False,
+        soft_wrap=True,
     )
     console.print(
         f"signal written: {d['hours_written']:.3f} h ({d['signal_hours_per_minute']:.2f} h/min); "
         f"store: {summary.store_hours:.3f} h, {human_bytes(summary.store_bytes)}",
         highlight=False,
+        soft_wrap=True,
     )
     if summary.failed:
         console.print("[yellow]skipped recordings:[/]")
@@ -44,13 +46,18 @@ def print_store_info(info: dict[str, Any]) -> None:
     from neurokit.console import console, table
 
     pre = info["preprocessing"]
-    console.print(f"[bold]{info['location']}[/]  ({info['format']}, dataset [bold]{info['dataset']}[/])", highlight=False)
+    console.print(
+        f"[bold]{info['location']}[/]  ({info['format']}, dataset [bold]{info['dataset']}[/])",
+        highlight=False,
+        soft_wrap=True,
+    )
     rate = f"{info['sfreq']:g} Hz" if info["sfreq"] else "mixed rates"
     console.print(
         f"{info['recordings']} recordings, {info['hours']:.3f} h, {rate}, {info['units']} {info['dtype']}, "
         f"{human_bytes(info['size_bytes'])} ({info['compression'] or 'uncompressed'}, "
         f"{info['chunk_seconds']:g}-s chunks); written by neurokit {info['neurokit_version']} on {info['created']}",
         highlight=False,
+        soft_wrap=True,
     )
     if pre:
         band = f"{pre.get('l_freq')}-{pre.get('h_freq')} Hz"
@@ -58,6 +65,7 @@ def print_store_info(info: dict[str, Any]) -> None:
             f"preprocessing: montage {pre.get('montage')}, band {band}, notch {pre.get('notch')}, "
             f"resampled to {pre.get('sfreq')}",
             highlight=False,
+        soft_wrap=True,
         )
     console.print(f"classes: {', '.join(info['class_names']) or 'none'} (labels per {info['label_kind']})")
     rows = [
