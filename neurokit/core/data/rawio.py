@@ -7,7 +7,6 @@ sizes are checked against their headers first: a file cut short names itself.
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -91,10 +90,6 @@ def file_checksum(path: str | Path, algorithm: str = "sha256") -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return f"{algorithm}:{digest.hexdigest()}"
-
-
-def file_size(path: str | Path) -> int:
-    return os.stat(path).st_size
 
 
 def write_edf(
