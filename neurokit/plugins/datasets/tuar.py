@@ -83,6 +83,12 @@ class TUARConfig(DatasetConfig):
         0.0, ge=0, le=1, description="ignore annotation lines below this confidence"
     )
     seed: int = Field(0, description="seed of the split")
+    foreground_threshold: float | None = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="a window is an artifact when artifacts cover this share of it (LUNA: 0.3); None: majority",
+    )
 
 
 class TUAR(TUHDataset):
