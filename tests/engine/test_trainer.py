@@ -113,3 +113,19 @@ def test_selection_breaks_metric_ties_on_val_loss(tmp_path):
     expected = min((r for r in val if r["val/balanced_accuracy"] == top), key=lambda r: r["val/loss"])
     assert report["best_epoch"] == expected["epoch"]
     assert sum(r["val/balanced_accuracy"] == top for r in val) > 1  # there was a tie to break
+
+
+def test_time_limited_chunks_add_up_to_the_full_run(tmp_path):
+    module, context, trainer = build(tmp_path / "full")
+    trainer.fit(module, context)
+    chunk = tmp_path / "chunks"
+    stops = []
+    for invocation in range(4):
+        module, context, trainer = build(chunk, resume=invocation > 0, stop_after_steps=10)
+        try:
+            trainer.fit(module, context)
+            break
+        except Interrupted:
+            stops.append(ckpt.load(chunk / "checkpoints/last.pt")["progress"]["step"])
+    assert stops == [10, 20]  # each invocation runs its own 10 steps; the third finishes (24 steps)
+    assert train_losses(chunk) == train_losses(tmp_path / "full")

@@ -421,6 +421,7 @@ class DefaultTrainer:
             log.truncate_after(progress.step)
             if self.dist.is_main:
                 out.console.print(f"resuming at epoch {progress.epoch + 1}, step {progress.step}")
+        start_step = progress.step  # stop_after_steps counts the steps of this invocation
         acc_loss = torch.tensor(float(pending.get("loss_sum", 0.0)), dtype=torch.float64, device=self.device)
         acc_logs = {k: torch.tensor(float(v), dtype=torch.float64, device=self.device)
                     for k, v in pending.get("log_sums", {}).items()}
@@ -493,7 +494,7 @@ class DefaultTrainer:
                     if progress.step >= total_steps:
                         break
                     stop_requested = self._should_stop()
-                    limit = c.stop_after_steps is not None and progress.step >= c.stop_after_steps
+                    limit = c.stop_after_steps is not None and progress.step - start_step >= c.stop_after_steps
                     if stop_requested or limit or (c.checkpoint_every and progress.step % c.checkpoint_every == 0):
                         save_last()
                     if stop_requested or limit:
