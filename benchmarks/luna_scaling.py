@@ -152,8 +152,8 @@ def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
     return intercept, slope, 1 - ss_res / ss_tot
 
 
-def scaling(channels: list[int], batch: int, device: str, repeats: int) -> dict:
-    models = ("luna-base", "labram-base")
+def scaling(channels: list[int], batch: int, device: str, repeats: int,
+            models: tuple[str, ...] = ("luna-base", "labram-base")) -> dict:
     best, memory = timings(models, channels, batch, device, repeats)
     rows = []
     for model in models:
@@ -257,6 +257,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="windows per step (scaling)")
     parser.add_argument("--official-batch", type=int, default=8, help="windows per step (official comparison)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--models", nargs="+", default=["luna-base", "labram-base"], help="models to scale")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--plot", type=Path, help="save a time/memory vs channels figure here (PNG)")
@@ -264,7 +265,7 @@ def main() -> None:
     report = {"device": args.device, "torch": torch.__version__, "threads": torch.get_num_threads(),
               "machine": platform.processor() or platform.machine(), "batch": args.batch}
     if args.part in ("scaling", "all"):
-        report["scaling"] = scaling(args.channels, args.batch, args.device, args.repeats)
+        report["scaling"] = scaling(args.channels, args.batch, args.device, args.repeats, tuple(args.models))
         if args.plot:
             plot(report["scaling"], args.plot)
     if args.part in ("official", "all") and os.environ.get("LUNA_REF"):
