@@ -178,12 +178,8 @@ def train(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[
         return to_yaml(config)
     info = dist_utils.init_from_env()
     try:
-        datasets, data_info, collate = build_datasets(config, resolved.task.data_view(), _roles(config),
-                                                      warm=info.is_main)
-        if info.enabled:  # other ranks open the cache rank 0 warmed
-            dist_utils.barrier()
-            for dataset in datasets.values():
-                dataset.warm_cache()
+        # every rank warms: under torch.distributed the ranks of a node split the decode and barrier
+        datasets, data_info, collate = build_datasets(config, resolved.task.data_view(), _roles(config))
         context = RunContext(config=config, task_config=resolved.task_config, data=data_info,
                              datasets=datasets, collate=collate, resume=bool(resume))
         seed_everything(config.seed)  # initial weights depend on the seed only
