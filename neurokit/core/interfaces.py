@@ -381,6 +381,14 @@ class ModelPreset(ComponentConfig):
 
     `tasks` maps a task name to the config overrides (the official recipe) used when
     that task runs with this model; `default_task` is run when none is named.
+
+    Task names a user types (`--task pretrain`) are shared by families whose pretraining
+    differs, so a recipe may name the task *component* that implements it for this family:
+    `tasks={"pretrain": {"task": {"name": "labram-mem", "mask_ratio": 0.5}}}` makes
+    `neurokit train --model labram --task pretrain` run the `labram-mem` task component.
+    Model plugins register family-specific task components (`labram-mem`,
+    `luna-pretrain`, ...) and map the common names to them here; generic tasks such
+    as `finetune` are used as they are.
     """
 
     backbone: str = Field(description="backbone component built by `create_model`")

@@ -36,7 +36,7 @@ class TinyPreset(ModelPreset):
 
     backbone: str = "tiny-cnn"
     default_task: str = "finetune"
-    tasks: dict = {"finetune": {"trainer": {"lr": 3e-3, "epochs": 15, "warmup_epochs": 1}}}
+    tasks: dict = {"finetune": {"trainer": {"lr": 3e-3, "epochs": 25, "warmup_epochs": 1}}}
 
 
 @hookimpl
