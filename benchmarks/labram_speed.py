@@ -2,7 +2,8 @@
 
 Forward + backward samples/s of labram-base and labram-large on the same batch and the same
 weights (copied from the official model into ours), TUAB-shaped by default (23 channels x
-10 s = 230 tokens). The official code needs a LaBraM checkout and einops; timm is stubbed.
+10 s = 230 tokens), median of interleaved repeats. The official code needs a LaBraM
+checkout and einops; timm is stubbed.
 
     python benchmarks/labram_speed.py --ref /tmp/labram_ref            # CPU
     python benchmarks/labram_speed.py --ref /tmp/labram_ref --device cuda --bf16 --compile
@@ -16,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import statistics
 import sys
 import time
 import types
@@ -142,6 +144,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="patches per channel (1 s each)")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="interleaved measurements; medians are reported"
+    )
     parser.add_argument("--drop-path", type=float, default=0.1)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast (both implementations)")
@@ -172,10 +177,22 @@ def main() -> None:
         official, ours = build_pair(variant, args.ref, num_classes=2, drop_path=args.drop_path)
         official, ours = official.to(device), ours.to(device)
         run_ours = torch.compile(ours) if args.compile else ours
-        ref_sps = samples_per_second(official, x, TUAB_CHANS, args.steps, args.warmup, autocast)
-        our_sps = samples_per_second(
-            run_ours, x, TUAB_CHANS, args.steps, args.warmup + (2 if args.compile else 0), autocast
-        )
+        ref_runs, our_runs = [], []
+        for _ in range(args.repeats):  # interleaved, so drifting machine load hits both alike
+            ref_runs.append(
+                samples_per_second(official, x, TUAB_CHANS, args.steps, args.warmup, autocast)
+            )
+            our_runs.append(
+                samples_per_second(
+                    run_ours,
+                    x,
+                    TUAB_CHANS,
+                    args.steps,
+                    args.warmup + (2 if args.compile else 0),
+                    autocast,
+                )
+            )
+        ref_sps, our_sps = statistics.median(ref_runs), statistics.median(our_runs)
         row = {
             "variant": variant,
             "official_samples_per_s": ref_sps,

@@ -207,3 +207,16 @@ def test_tokenizer_tokenize_matches_reference_call():
     alone = make_batch([TUAB[:20]], seed=4)
     alone.signal[0] = mixed.signal[1, :20]
     assert torch.equal(padded[1][:40], tok.tokenize(alone)[0])
+
+
+def test_pretraining_recuts_long_windows_to_the_token_budget():
+    from neurokit.plugins.models.labram.batching import to_labram_input
+    from neurokit.plugins.models.labram.task_modules import ANY_LENGTH, chunk_seconds, rechunk
+
+    assert chunk_seconds(64, 30, 256) == 4 and chunk_seconds(32, 30, 256) == 8
+    assert chunk_seconds(4, 30, 256) == 16 and chunk_seconds(300, 30, 256) == 1
+    batch = make_batch([TUAB, TUAB[:20]], seconds=30)  # 23 channels -> 11-s chunks, two per window
+    inp = rechunk(to_labram_input(batch, ChannelMapper(), max_patches=ANY_LENGTH), 256)
+    assert inp.x.shape == (4, 23, 11, 200)
+    assert torch.allclose(inp.x[1, :, 0], batch.signal[0].reshape(23, 30, 200)[:, 11] / 100)
+    assert inp.channel_mask.tolist() == [[True] * 23] * 2 + [[True] * 20 + [False] * 3] * 2

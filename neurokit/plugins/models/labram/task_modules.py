@@ -20,6 +20,8 @@ from neurokit.plugins.models.labram.batching import LabramInput, to_labram_input
 from neurokit.plugins.models.labram.losses import MaskedTokenOutputs
 from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM, random_masking
 
+ANY_LENGTH = 1 << 30  # pretraining takes windows of any length and re-cuts them to <= 16 s
+
 
 def chunk_seconds(num_channels: int, num_patches: int, budget: int, max_patches: int = 16) -> int:
     """Seconds per chunk: floor(budget / channels), within 1..min(window, 16)."""
@@ -60,7 +62,7 @@ class TokenizerPretrainModule(nn.Module):
         self.monitor = "loss"
 
     def _step(self, batch) -> tuple[StepOutput, torch.Tensor]:
-        inp = rechunk(self.tokenizer.labram_input(batch), self.token_budget)
+        inp = rechunk(self.tokenizer.labram_input(batch, max_patches=ANY_LENGTH), self.token_budget)
         parts = self.tokenizer.forward_parts(inp.x, inp.input_chans, inp.channel_mask)
         out = self.objective(parts, batch)
         return StepOutput(out.loss, out.logs), parts["codes"]
@@ -131,7 +133,9 @@ class MEMPretrainModule(nn.Module):
         return self
 
     def _step(self, batch) -> StepOutput:
-        inp = to_labram_input(batch, self.channel_mapper, scale=self.input_scale)
+        inp = to_labram_input(
+            batch, self.channel_mapper, scale=self.input_scale, max_patches=ANY_LENGTH
+        )
         inp = rechunk(inp, self.token_budget)
         valid = token_valid(inp)
         with torch.no_grad():

@@ -231,10 +231,14 @@ class LabramTokenizer(VQNSP):
         self.channel_mapper = channel_mapper
         self.input_scale = input_scale
 
-    def labram_input(self, batch):
+    def labram_input(self, batch, max_patches: int = 16):
+        """The batch in the reference's convention; pretraining passes a larger `max_patches`
+        and re-cuts the windows itself."""
         from neurokit.plugins.models.labram.batching import to_labram_input
 
-        return to_labram_input(batch, self.channel_mapper, scale=self.input_scale)
+        return to_labram_input(
+            batch, self.channel_mapper, scale=self.input_scale, max_patches=max_patches
+        )
 
     @torch.no_grad()
     def tokenize(self, batch) -> torch.Tensor:
