@@ -93,22 +93,38 @@ CHANS = [0, 1, 3, 18, 22, 40]
 LN = partial(torch.nn.LayerNorm, eps=1e-6)
 
 
-@pytest.mark.parametrize("depth,use_mean_pooling", [(2, True), (12, True), (2, False)])
-def test_finetune_model_matches(ref, depth, use_mean_pooling):
+@pytest.mark.parametrize(
+    "depth,use_mean_pooling,width",
+    [
+        (2, True, (200, 10, 8)),
+        (12, True, (200, 10, 8)),
+        (2, False, (200, 10, 8)),
+        (2, True, (400, 16, 16)),
+    ],
+)
+def test_finetune_model_matches(ref, depth, use_mean_pooling, width):
+    dim, heads, out_chans = width
     from neurokit.plugins.models.labram.model import NeuralTransformer
 
     official = ref.ft.NeuralTransformer(
         num_classes=3,
-        embed_dim=200,
+        embed_dim=dim,
+        out_chans=out_chans,
         depth=depth,
-        num_heads=10,
+        num_heads=heads,
         qk_norm=LN,
         norm_layer=LN,
         init_values=0.1,
         use_mean_pooling=use_mean_pooling,
     ).eval()
     ours = NeuralTransformer(
-        num_classes=3, depth=depth, init_values=0.1, use_mean_pooling=use_mean_pooling
+        num_classes=3,
+        embed_dim=dim,
+        out_chans=out_chans,
+        depth=depth,
+        num_heads=heads,
+        init_values=0.1,
+        use_mean_pooling=use_mean_pooling,
     ).eval()
     _randomise(official, 1)
     _copy(official, ours)
@@ -118,7 +134,7 @@ def test_finetune_model_matches(ref, depth, use_mean_pooling):
             a, b = official(x, CHANS, **kwargs), ours(x, CHANS, **kwargs)
             diff = (a - b).abs().max().item()
             print(
-                f"finetune depth={depth} pool={use_mean_pooling} {kwargs}: max abs diff {diff:.2e}"
+                f"finetune D={dim} depth={depth} pool={use_mean_pooling} {kwargs}: max abs diff {diff:.2e}"
             )
             assert diff < 1e-4
 
