@@ -19,6 +19,21 @@ reused: the cost is what is measured, not the embedding identity.
 Part `official` (needs LUNA_REF, see tests/models/luna/official.py): samples/s of
 forward + backward of neurokit's LUNA-Base and the official module on the same
 batch (22 TCP channels, 5 s), same weights.
+
+Measured (2026-11-23, CPU: 2 cores shared with other jobs, torch 2.13, fp32, batch 4, 5-s windows;
+timings on a shared machine are noisy, memory is not):
+
+    channels                      16     32     64    128    256
+    luna-base   fwd+bwd ms       418    465    471    600    727   (--models luna-base --repeats 10)
+    luna-base   peak MiB          95    108    134    184    275
+    labram-base fwd+bwd ms       455    638   1409   5500  14230   (--repeats 3)
+    labram-base peak MiB          94    197    371    730   1437
+
+    LUNA: +1.28 ms per channel over 409 ms (R^2 0.976), +0.75 MiB per channel (R^2 0.999).
+    LaBraM: x2.6 time from 128 to 256 channels, log-log exponent 1.30; x2.0 memory per doubling.
+    At 256 channels LaBraM-Base needs ~20x LUNA-Base's time and 5.2x its memory.
+    Official LUNA-Base vs neurokit's, same weights and batch (8 x 22 ch x 5 s, fwd+bwd):
+    54.5 vs 60.7 samples/s (1.11x) on a quiet machine; 2.4 vs 4.8 (1.98x) under load.
 """
 
 from __future__ import annotations
