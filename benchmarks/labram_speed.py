@@ -9,6 +9,10 @@ checkout and einops; timm is stubbed.
     python benchmarks/labram_speed.py --ref /tmp/labram_ref --device cuda --bf16 --compile
 
 `--ref` defaults to $LABRAM_REF. Results are printed and, with --out FILE, saved as JSON.
+
+Measured 2026-11-23, CPU only (2 shared cores, torch 2.13, fp32, batch 8, 230 tokens,
+`--steps 3 --warmup 1 --repeats 5`): labram-base 9.33 -> 10.14 samples/s (1.09x),
+labram-large 1.76 -> 1.89 samples/s (1.07x). No GPU was available for the GPU figures.
 """
 
 from __future__ import annotations
