@@ -10,7 +10,8 @@ fine-tune model keeps `student.*` with the prefix stripped, exactly as the refer
 - outside the student: `logit_scale`, `lm_head.*`, `projection_head.*` (MEM heads);
 - inside the student: `mask_token`, `lm_head.*` (MEM only) and `norm.*` (the fine-tune
   model pools with a fresh `fc_norm` instead, so the pretrained final norm is discarded,
-  as in the reference; with `use_mean_pooling=False` `norm.*` is kept).
+  as in the reference; with `use_mean_pooling=False` `norm.*` is kept);
+- anywhere: `*relative_position_index` buffers (popped by the reference script too).
 
 `fc_norm.*` and `head.*` then start fresh; a `head` of another shape is dropped too.
 `vqnsp.pth` loads as the reference tokenizer loader does: `model` (else `state_dict`),
@@ -162,14 +163,19 @@ def backbone_state(
         state = {k: v for k, v in state.items() if not k.startswith(STUDENT_ONLY_PREFIXES)}
         if getattr(model, "fc_norm", None) is not None:
             state = {k: v for k, v in state.items() if not k.startswith("norm.")}
-        return state, ("fc_norm.", "head.")
+        return _drop_buffers(state), ("fc_norm.", "head.")
     found = _subtree(raw, "cls_token")
     if found is None:
         raise CheckpointError(
             "no LaBraM weights in the checkpoint (no cls_token / student.cls_token key)"
         )
     _, state = found
-    return state, ("head.",)
+    return _drop_buffers(state), ("head.",)
+
+
+def _drop_buffers(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The reference fine-tuning script pops `relative_position_index` buffers; so do we."""
+    return {k: v for k, v in state.items() if "relative_position_index" not in k}
 
 
 def load_backbone(model: nn.Module, path: str | Path) -> list[str]:
