@@ -73,7 +73,14 @@ class CodebookEMA(nn.Module):
 
     @property
     def is_initialised(self) -> bool:
-        return bool(self.initted.item())
+        # once seen set, remember it in Python: no device sync per forward after that
+        if not getattr(self, "_seen_initted", False):
+            self._seen_initted = bool(self.initted.item())
+        return self._seen_initted
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        self._seen_initted = False  # the loaded `initted` decides again
+        super()._load_from_state_dict(*args, **kwargs)
 
     @torch.no_grad()
     def init_from(self, data: torch.Tensor) -> None:
@@ -85,6 +92,7 @@ class CodebookEMA(nn.Module):
         self.weight.copy_(means)
         self.cluster_size.copy_(bins)
         self.initted.fill_(1.0)
+        self._seen_initted = True
 
     def forward(self, indices: torch.Tensor) -> torch.Tensor:
         return F.embedding(indices, self.weight)

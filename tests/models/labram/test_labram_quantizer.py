@@ -67,3 +67,11 @@ def test_cosine_kmeans_shapes():
     z, _, _ = clustered(4, 10, 6)
     means, bins = cosine_kmeans(F.normalize(z, dim=-1), 4)
     assert means.shape == (4, 6) and bins.sum() == 40
+
+
+def test_loading_an_uninitialised_codebook_reenables_kmeans():
+    vq = NormEMAVectorQuantizer(8, 4, kmeans_init=True).eval()
+    vq(torch.randn(32, 4))
+    assert vq.embedding.is_initialised
+    vq.load_state_dict(NormEMAVectorQuantizer(8, 4, kmeans_init=True).state_dict())
+    assert not vq.embedding.is_initialised
