@@ -346,7 +346,10 @@ class Task(Protocol):
 
         @hookimpl
         def register_tasks(register):
-            register("pretrain", MEMTask, config=MEMConfig)
+            register("my-mem", MEMTask, config=MEMConfig)
+
+    A task that wants the model preset's tokenizer built into `context.tokenizer` sets
+    `uses_tokenizer = True` (otherwise none is built: fine-tuning never pays for one).
 
     Frozen sub-modules (a tokenizer) should have `requires_grad_(False)`: the optimiser
     only takes parameters that require grad. Randomness (masks) must come from torch's

@@ -144,7 +144,7 @@ def _build_module(resolved: Resolved, context: RunContext):
     context.backbone = registry.get(Kind.BACKBONE, resolved.backbone).factory(resolved.backbone_config)
     if resolved.objective:
         context.objective = registry.get(Kind.OBJECTIVE, resolved.objective).factory(resolved.objective_config)
-    if resolved.preset is not None and resolved.preset.tokenizer:
+    if getattr(resolved.task, "uses_tokenizer", False) and resolved.preset is not None and resolved.preset.tokenizer:
         tokenizer = registry.get(Kind.TOKENIZER, resolved.preset.tokenizer)
         context.tokenizer = tokenizer.create()
     return resolved.task.build(context)

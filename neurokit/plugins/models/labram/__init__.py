@@ -159,8 +159,9 @@ def register_tasks(register):
         TokenizerPretrainTask,
     )
 
-    register("pretrain-tokenizer", TokenizerPretrainTask, config=TokenizerPretrainConfig)
-    register("pretrain", MEMPretrainTask, config=MEMPretrainConfig)
+    # `--model labram --task pretrain-tokenizer|pretrain` reach these through the preset.
+    register("labram-tokenizer", TokenizerPretrainTask, config=TokenizerPretrainConfig)
+    register("labram-mem", MEMPretrainTask, config=MEMPretrainConfig)
 
 
 @hookimpl

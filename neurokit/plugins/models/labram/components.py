@@ -96,6 +96,7 @@ class MEMPretrainConfig(ComponentConfig):
 class TokenizerPretrainTask:
     """Train LaBraM's VQ-NSP tokenizer on unlabelled windows (Fourier amplitude + phase targets)."""
 
+    uses_tokenizer = True  # the run builds the preset's tokenizer into context.tokenizer
     default_objective = "vq-fourier"
     needs_labels = False
 
@@ -116,7 +117,7 @@ class TokenizerPretrainTask:
         from neurokit.plugins.models.labram.task_modules import TokenizerPretrainModule
         from neurokit.plugins.models.labram.vqnsp import VQNSP
 
-        tokenizer = context.tokenizer
+        tokenizer = context.tokenizer  # built by the run because `uses_tokenizer`
         if self.config.tokenizer_options or not isinstance(tokenizer, VQNSP):
             tokenizer = neurokit.create(
                 "tokenizer", "labram-vqnsp", **self.config.tokenizer_options
@@ -225,7 +226,7 @@ class LabramPreset(ModelPreset):
     tokenizer: str | None = "labram-vqnsp"
     default_task: str = "finetune"
     tasks: dict[str, dict[str, Any]] = {
-        "pretrain-tokenizer": TOKENIZER_RECIPE,
-        "pretrain": PRETRAIN_RECIPE,
+        "pretrain-tokenizer": {**TOKENIZER_RECIPE, "task": {"name": "labram-tokenizer"}},
+        "pretrain": {**PRETRAIN_RECIPE, "task": {"name": "labram-mem"}},
         "finetune": FINETUNE_RECIPE,
     }
