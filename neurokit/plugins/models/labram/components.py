@@ -93,14 +93,12 @@ class MEMPretrainConfig(ComponentConfig):
     )
 
 
-class TokenizerPretrainTask:
-    """Train LaBraM's VQ-NSP tokenizer on unlabelled windows (Fourier amplitude + phase targets)."""
+class _UnlabelledPretrainTask:
+    """Shared by LaBraM's two pretraining stages: unlabelled 200 Hz windows."""
 
-    uses_tokenizer = True  # the run builds the preset's tokenizer into context.tokenizer
-    default_objective = "vq-fourier"
     needs_labels = False
 
-    def __init__(self, config: TokenizerPretrainConfig) -> None:
+    def __init__(self, config: TokenizerPretrainConfig | MEMPretrainConfig) -> None:
         self.config = config
 
     def data_view(self) -> DataView:
@@ -111,6 +109,13 @@ class TokenizerPretrainTask:
             sfreq=200.0,
             labels=False,
         )
+
+
+class TokenizerPretrainTask(_UnlabelledPretrainTask):
+    """Train LaBraM's VQ-NSP tokenizer on unlabelled windows (Fourier amplitude + phase targets)."""
+
+    uses_tokenizer = True  # the run builds the preset's tokenizer into context.tokenizer
+    default_objective = "vq-fourier"
 
     def build(self, context):
         import neurokit
@@ -129,23 +134,10 @@ class TokenizerPretrainTask:
         )
 
 
-class MEMPretrainTask:
+class MEMPretrainTask(_UnlabelledPretrainTask):
     """LaBraM masked EEG modelling: predict a frozen VQ-NSP's codes of masked patches."""
 
     default_objective = "masked-token"
-    needs_labels = False
-
-    def __init__(self, config: MEMPretrainConfig) -> None:
-        self.config = config
-
-    def data_view(self) -> DataView:
-        c = self.config
-        return DataView(
-            window_seconds=c.window_seconds,
-            stride_seconds=c.stride_seconds,
-            sfreq=200.0,
-            labels=False,
-        )
 
     def build(self, context):
         from neurokit.plugins.models.labram.build import tokenizer_from_checkpoint
