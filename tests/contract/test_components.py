@@ -39,43 +39,16 @@ def components(kind: Kind | None = None) -> list:
 
 
 def eeg_batch(batch_size: int = 2, seconds: float = 4.0, sfreq: float = 200.0):
-    """A plausible batch: standard 10-20 names, positions, microvolt-scale noise, one padded channel."""
+    """A plausible store batch: standard 10-20 names and positions, the second sample one channel short."""
     import torch
 
-    from neurokit.core.data.batch import Batch
+    from tests.helpers import make_batch
 
-    generator = torch.Generator().manual_seed(0)
-    channels = len(STANDARD_CHANNELS)
-    names = [STANDARD_CHANNELS, STANDARD_CHANNELS[:-1]]
-    mask = torch.ones(batch_size, channels, dtype=torch.bool)
-    mask[1, -1] = False
-    signal = (
-        20
-        * torch.randn(batch_size, channels, int(seconds * sfreq), generator=generator)
-        * mask[..., None]
+    batch = make_batch(
+        [STANDARD_CHANNELS, STANDARD_CHANNELS[:-1]][:batch_size], seconds, sfreq, amplitude=20.0
     )
-    try:
-        from neurokit.core.data.channels import channel_positions
-
-        positions = torch.stack(
-            [
-                torch.nn.functional.pad(
-                    torch.as_tensor(channel_positions(n)[0].copy(), dtype=torch.float32),
-                    (0, 0, 0, channels - len(n)),
-                )
-                for n in names
-            ]
-        )
-    except ImportError:  # the data layer is optional for this contract
-        positions = torch.zeros(batch_size, channels, 3)
-    return Batch(
-        signal=signal,
-        channel_mask=mask,
-        positions=positions.nan_to_num(0.0),
-        channel_names=names[:batch_size],
-        sfreq=sfreq,
-        label=torch.tensor([0, 1]),
-    )
+    batch.label = torch.tensor([0, 1])[:batch_size]
+    return batch
 
 
 @pytest.mark.parametrize("component", components())
@@ -122,8 +95,13 @@ def test_model_preset_points_at_registered_components(component):
     if preset.tokenizer:
         registry.get(Kind.TOKENIZER, preset.tokenizer)
     for task in {preset.default_task, *preset.tasks}:
-        recipe_task = preset.tasks.get(task, {}).get("task", {})  # a family component behind a shared name
-        registry.get(Kind.TASK, recipe_task.get("name", task) if isinstance(recipe_task, dict) else recipe_task)
+        recipe_task = preset.tasks.get(task, {}).get(
+            "task", {}
+        )  # a family component behind a shared name
+        registry.get(
+            Kind.TASK,
+            recipe_task.get("name", task) if isinstance(recipe_task, dict) else recipe_task,
+        )
 
 
 @pytest.mark.parametrize("component", components(Kind.DATASET))

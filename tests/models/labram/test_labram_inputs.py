@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import torch
 
 import neurokit
-from neurokit.core.data.batch import Batch
 from neurokit.core.errors import NeurokitError
 from neurokit.plugins.models.labram.batching import LabramInputError
 from neurokit.plugins.models.labram.channels import (
@@ -15,6 +16,7 @@ from neurokit.plugins.models.labram.channels import (
     ChannelMapper,
     get_input_chans,
 )
+from tests.helpers import make_batch as store_batch
 
 TUAB = [
     "FP1",
@@ -69,21 +71,7 @@ TUAB_CHANS = [
 ]
 
 
-def make_batch(names_per_sample, seconds=2, sfreq=200.0, seed=0) -> Batch:
-    g = torch.Generator().manual_seed(seed)
-    b, c = len(names_per_sample), max(len(n) for n in names_per_sample)
-    signal = torch.zeros(b, c, int(seconds * sfreq))
-    mask = torch.zeros(b, c, dtype=torch.bool)
-    for i, names in enumerate(names_per_sample):
-        signal[i, : len(names)] = torch.randn(len(names), signal.shape[-1], generator=g) * 30.0
-        mask[i, : len(names)] = True
-    return Batch(
-        signal=signal,
-        channel_mask=mask,
-        positions=torch.zeros(b, c, 3),
-        channel_names=[list(n) for n in names_per_sample],
-        sfreq=sfreq,
-    )
+make_batch = partial(store_batch, seconds=2, sfreq=200.0)  # 2-s windows at LaBraM's 200 Hz
 
 
 def test_channel_list_is_the_reference_one():
