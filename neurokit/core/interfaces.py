@@ -10,7 +10,7 @@ to use it. They are deliberately small: a plugin may offer more.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -412,7 +412,3 @@ def first_line(text: str | None) -> str:
         if line.strip():
             return line.strip()
     return ""
-
-
-def names(components: Iterable[Component]) -> list[str]:
-    return [c.name for c in components]

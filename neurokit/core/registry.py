@@ -11,7 +11,6 @@ from __future__ import annotations
 import fnmatch
 import importlib.metadata as importlib_metadata
 import os
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -50,7 +49,6 @@ class PluginInfo:
     builtin: bool = False
     components: list[tuple[Kind, str]] = field(default_factory=list)
     error: str | None = None
-    error_detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         registered: dict[str, list[str]] = {}
@@ -140,7 +138,6 @@ class Registry:
 
     def _fail(self, info: PluginInfo, what: str, exc: BaseException) -> None:
         info.error = f"{what}: {type(exc).__name__}: {exc}"
-        info.error_detail = "".join(traceback.format_exception(exc))
 
     def _collect(self, only: str | None = None) -> None:
         """Call every plugin's register hooks, one plugin at a time."""
