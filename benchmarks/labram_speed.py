@@ -29,32 +29,11 @@ from functools import partial
 
 import torch
 
-TUAB_CHANS = [
-    0,
-    1,
-    3,
-    18,
-    22,
-    40,
-    44,
-    62,
-    66,
-    81,
-    83,
-    16,
-    24,
-    89,
-    91,
-    90,
-    92,
-    95,
-    96,
-    20,
-    42,
-    64,
-    113,
-    114,
-]
+from neurokit.core.data.channels import TUH_REFERENTIAL
+from neurokit.plugins.models.labram.channels import get_input_chans
+
+# the official index list for TUAB's 23 referential channels (cls slot 0 first)
+TUAB_CHANS = get_input_chans(TUH_REFERENTIAL)
 VARIANTS = {
     "base": ("labram_base_patch200_200", "labram-base"),
     "large": ("labram_large_patch200_200", "labram-large"),
