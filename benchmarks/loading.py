@@ -51,17 +51,23 @@ from pathlib import Path
 import numpy as np
 
 
-def synth_corpus(n: int, channels: int, minutes: float, sfreq: float, seed: int = 0) -> list[np.ndarray]:
+def synth_corpus(
+    n: int, channels: int, minutes: float, sfreq: float, seed: int = 0
+) -> list[np.ndarray]:
     """EEG-like float32 signals (1/f + alpha + artefacts from the demo model), so codecs see real-ish entropy."""
     from neurokit.plugins.datasets.demo import _subject_traits, synthesize
 
     out = []
     for i in range(n):
         rng = np.random.default_rng([seed, i])
-        x = synthesize(rng, int(minutes * 60), sfreq, abnormal=bool(i % 2), traits=_subject_traits(rng))
+        x = synthesize(
+            rng, int(minutes * 60), sfreq, abnormal=bool(i % 2), traits=_subject_traits(rng)
+        )
         extra = channels - x.shape[0]
         if extra > 0:
-            x = np.vstack([x, 0.5 * (x[:extra] + x[1 : extra + 1]) + rng.standard_normal((extra, x.shape[1]))])
+            x = np.vstack(
+                [x, 0.5 * (x[:extra] + x[1 : extra + 1]) + rng.standard_normal((extra, x.shape[1]))]
+            )
         out.append(np.ascontiguousarray(x[:channels], dtype=np.float32))
     return out
 
@@ -186,7 +192,9 @@ def build(root: Path, data: list[np.ndarray], sfreq: float, with_edf: bool) -> d
              "T3", "T4", "T5", "T6", "A1", "A2", "FZ", "CZ", "PZ", "T1", "T2"][: data[0].shape[0]]  # fmt: skip
     t0 = time.perf_counter()
     writer = StoreWriter(root / "bench.zarr")
-    writer.create(StoreSchema(dataset="bench", sfreq=sfreq, compression="blosc-zstd-3"), overwrite=True)
+    writer.create(
+        StoreSchema(dataset="bench", sfreq=sfreq, compression="blosc-zstd-3"), overwrite=True
+    )
     for i, x in enumerate(data):
         src = RecordingSource(Path(f"r{i}.edf"), f"r{i:04d}", f"s{i}", label=i % 2)
         writer.write(Recording(src, x, names, sfreq), checksum=f"bench:{i}")
@@ -207,7 +215,13 @@ def build(root: Path, data: list[np.ndarray], sfreq: float, with_edf: bool) -> d
     for path in [*npy, root / "bench.h5", *edf, *(root / "bench.zarr").rglob("*")]:  # warm OS cache
         if Path(path).is_file():
             Path(path).read_bytes()
-    return {"store": root / "bench.zarr", "npy": npy, "h5": root / "bench.h5", "edf": edf, "store_write_s": store_s}
+    return {
+        "store": root / "bench.zarr",
+        "npy": npy,
+        "h5": root / "bench.h5",
+        "edf": edf,
+        "store_write_s": store_s,
+    }
 
 
 def loading(paths: dict, data: list[np.ndarray], sfreq: float, window_s: float, n_windows: int, n_edf: int,
@@ -226,7 +240,9 @@ def loading(paths: dict, data: list[np.ndarray], sfreq: float, window_s: float, 
     ds = indexed(ds, index)
     results["cache_build_s"] = {"all": time.perf_counter() - t0}
     collate = Collate(sfreq)
-    zarr_ds = indexed(WindowDataset(paths["store"], "train", window_s, cache="none"), index[: n_windows // 4])
+    zarr_ds = indexed(
+        WindowDataset(paths["store"], "train", window_s, cache="none"), index[: n_windows // 4]
+    )
     readers = {
         "memmap": lambda w: rate(MemmapWindows(paths["npy"], index, length), w),
         "store": lambda w: rate_threads(ds, w, collate),
@@ -296,7 +312,15 @@ def prepare_throughput(root: Path, n: int, minutes: float, workers: list[int]) -
     raw = dataset.generate(root / "raw")
     out = {}
     for w in workers:
-        summary = prepare("demo", raw, root / f"prep-{w}.zarr", workers=w, progress=False, dataset=dataset, overwrite=True)
+        summary = prepare(
+            "demo",
+            raw,
+            root / f"prep-{w}.zarr",
+            workers=w,
+            progress=False,
+            dataset=dataset,
+            overwrite=True,
+        )
         d = summary.to_dict()
         out[w] = {"recordings": d["written"], "hours": d["hours_written"], "seconds": d["elapsed_s"],
                   "signal_hours_per_minute": d["signal_hours_per_minute"]}  # fmt: skip
@@ -310,7 +334,11 @@ def figure(loading_results: dict, workers: list[int], target: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n in ("store", "store-proc", "memmap", "h5py", "store-zarr", "edf-mne") if n in loading_results]
+    names = [
+        n
+        for n in ("store", "store-proc", "memmap", "h5py", "store-zarr", "edf-mne")
+        if n in loading_results
+    ]
     fig, ax = plt.subplots(figsize=(8, 4))
     width = 0.8 / len(workers)
     for k, w in enumerate(workers):
@@ -332,7 +360,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--sfreq", type=float, default=200.0)
     parser.add_argument("--window", type=float, default=10.0)
-    parser.add_argument("--windows", type=int, default=6000, help="random windows per reader (h5py /2, zarr /4)")
+    parser.add_argument(
+        "--windows", type=int, default=6000, help="random windows per reader (h5py /2, zarr /4)"
+    )
     parser.add_argument("--edf-windows", type=int, default=400)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--prepare-recordings", type=int, default=16)
@@ -345,16 +375,22 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="neurokit-bench-"))
     report: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "cpus": os.cpu_count(),
                     "load_before": os.getloadavg()}  # fmt: skip
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared machine: rates are noisy)")
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared machine: rates are noisy)"
+    )
     try:
-        print(f"synthesising {args.recordings} x {args.channels} ch x {args.minutes:g} min at {args.sfreq:g} Hz ...")
+        print(
+            f"synthesising {args.recordings} x {args.channels} ch x {args.minutes:g} min at {args.sfreq:g} Hz ..."
+        )
         data = synth_corpus(args.recordings, args.channels, args.minutes, args.sfreq)
         gb = sum(x.nbytes for x in data) / 1e9
         print(f"  {gb:.2f} GB float32")
         if "codecs" not in args.skip:
             rows = codecs(data, args.sfreq, args.window, root)
             report["codecs"] = rows
-            print("\ncodec x chunk (8 recordings): ratio, write MB/s, decode MB/s, naive zarr windows/s")
+            print(
+                "\ncodec x chunk (8 recordings): ratio, write MB/s, decode MB/s, naive zarr windows/s"
+            )
             for r in rows:
                 print(f"  {r['codec']:>13} {r['chunk_s']:>4g}s  {r['ratio']:5.2f}x  {r['write_MBps']:7.0f}  "
                       f"{r['decode_MBps']:7.0f}  {r['naive_windows_per_s']:7.0f}")  # fmt: skip
@@ -363,11 +399,17 @@ def main() -> None:
             res = loading(paths, data, args.sfreq, args.window, args.windows, args.edf_windows, args.workers,
                           args.repeat)  # fmt: skip
             report["loading"] = res
-            print(f"\nrandom {args.window:g}-s windows/s (DataLoader, batch 64); columns = workers {args.workers}")
+            print(
+                f"\nrandom {args.window:g}-s windows/s (DataLoader, batch 64); columns = workers {args.workers}"
+            )
             for name in ("store", "store-proc", "memmap", "h5py", "store-zarr", "edf-mne"):
                 if name in res:
-                    print(f"  {name:>11}: " + "  ".join(f"{res[name][w]:9.0f}" for w in args.workers))
-            print(f"  (store: one-time decode of the split into the local cache took {res['cache_build_s']['all']:.1f} s)")
+                    print(
+                        f"  {name:>11}: " + "  ".join(f"{res[name][w]:9.0f}" for w in args.workers)
+                    )
+            print(
+                f"  (store: one-time decode of the split into the local cache took {res['cache_build_s']['all']:.1f} s)"
+            )
             for w in args.workers:
                 if "edf-mne" in res:
                     print(f"  workers={w}: store/memmap = {res['store'][w] / res['memmap'][w]:.2f}, "

@@ -58,7 +58,9 @@ def _inputs(model: str, batch: int, channels: int, device: str):
     g = torch.Generator().manual_seed(0)
     if model.startswith("luna"):
         x = torch.randn(batch, channels, 1280, generator=g)
-        locations = torch.nn.functional.normalize(torch.randn(channels, 3, generator=g), dim=-1) * 0.09
+        locations = (
+            torch.nn.functional.normalize(torch.randn(channels, 3, generator=g), dim=-1) * 0.09
+        )
         return (x.to(device), None, locations.expand(batch, -1, -1).contiguous().to(device))
     x = torch.randn(batch, channels, 5, 200, generator=g) * 0.3
     input_chans = [0] + [1 + i % 128 for i in range(channels)]
@@ -121,7 +123,9 @@ def peak_memory(model, args, device: str) -> float:
 
 def _memory_worker(queue, model_name: str, channels: int, batch: int) -> None:
     sys.path.insert(0, str(ROOT))
-    queue.put(peak_memory(_build(model_name, "cpu"), _inputs(model_name, batch, channels, "cpu"), "cpu"))
+    queue.put(
+        peak_memory(_build(model_name, "cpu"), _inputs(model_name, batch, channels, "cpu"), "cpu")
+    )
 
 
 def isolated_peak_memory(model_name: str, channels: int, batch: int) -> float:
@@ -135,8 +139,9 @@ def isolated_peak_memory(model_name: str, channels: int, batch: int) -> float:
     return result
 
 
-def timings(models: tuple[str, ...], channels: list[int], batch: int, device: str,
-            repeats: int) -> tuple[dict, dict]:
+def timings(
+    models: tuple[str, ...], channels: list[int], batch: int, device: str, repeats: int
+) -> tuple[dict, dict]:
     """Best-of-`repeats` seconds per (model, channels), measured round-robin so that load from
     other processes on a shared machine spreads over every point alike; and peak memory."""
     built = {m: _build(m, device) for m in models}
@@ -167,35 +172,59 @@ def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
     return intercept, slope, 1 - ss_res / ss_tot
 
 
-def scaling(channels: list[int], batch: int, device: str, repeats: int,
-            models: tuple[str, ...] = ("luna-base", "labram-base")) -> dict:
+def scaling(
+    channels: list[int],
+    batch: int,
+    device: str,
+    repeats: int,
+    models: tuple[str, ...] = ("luna-base", "labram-base"),
+) -> dict:
     best, memory = timings(models, channels, batch, device, repeats)
     rows = []
     for model in models:
         for c in channels:
             key = (model, c)
-            rows.append({"model": model, "channels": c, "seconds": best[key], "peak_mib": memory[key]})
-            print(f"{model:12s} {c:4d} channels: {best[key] * 1e3:9.1f} ms  peak {memory[key]:8.1f} MiB",
-                  flush=True)
+            rows.append(
+                {"model": model, "channels": c, "seconds": best[key], "peak_mib": memory[key]}
+            )
+            print(
+                f"{model:12s} {c:4d} channels: {best[key] * 1e3:9.1f} ms  peak {memory[key]:8.1f} MiB",
+                flush=True,
+            )
     luna = [r for r in rows if r["model"] == "luna-base"]
     labram = [r for r in rows if r["model"] == "labram-base"]
     a, b, r2 = linear_fit([r["channels"] for r in luna], [r["seconds"] for r in luna])
     _, mb, mr2 = linear_fit([r["channels"] for r in luna], [r["peak_mib"] for r in luna])
-    summary = {"luna_ms_per_channel": b * 1e3, "luna_intercept_ms": a * 1e3, "luna_r2": r2,
-               "luna_mib_per_channel": mb, "luna_memory_r2": mr2}
+    summary = {
+        "luna_ms_per_channel": b * 1e3,
+        "luna_intercept_ms": a * 1e3,
+        "luna_r2": r2,
+        "luna_mib_per_channel": mb,
+        "luna_memory_r2": mr2,
+    }
     if len(labram) >= 2:
-        exp = linear_fit([math.log(r["channels"]) for r in labram], [math.log(r["seconds"]) for r in labram])[1]
-        summary.update({"labram_time_ratio_last_two": labram[-1]["seconds"] / labram[-2]["seconds"],
-                        "labram_loglog_exponent": exp,
-                        "luna_time_ratio_last_two": luna[-1]["seconds"] / luna[-2]["seconds"],
-                        "labram_over_luna_at_max": labram[-1]["seconds"] / luna[-1]["seconds"]})
-    print(f"LUNA: {b * 1e3:.2f} ms per channel (+{a * 1e3:.0f} ms), R^2 {r2:.4f}; "
-          f"memory {mb:.2f} MiB per channel, R^2 {mr2:.3f}")
+        exp = linear_fit(
+            [math.log(r["channels"]) for r in labram], [math.log(r["seconds"]) for r in labram]
+        )[1]
+        summary.update(
+            {
+                "labram_time_ratio_last_two": labram[-1]["seconds"] / labram[-2]["seconds"],
+                "labram_loglog_exponent": exp,
+                "luna_time_ratio_last_two": luna[-1]["seconds"] / luna[-2]["seconds"],
+                "labram_over_luna_at_max": labram[-1]["seconds"] / luna[-1]["seconds"],
+            }
+        )
+    print(
+        f"LUNA: {b * 1e3:.2f} ms per channel (+{a * 1e3:.0f} ms), R^2 {r2:.4f}; "
+        f"memory {mb:.2f} MiB per channel, R^2 {mr2:.3f}"
+    )
     if "labram_loglog_exponent" in summary:
-        print(f"time x{summary['luna_time_ratio_last_two']:.2f} (LUNA) vs x{summary['labram_time_ratio_last_two']:.2f} "
-              f"(LaBraM) from {channels[-2]} to {channels[-1]} channels; LaBraM log-log exponent "
-              f"{summary['labram_loglog_exponent']:.2f}; LaBraM/LUNA at {channels[-1]}: "
-              f"{summary['labram_over_luna_at_max']:.1f}x")
+        print(
+            f"time x{summary['luna_time_ratio_last_two']:.2f} (LUNA) vs x{summary['labram_time_ratio_last_two']:.2f} "
+            f"(LaBraM) from {channels[-2]} to {channels[-1]} channels; LaBraM log-log exponent "
+            f"{summary['labram_loglog_exponent']:.2f}; LaBraM/LUNA at {channels[-1]}: "
+            f"{summary['labram_over_luna_at_max']:.1f}x"
+        )
     return {"rows": rows, "summary": summary}
 
 
@@ -217,8 +246,11 @@ def official(batch: int, device: str, repeats: int) -> dict:
     tcp = list(names.TUEG_CHANNEL_LIST)
     loc = torch.tensor(names.get_channel_locations(tcp), dtype=torch.float32)
     x = torch.randn(batch, len(tcp), 1280).to(device)
-    args = (x, torch.zeros(batch, len(tcp), 1280, dtype=torch.bool, device=device),
-            loc.expand(batch, -1, -1).contiguous().to(device))
+    args = (
+        x,
+        torch.zeros(batch, len(tcp), 1280, dtype=torch.bool, device=device),
+        loc.expand(batch, -1, -1).contiguous().to(device),
+    )
     models = {"official": reference, "neurokit": ours}
     times: dict[str, list[float]] = {label: [] for label in models}
     for model in models.values():
@@ -234,7 +266,9 @@ def official(batch: int, device: str, repeats: int) -> dict:
             model.zero_grad(set_to_none=True)
     result = {label: batch / min(t) for label, t in times.items()}
     for label, rate in result.items():
-        print(f"{label:9s} LUNA-Base fwd+bwd: {rate:8.2f} samples/s (batch {batch}, 22 ch, 5 s, {device})")
+        print(
+            f"{label:9s} LUNA-Base fwd+bwd: {rate:8.2f} samples/s (batch {batch}, 22 ch, 5 s, {device})"
+        )
     result["speedup"] = result["neurokit"] / result["official"]
     print(f"neurokit / official: {result['speedup']:.2f}x")
     return result
@@ -253,7 +287,9 @@ def plot(result: dict, path: Path) -> None:
         xs = [r["channels"] for r in rows]
         axes[0].plot(xs, [r["seconds"] * 1e3 for r in rows], "o-", label=model)
         axes[1].plot(xs, [r["peak_mib"] for r in rows], "o-", label=model)
-    for ax, label in zip(axes, ("forward+backward (ms)", "peak memory of the step (MiB)"), strict=True):
+    for ax, label in zip(
+        axes, ("forward+backward (ms)", "peak memory of the step (MiB)"), strict=True
+    ):
         ax.set_xlabel("channels (5-s window)")
         ax.set_ylabel(label)
         ax.set_xscale("log", base=2)
@@ -270,17 +306,30 @@ def main() -> None:
     parser.add_argument("--part", choices=["scaling", "official", "all"], default="all")
     parser.add_argument("--channels", type=int, nargs="+", default=[16, 32, 64, 128, 256])
     parser.add_argument("--batch", type=int, default=4, help="windows per step (scaling)")
-    parser.add_argument("--official-batch", type=int, default=8, help="windows per step (official comparison)")
+    parser.add_argument(
+        "--official-batch", type=int, default=8, help="windows per step (official comparison)"
+    )
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--models", nargs="+", default=["luna-base", "labram-base"], help="models to scale")
+    parser.add_argument(
+        "--models", nargs="+", default=["luna-base", "labram-base"], help="models to scale"
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--plot", type=Path, help="save a time/memory vs channels figure here (PNG)")
+    parser.add_argument(
+        "--plot", type=Path, help="save a time/memory vs channels figure here (PNG)"
+    )
     args = parser.parse_args()
-    report = {"device": args.device, "torch": torch.__version__, "threads": torch.get_num_threads(),
-              "machine": platform.processor() or platform.machine(), "batch": args.batch}
+    report = {
+        "device": args.device,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.processor() or platform.machine(),
+        "batch": args.batch,
+    }
     if args.part in ("scaling", "all"):
-        report["scaling"] = scaling(args.channels, args.batch, args.device, args.repeats, tuple(args.models))
+        report["scaling"] = scaling(
+            args.channels, args.batch, args.device, args.repeats, tuple(args.models)
+        )
         if args.plot:
             plot(report["scaling"], args.plot)
     if args.part in ("official", "all") and os.environ.get("LUNA_REF"):

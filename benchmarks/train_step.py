@@ -21,9 +21,44 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-CHANNELS_1020 = ["FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ", "C4", "T4", "T5", "P3", "PZ",
-                 "P4", "T6", "O1", "O2", "A1", "A2", "T1", "T2", "F9", "F10", "FC5", "FC1", "FC2", "FC6", "CP5",
-                 "CP1", "CP2", "CP6", "PO3", "PO4", "OZ"]
+CHANNELS_1020 = [
+    "FP1",
+    "FP2",
+    "F7",
+    "F3",
+    "FZ",
+    "F4",
+    "F8",
+    "T3",
+    "C3",
+    "CZ",
+    "C4",
+    "T4",
+    "T5",
+    "P3",
+    "PZ",
+    "P4",
+    "T6",
+    "O1",
+    "O2",
+    "A1",
+    "A2",
+    "T1",
+    "T2",
+    "F9",
+    "F10",
+    "FC5",
+    "FC1",
+    "FC2",
+    "FC6",
+    "CP5",
+    "CP1",
+    "CP2",
+    "CP6",
+    "PO3",
+    "PO4",
+    "OZ",
+]
 
 
 def make_batch(batch: int, channels: int, samples: int, sfreq: float, device: torch.device):
@@ -44,8 +79,16 @@ def make_batch(batch: int, channels: int, samples: int, sfreq: float, device: to
     ).to(device)
 
 
-def measure(model_name: str, batch, device: torch.device, precision: str, compiled: bool, steps: int,
-            warmup: int, options: dict) -> float:
+def measure(
+    model_name: str,
+    batch,
+    device: torch.device,
+    precision: str,
+    compiled: bool,
+    steps: int,
+    warmup: int,
+    options: dict,
+) -> float:
     """Samples per second over `steps` timed steps after `warmup` untimed ones."""
     import neurokit
 
@@ -86,13 +129,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--sfreq", type=float, default=200.0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--precision", nargs="+", default=None, help="fp32 bf16 fp16 (default: fp32, + bf16 on CUDA)")
+    parser.add_argument(
+        "--precision",
+        nargs="+",
+        default=None,
+        help="fp32 bf16 fp16 (default: fp32, + bf16 on CUDA)",
+    )
     parser.add_argument("--compile", choices=["no", "yes", "both"], default="no")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
-                        help="backbone option, e.g. depth=4")
+    parser.add_argument(
+        "--set",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="backbone option, e.g. depth=4",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     from neurokit.core.config import parse_value
@@ -108,14 +162,30 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for precision in precisions:
         for compiled in compiles:
-            rate = measure(args.model, batch, device, precision, compiled, args.steps, args.warmup, options)
-            rows.append({"precision": precision, "compile": compiled, "samples_per_s": round(rate, 1)})
-            print(f"{args.model:<14} {device.type:<5} batch {args.batch:<4} {args.channels}ch x {args.seconds:g}s "
-                  f"@{args.sfreq:g}Hz  {precision:<5} compile={str(compiled):<5} {rate:10.1f} samples/s", flush=True)
+            rate = measure(
+                args.model, batch, device, precision, compiled, args.steps, args.warmup, options
+            )
+            rows.append(
+                {"precision": precision, "compile": compiled, "samples_per_s": round(rate, 1)}
+            )
+            print(
+                f"{args.model:<14} {device.type:<5} batch {args.batch:<4} {args.channels}ch x {args.seconds:g}s "
+                f"@{args.sfreq:g}Hz  {precision:<5} compile={str(compiled):<5} {rate:10.1f} samples/s",
+                flush=True,
+            )
     result = {
-        "model": args.model, "batch": args.batch, "channels": args.channels, "seconds": args.seconds,
-        "sfreq": args.sfreq, "device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "cpu",
-        "threads": torch.get_num_threads(), "torch": torch.__version__, "options": options, "results": rows,
+        "model": args.model,
+        "batch": args.batch,
+        "channels": args.channels,
+        "seconds": args.seconds,
+        "sfreq": args.sfreq,
+        "device": torch.cuda.get_device_name()
+        if device.type == "cuda"
+        else platform.processor() or "cpu",
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "options": options,
+        "results": rows,
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
     }
     if args.json:

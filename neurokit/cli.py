@@ -35,7 +35,9 @@ class NeurokitGroup(click.Group):
         except Exception as exc:
             if os.environ.get("NEUROKIT_DEBUG"):
                 raise
-            out.error(f"internal error: {type(exc).__name__}: {exc} (set NEUROKIT_DEBUG=1 for the traceback)")
+            out.error(
+                f"internal error: {type(exc).__name__}: {exc} (set NEUROKIT_DEBUG=1 for the traceback)"
+            )
             ctx.exit(1)
 
 
@@ -78,12 +80,24 @@ def plugins_command(as_json: bool) -> None:
 
 @cli.command("prepare")
 @click.argument("dataset")
-@click.option("--raw", type=click.Path(file_okay=False), help="Corpus directory (demo: generated if omitted).")
+@click.option(
+    "--raw", type=click.Path(file_okay=False), help="Corpus directory (demo: generated if omitted)."
+)
 @click.option("--out", help="Store path or fsspec URL (default: DATASET.zarr).")
-@click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes.")
+@click.option(
+    "--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
+)
 @click.option("--profile", help="Preprocessing profile: labram, luna, raw.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Dataset option, e.g. preprocessing.notch=60.")
-@click.option("--overwrite", is_flag=True, help="Delete an existing store first instead of resuming it.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Dataset option, e.g. preprocessing.notch=60.",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Delete an existing store first instead of resuming it."
+)
 @json_option
 def prepare_command(dataset, raw, out, workers, profile, overrides, overwrite, as_json) -> None:
     """Prepare a corpus into a neurokit store (resumable; rerun to finish)."""
@@ -110,15 +124,28 @@ def store_info_command(store: str, as_json: bool) -> None:
 @store_group.command("import-hdf5")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", required=True, help="Store path to create (or resume).")
-@click.option("--layout", type=click.Choice(["auto", "labram", "luna-pretrain", "luna-finetune"]), default="auto", show_default=True)
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "labram", "luna-pretrain", "luna-finetune"]),
+    default="auto",
+    show_default=True,
+)
 @click.option("--dataset", help="Dataset name recorded in the store (default: hdf5-LAYOUT).")
-@click.option("--sfreq", type=float, help="Sampling rate, if the files do not state it (LUNA: 256).")
-@click.option("--channels", help="Comma-separated channel names for the rows (overrides the file's).")
+@click.option(
+    "--sfreq", type=float, help="Sampling rate, if the files do not state it (LUNA: 256)."
+)
+@click.option(
+    "--channels", help="Comma-separated channel names for the rows (overrides the file's)."
+)
 @click.option("--classes", help="Comma-separated class names for integer labels.")
-@click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True)
+@click.option(
+    "--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing store instead of resuming it.")
 @json_option
-def store_import_hdf5_command(paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json) -> None:
+def store_import_hdf5_command(
+    paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json
+) -> None:
     """Import LaBraM / LUNA HDF5 files (or folders of them) into a neurokit store."""
     from neurokit.core.data.hdf5 import run_import_cli
 
@@ -128,13 +155,25 @@ def store_import_hdf5_command(paths, out, layout, dataset, sfreq, channels, clas
 @store_group.command("export-hdf5")
 @click.argument("store")
 @click.option("--out", required=True, help="LaBraM: the .hdf5 file; LUNA: a folder for {split}.h5.")
-@click.option("--layout", type=click.Choice(["labram", "luna"]), default="labram", show_default=True)
+@click.option(
+    "--layout", type=click.Choice(["labram", "luna"]), default="labram", show_default=True
+)
 @click.option("--split", multiple=True, help="Only these splits (repeatable; default: all).")
-@click.option("--window-seconds", type=float, default=5.0, show_default=True, help="LUNA: window length.")
-@click.option("--group-size", type=click.IntRange(min=1), default=1000, show_default=True, help="LUNA: windows per data_group.")
+@click.option(
+    "--window-seconds", type=float, default=5.0, show_default=True, help="LUNA: window length."
+)
+@click.option(
+    "--group-size",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="LUNA: windows per data_group.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @json_option
-def store_export_hdf5_command(store, out, layout, split, window_seconds, group_size, overwrite, as_json) -> None:
+def store_export_hdf5_command(
+    store, out, layout, split, window_seconds, group_size, overwrite, as_json
+) -> None:
     """Export a neurokit store to HDF5 in the LaBraM or LUNA layout."""
     from neurokit.core.data.hdf5 import run_export_cli
 
@@ -143,14 +182,35 @@ def store_export_hdf5_command(store, out, layout, split, window_seconds, group_s
 
 @cli.command("train")
 @click.option("--model", "-m", help="Model preset (e.g. tiny, labram) or backbone name.")
-@click.option("--dataset", "-d", help="Dataset name; its store is DATA_ROOT/DATASET.zarr unless data.store is set.")
+@click.option(
+    "--dataset",
+    "-d",
+    help="Dataset name; its store is DATA_ROOT/DATASET.zarr unless data.store is set.",
+)
 @click.option("--task", "-t", help="Task (default: the model's default task).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML/TOML/JSON run config.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override, e.g. trainer.lr=1e-4.")
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="YAML/TOML/JSON run config."
+)
+@click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override, e.g. trainer.lr=1e-4."
+)
 @click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
-@click.option("--resume", "resume", type=click.Path(file_okay=False), help="Continue the run in RUN_DIR exactly.")
-@click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True, help="Processes (torchrun).")
-def train_command(model, dataset, task, config_file, overrides, print_config, resume, nproc) -> None:
+@click.option(
+    "--resume",
+    "resume",
+    type=click.Path(file_okay=False),
+    help="Continue the run in RUN_DIR exactly.",
+)
+@click.option(
+    "--nproc",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes (torchrun).",
+)
+def train_command(
+    model, dataset, task, config_file, overrides, print_config, resume, nproc
+) -> None:
     """Train MODEL on DATASET: resolved config, checkpoints and report in a run directory."""
     from neurokit.core.engine.cli_support import run_train
 

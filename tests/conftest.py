@@ -12,7 +12,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """`neurokit ARGS` in a fresh interpreter; returns the completed process."""
     full_env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
     full_env.pop("NEUROKIT_DEBUG", None)

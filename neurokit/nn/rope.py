@@ -41,9 +41,13 @@ class RotaryEmbedding(nn.Module):
         exponent = torch.arange(0, dim, 2)[: dim // 2].float() / dim
         self.freqs = nn.Parameter(1.0 / (theta**exponent), requires_grad=False)
 
-    def angles(self, length: int, device: torch.device | None = None, offset: int = 0) -> torch.Tensor:
+    def angles(
+        self, length: int, device: torch.device | None = None, offset: int = 0
+    ) -> torch.Tensor:
         """(length, dim/2) rotation angles for positions offset .. offset+length-1."""
-        pos = torch.arange(offset, offset + length, device=device or self.freqs.device, dtype=torch.float32)
+        pos = torch.arange(
+            offset, offset + length, device=device or self.freqs.device, dtype=torch.float32
+        )
         return pos[:, None] * self.freqs.float()[None, :]
 
     def rotate(self, t: torch.Tensor, offset: int = 0) -> torch.Tensor:

@@ -24,7 +24,9 @@ def eeg_like(n_channels: int, seconds: float, sfreq: float, seed: int = 0) -> np
     return alpha + 5 * rng.standard_normal((n_channels, t.size))
 
 
-def make_edf(path: Path, names=None, seconds: float = 20, sfreq: float = 250, data=None, seed: int = 0) -> Path:
+def make_edf(
+    path: Path, names=None, seconds: float = 20, sfreq: float = 250, data=None, seed: int = 0
+) -> Path:
     names = list(names or [f"EEG {n}-REF" for n in TUH_23])
     if data is None:
         data = eeg_like(len(names), seconds, sfreq, seed)
@@ -43,13 +45,21 @@ def fake_recording(rid: str, names: list[str], seconds: float = 30, sfreq: float
                    label=0, events=(), seed=0) -> Recording:  # fmt: skip
     rng = np.random.default_rng(seed)
     data = rng.standard_normal((len(names), int(seconds * sfreq))).astype(np.float32) * 10
-    source = RecordingSource(Path(f"/raw/{rid}.edf"), rid, subject=f"s-{rid}", split=split, label=label)
+    source = RecordingSource(
+        Path(f"/raw/{rid}.edf"), rid, subject=f"s-{rid}", split=split, label=label
+    )
     return Recording(source, data, names, sfreq, [Event(*e) for e in events])
 
 
-def build_store(path: Path, recordings: list[Recording], class_names=("a", "b"), label_kind="recording") -> Path:
+def build_store(
+    path: Path, recordings: list[Recording], class_names=("a", "b"), label_kind="recording"
+) -> Path:
     writer = StoreWriter(path)
-    writer.create(StoreSchema(dataset="test", class_names=list(class_names), label_kind=label_kind, sfreq=200.0))
+    writer.create(
+        StoreSchema(
+            dataset="test", class_names=list(class_names), label_kind=label_kind, sfreq=200.0
+        )
+    )
     for rec in recordings:
         writer.write(rec, checksum=f"sha256:{rec.source.recording_id}")
     writer.finalize()

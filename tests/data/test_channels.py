@@ -53,7 +53,9 @@ def test_positions_in_metres_case_insensitive_and_flagged_when_unknown():
 
 def test_bipolar_channel_sits_at_the_midpoint():
     mid = channel_position("FP1-F7")
-    np.testing.assert_allclose(mid, (channel_position("FP1") + channel_position("F7")) / 2, rtol=1e-6)
+    np.testing.assert_allclose(
+        mid, (channel_position("FP1") + channel_position("F7")) / 2, rtol=1e-6
+    )
     assert is_bipolar("FP1-F7") and not is_bipolar("FP1")
     assert channel_position("FP1-XYZ") is None
 

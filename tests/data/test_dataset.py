@@ -33,7 +33,9 @@ def test_windows_and_recording_labels(store, tmp_path):
     ds = WindowDataset(store, "train", window_seconds=10, cache_dir=tmp_path / "cache")
     assert ds.sfreq == 200 and len(ds) == 3 + 2  # 30 s -> 3 windows, 21 s -> 2
     assert ds.labels.tolist() == [0, 0, 0, 1, 1]
-    half = WindowDataset(store, "train", window_seconds=10, stride_seconds=5, cache_dir=tmp_path / "cache")
+    half = WindowDataset(
+        store, "train", window_seconds=10, stride_seconds=5, cache_dir=tmp_path / "cache"
+    )
     assert len(half) == 5 + 3
     item = ds[4]
     raw = Store(store).read("tcp_b", 2000, 4000)
@@ -43,7 +45,10 @@ def test_windows_and_recording_labels(store, tmp_path):
 
 
 def test_all_cache_modes_serve_the_same_windows(store, tmp_path):
-    modes = [WindowDataset(store, "train", 10, cache=m, cache_dir=tmp_path / "c") for m in ("disk", "memory", "none")]
+    modes = [
+        WindowDataset(store, "train", 10, cache=m, cache_dir=tmp_path / "c")
+        for m in ("disk", "memory", "none")
+    ]
     for i in range(len(modes[0])):
         np.testing.assert_array_equal(modes[0][i].signal, modes[1][i].signal)
         np.testing.assert_array_equal(modes[0][i].signal, modes[2][i].signal)
@@ -59,7 +64,11 @@ def test_collate_pads_mixed_montages_with_a_mask(store, tmp_path):
     assert batch.channel_names == [REF, TCP]
     assert torch.all(batch.signal[1, 2:] == 0) and torch.all(batch.positions[1, 2:] == 0)
     assert batch.label.dtype == torch.int64 and batch.label.tolist() == [0, 1]
-    assert batch.recording == ["ref_a", "tcp_b"] and batch.start.tolist() == [0, 0] and batch.sfreq == 200
+    assert (
+        batch.recording == ["ref_a", "tcp_b"]
+        and batch.start.tolist() == [0, 0]
+        and batch.sfreq == 200
+    )
 
 
 def test_event_windows_and_majority_labels(tmp_path):
@@ -69,17 +78,23 @@ def test_event_windows_and_majority_labels(tmp_path):
     ds = WindowDataset(path, "train", window_seconds=5, cache_dir=tmp_path / "c")  # auto -> events
     assert len(ds) == 2 and ds.labels.tolist() == [2, 5]
     assert ds[0].start == 1100 - 500 and ds[0].signal.shape == (4, 1000)
-    natural = WindowDataset(path, "train", window_seconds=None, labels="events", cache_dir=tmp_path / "c")
+    natural = WindowDataset(
+        path, "train", window_seconds=None, labels="events", cache_dir=tmp_path / "c"
+    )
     assert natural[1].start == 3000 and natural[1].signal.shape == (4, 200)
     # majority: 1-s windows labelled where an event covers >= half of them, others dropped
-    maj = WindowDataset(path, "train", window_seconds=1, labels="majority", cache_dir=tmp_path / "c")
+    maj = WindowDataset(
+        path, "train", window_seconds=1, labels="majority", cache_dir=tmp_path / "c"
+    )
     assert maj._start.tolist() == [1000, 3000] and maj.labels.tolist() == [2, 5]
     # LUNA's TUAR rule: a foreground class covering >= 30 % beats background
     spans = [(0, 1400, 0, -1), (1400, 600, 1, -1)]  # window 0-2000: 70 % background, 30 % artifact
     bg = build_store(tmp_path / "bg.zarr", [fake_recording("a", REF, seconds=10, label=None, events=spans)],
                      label_kind="majority")  # fmt: skip
     assert WindowDataset(bg, "train", 10, cache_dir=tmp_path / "c").labels.tolist() == [0]
-    assert WindowDataset(bg, "train", 10, foreground_threshold=0.3, cache_dir=tmp_path / "c").labels.tolist() == [1]
+    assert WindowDataset(
+        bg, "train", 10, foreground_threshold=0.3, cache_dir=tmp_path / "c"
+    ).labels.tolist() == [1]
     none = WindowDataset(path, "train", window_seconds=10, labels="none", cache_dir=tmp_path / "c")
     assert len(none) == 3 and collate([none[0]]).label is None
 
@@ -92,9 +107,16 @@ def test_dataloader_with_two_workers_and_distributed_sampler(store, tmp_path):
     for batch in loader:
         assert isinstance(batch, Batch) and batch.signal.shape[-1] == 2000
         seen += list(zip(batch.recording, batch.start.tolist(), strict=True))
-        signals.update({k: batch.signal[i, : batch.channel_mask[i].sum()] for i, k in enumerate(seen[-len(batch):])})
+        signals.update(
+            {
+                k: batch.signal[i, : batch.channel_mask[i].sum()]
+                for i, k in enumerate(seen[-len(batch) :])
+            }
+        )
     assert len(seen) == 5 and len(set(seen)) == 5
-    threaded = make_dataloader(store, "train", 10, batch_size=2, num_workers=2, cache_dir=tmp_path / "c", seed=1)
+    threaded = make_dataloader(
+        store, "train", 10, batch_size=2, num_workers=2, cache_dir=tmp_path / "c", seed=1
+    )
     assert type(threaded).__name__ == "ThreadedLoader" and len(threaded) == 3
     for batch in threaded:
         for i, key in enumerate(zip(batch.recording, batch.start.tolist(), strict=True)):
@@ -104,7 +126,9 @@ def test_dataloader_with_two_workers_and_distributed_sampler(store, tmp_path):
     for rank in range(2):
         sampler = DistributedSampler(ds, num_replicas=2, rank=rank, shuffle=True, seed=0)
         dl = DataLoader(ds, batch_size=2, sampler=sampler, collate_fn=collate, num_workers=0)
-        shards.append({(r, s) for b in dl for r, s in zip(b.recording, b.start.tolist(), strict=True)})
+        shards.append(
+            {(r, s) for b in dl for r, s in zip(b.recording, b.start.tolist(), strict=True)}
+        )
     assert shards[0] | shards[1] == set(seen)
     val = make_dataloader(store, "val", 10, batch_size=8, cache_dir=tmp_path / "c")
     assert [b.label.tolist() for b in val] == [[1]]
@@ -150,11 +174,15 @@ def test_worker_side_batches_defer_the_copy_but_behave_like_batches(store, tmp_p
 
     ds = WindowDataset(store, "train", 10, cache_dir=tmp_path / "c")
     reference = collate(ds.__getitems__([0, 3]), 200.0)
-    monkeypatch.setattr(worker, "_worker_info", worker.WorkerInfo(id=0, num_workers=1, seed=0, dataset=ds))
+    monkeypatch.setattr(
+        worker, "_worker_info", worker.WorkerInfo(id=0, num_workers=1, seed=0, dataset=ds)
+    )
     deferred = collate(ds.__getitems__([0, 3]), 200.0)
     assert isinstance(deferred, DeferredBatch) and len(deferred) == 2
     assert len(pickle.dumps(deferred)) < 10_000  # windows travel as (file, start), not samples
     received = pickle.loads(pickle.dumps(deferred))
     assert isinstance(received, Batch) and torch.equal(received.signal, reference.signal)
-    assert torch.equal(received.channel_mask, reference.channel_mask) and received.label.tolist() == [0, 1]
+    assert torch.equal(
+        received.channel_mask, reference.channel_mask
+    ) and received.label.tolist() == [0, 1]
     assert torch.equal(deferred.signal, reference.signal)  # worker-side code sees a Batch too

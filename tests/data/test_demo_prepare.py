@@ -13,7 +13,16 @@ from neurokit.plugins.datasets.demo import DemoConfig, DemoDataset
 
 from ..conftest import assert_clean_failure
 
-SMALL = ["--set", "subjects=6", "--set", "sessions=1", "--set", "min_seconds=12", "--set", "max_seconds=14"]
+SMALL = [
+    "--set",
+    "subjects=6",
+    "--set",
+    "sessions=1",
+    "--set",
+    "min_seconds=12",
+    "--set",
+    "max_seconds=14",
+]
 
 
 def _small(**kw) -> DemoDataset:
@@ -34,7 +43,9 @@ def test_discover_labels_from_path_and_subject_disjoint_splits(tmp_path):
     ds = _small()
     sources = ds.discover(ds.generate(tmp_path))
     assert {s.split for s in sources} == {"train", "val", "test"}
-    by_split = {sp: {s.subject for s in sources if s.split == sp} for sp in ("train", "val", "test")}
+    by_split = {
+        sp: {s.subject for s in sources if s.split == sp} for sp in ("train", "val", "test")
+    }
     assert not (by_split["train"] & by_split["val"]) and not (by_split["train"] & by_split["test"])
     for s in sources:
         assert ("abnormal" in s.path.parts) == (s.label == 1)
@@ -63,7 +74,9 @@ def test_abnormal_recordings_carry_more_slow_activity(tmp_path):
         x = ds.load(s).data
         freqs = np.fft.rfftfreq(x.shape[1], 1 / 200)
         p = (np.abs(np.fft.rfft(x, axis=1)) ** 2).mean(axis=0)
-        ratios[s.label].append(p[(freqs > 1) & (freqs < 7)].sum() / p[(freqs > 8) & (freqs < 13)].sum())
+        ratios[s.label].append(
+            p[(freqs > 1) & (freqs < 7)].sum() / p[(freqs > 8) & (freqs < 13)].sum()
+        )
     assert min(ratios[1]) > max(ratios[0])
 
 
@@ -79,7 +92,9 @@ def test_prepare_demo_cli_end_to_end(cli, tmp_path):
     assert set(info["splits"]) == {"train", "val", "test"}
     store = Store(out)
     assert all(m.checksum.startswith("sha256:") for m in store.recordings.values())
-    rerun = prepare("demo", None, out, overrides=SMALL[1::2], progress=False)  # resumes: nothing to do
+    rerun = prepare(
+        "demo", None, out, overrides=SMALL[1::2], progress=False
+    )  # resumes: nothing to do
     assert rerun.present == 6 and not rerun.written and not rerun.failed
     human = cli("store", "info", str(out))
     assert human.returncode == 0 and "normal, abnormal" in human.stdout
@@ -95,10 +110,17 @@ def test_prepare_luna_profile_and_bad_files(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["written"] == 11 and len(summary["failed"]) == 1
-    assert "truncated file" in summary["failed"][0]["reason"] and edfs[0].name in summary["failed"][0]["reason"]
+    assert (
+        "truncated file" in summary["failed"][0]["reason"]
+        and edfs[0].name in summary["failed"][0]["reason"]
+    )
     store = Store(out)
     meta = next(iter(store.recordings.values()))
-    assert store.schema.sfreq == 256 and len(meta.channel_names) == 22 and meta.channel_names[0] == "FP1-F7"
+    assert (
+        store.schema.sfreq == 256
+        and len(meta.channel_names) == 22
+        and meta.channel_names[0] == "FP1-F7"
+    )
 
 
 def test_prepare_where_everything_fails_exits_non_zero(cli, tmp_path):
@@ -111,6 +133,11 @@ def test_prepare_where_everything_fails_exits_non_zero(cli, tmp_path):
 
 
 def test_prepare_errors_are_one_line(cli, tmp_path):
-    assert_clean_failure(cli("prepare", "demo", "--raw", str(tmp_path / "missing")), "raw data directory not found")
-    assert_clean_failure(cli("prepare", "demo", "--set", "profile=nope", "--out", str(tmp_path / "y")), "unknown profile")
+    assert_clean_failure(
+        cli("prepare", "demo", "--raw", str(tmp_path / "missing")), "raw data directory not found"
+    )
+    assert_clean_failure(
+        cli("prepare", "demo", "--set", "profile=nope", "--out", str(tmp_path / "y")),
+        "unknown profile",
+    )
     assert_clean_failure(cli("store", "info", str(tmp_path / "nothing.zarr")), "store not found")

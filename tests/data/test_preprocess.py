@@ -68,7 +68,9 @@ def test_luna_profile_gives_tcp_bipolar_at_256_hz_with_60_hz_notch(tmp_path):
     i = {n: k for k, n in enumerate(ref.channel_names)}
     np.testing.assert_allclose(rec.data[0], ref.data[i["FP1"]] - ref.data[i["F7"]], atol=1e-3)
     notched = _power_at(ref.data[:, 500:-500], 256, 60)
-    plain = load_recording(RecordingSource(path, "c", "s"), profile("luna", montage="referential", notch=None))
+    plain = load_recording(
+        RecordingSource(path, "c", "s"), profile("luna", montage="referential", notch=None)
+    )
     assert notched < 0.01 * _power_at(plain.data[:, 500:-500], 256, 60)
 
 
@@ -119,27 +121,36 @@ def test_flat_channels_are_rejected_or_tolerated():
     data[2] = 0.0
     with pytest.raises(DataError, match="flat channels .*: CZ"):
         preprocess_raw(_raw(["Fp1", "Fp2", "Cz"], data), Preprocessing(), "x")
-    out, names, _ = preprocess_raw(_raw(["Fp1", "Fp2", "Cz"], data), Preprocessing(max_flat_channels=1), "x")
+    out, names, _ = preprocess_raw(
+        _raw(["Fp1", "Fp2", "Cz"], data), Preprocessing(max_flat_channels=1), "x"
+    )
     assert names == ["FP1", "FP2", "CZ"] and out.shape[0] == 3
 
 
 def test_duplicate_names_after_normalisation():
     data = np.random.default_rng(0).standard_normal((2, 2500))
-    with pytest.raises(DataError, match=r"duplicate channel names after normalisation: FP1 \(from 'EEG FP1-REF', 'EEG FP1-LE'\)"):
+    with pytest.raises(
+        DataError,
+        match=r"duplicate channel names after normalisation: FP1 \(from 'EEG FP1-REF', 'EEG FP1-LE'\)",
+    ):
         preprocess_raw(_raw(["EEG FP1-REF", "EEG FP1-LE"], data), Preprocessing(), "x")
 
 
 def test_unexpected_or_too_low_sampling_rates():
     data = np.random.default_rng(0).standard_normal((2, 1280)) * 10
     with pytest.raises(DataError, match="unexpected sampling rate 128 Hz"):
-        preprocess_raw(_raw(["Fp1", "Fp2"], data, 128.0), Preprocessing(allowed_sfreq=[250, 256]), "x")
+        preprocess_raw(
+            _raw(["Fp1", "Fp2"], data, 128.0), Preprocessing(allowed_sfreq=[250, 256]), "x"
+        )
     with pytest.raises(DataError, match="128 Hz is too low for the 75 Hz low-pass"):
         preprocess_raw(_raw(["Fp1", "Fp2"], data, 128.0), Preprocessing(), "x")
 
 
 def test_too_short_and_cropping():
     data = np.random.default_rng(0).standard_normal((2, 2500)) * 10
-    out, _, _ = preprocess_raw(_raw(["Fp1", "Fp2"], data), Preprocessing(drop_last_seconds=4, sfreq=None), "x")
+    out, _, _ = preprocess_raw(
+        _raw(["Fp1", "Fp2"], data), Preprocessing(drop_last_seconds=4, sfreq=None), "x"
+    )
     assert out.shape[1] == 1500
     with pytest.raises(DataError, match="too short"):
         preprocess_raw(_raw(["Fp1", "Fp2"], data), Preprocessing(min_seconds=30), "x")
@@ -155,7 +166,11 @@ def test_dataset_config_merges_defaults_profile_and_overrides():
     assert cfg.preprocessing.notch == 50 and cfg.preprocessing.sfreq == 200
     assert cfg.preprocessing.channels == ["FP1", "FP2"]
     cfg = _CorpusConfig(profile="luna", preprocessing={"notch": None})
-    assert cfg.preprocessing.montage == "tcp" and cfg.preprocessing.sfreq == 256 and cfg.preprocessing.notch is None
+    assert (
+        cfg.preprocessing.montage == "tcp"
+        and cfg.preprocessing.sfreq == 256
+        and cfg.preprocessing.notch is None
+    )
     with pytest.raises(ValidationError, match="unknown profile 'nope'"):
         _CorpusConfig(profile="nope")
     with pytest.raises(ValidationError):
@@ -168,7 +183,9 @@ def test_unknown_and_bipolar_channels_in_files():
     cfg = Preprocessing(sfreq=None)
     _, names, _ = preprocess_raw(_raw(["Fp1-F7", "LA1", "Cz"], data), cfg, "x")
     assert names == ["FP1-F7", "CZ"]  # a bipolar pair of known electrodes is EEG; LA1 is not
-    _, names, _ = preprocess_raw(_raw(["Fp1-F7", "LA1", "Cz"], data), Preprocessing(sfreq=None, keep_unknown=True), "x")
+    _, names, _ = preprocess_raw(
+        _raw(["Fp1-F7", "LA1", "Cz"], data), Preprocessing(sfreq=None, keep_unknown=True), "x"
+    )
     assert names == ["FP1-F7", "LA1", "CZ"]
     with pytest.raises(DataError, match="x: no usable EEG channels"):
         preprocess_raw(_raw(["LA1", "LA2"], data[:2]), cfg, "x")

@@ -19,8 +19,12 @@ from .conftest import build_store, fake_recording
 
 
 def test_round_trip_keeps_signal_metadata_and_events(tmp_path):
-    rec = fake_recording("aaaa_s001_t000", ["FP1", "CZ", "O1"], seconds=25, label=1, events=[(200, 400, 3, 1)])
-    path = build_store(tmp_path / "s.zarr", [rec, fake_recording("b", ["FP1-F7"], split="val", seed=1)])
+    rec = fake_recording(
+        "aaaa_s001_t000", ["FP1", "CZ", "O1"], seconds=25, label=1, events=[(200, 400, 3, 1)]
+    )
+    path = build_store(
+        tmp_path / "s.zarr", [rec, fake_recording("b", ["FP1-F7"], split="val", seed=1)]
+    )
     store = Store(path)
     assert store.schema.version == FORMAT_VERSION and store.schema.dataset == "test"
     assert store.schema.neurokit_version and store.schema.created
@@ -35,7 +39,10 @@ def test_round_trip_keeps_signal_metadata_and_events(tmp_path):
     assert table["recording"].tolist() == ["aaaa_s001_t000"] and table["label"].tolist() == [3]
     assert store.splits() == {"train": 1, "val": 1}
     tables = zarr.open_group(str(path), mode="r")["tables"]
-    assert tables.attrs["recordings"] == ["aaaa_s001_t000", "b"] and tables.attrs["splits"] == ["train", "val"]
+    assert tables.attrs["recordings"] == ["aaaa_s001_t000", "b"] and tables.attrs["splits"] == [
+        "train",
+        "val",
+    ]
     np.testing.assert_array_equal(tables["events"][:], [[0, 200, 400, 3, 1]])
     # chunked along time, compressed, one shard per recording
     array = store.array("aaaa_s001_t000")
@@ -45,7 +52,9 @@ def test_round_trip_keeps_signal_metadata_and_events(tmp_path):
 
 
 def test_store_readable_without_the_catalog(tmp_path):
-    path = build_store(tmp_path / "s.zarr", [fake_recording("r1", ["FP1"]), fake_recording("r2", ["CZ"])])
+    path = build_store(
+        tmp_path / "s.zarr", [fake_recording("r1", ["FP1"]), fake_recording("r2", ["CZ"])]
+    )
     root = zarr.open_group(str(path), mode="r+")
     root.attrs["catalog"] = {}
     assert sorted(Store(path).recordings) == ["r1", "r2"]
@@ -81,7 +90,10 @@ class _Corpus:
     def discover(self, raw):
         from neurokit.core.interfaces import RecordingSource
 
-        return [RecordingSource(Path(raw) / f"r{i}.edf", f"r{i}", f"s{i}", label=i % 2) for i in range(self.n)]
+        return [
+            RecordingSource(Path(raw) / f"r{i}.edf", f"r{i}", f"s{i}", label=i % 2)
+            for i in range(self.n)
+        ]
 
     def load(self, source):
         if source.recording_id == self.fail_on:
@@ -110,16 +122,26 @@ def test_resume_after_interruption_has_no_duplicates_and_no_half_written(tmp_pat
 
 
 def test_bad_recordings_are_skipped_and_listed(tmp_path):
-    summary = prepare("test", tmp_path, tmp_path / "s.zarr", dataset=_Corpus(bad={"r1"}), progress=False)
+    summary = prepare(
+        "test", tmp_path, tmp_path / "s.zarr", dataset=_Corpus(bad={"r1"}), progress=False
+    )
     assert [r.id for r in summary.written] == ["r0", "r2", "r3", "r4"]
-    assert [(r.id, r.reason.split(": ", 1)[1]) for r in summary.failed] == [("r1", "NaN/Inf samples in channels CZ")]
+    assert [(r.id, r.reason.split(": ", 1)[1]) for r in summary.failed] == [
+        ("r1", "NaN/Inf samples in channels CZ")
+    ]
     info = Store(tmp_path / "s.zarr").info()
     assert "r1" in info["failed"] and info["recordings"] == 4
 
 
 def test_all_failed_raises(tmp_path):
     with pytest.raises(DataError, match="all 2 recordings failed; first: .*r0.edf: NaN/Inf"):
-        prepare("test", tmp_path, tmp_path / "s.zarr", dataset=_Corpus(n=2, bad={"r0", "r1"}), progress=False)
+        prepare(
+            "test",
+            tmp_path,
+            tmp_path / "s.zarr",
+            dataset=_Corpus(n=2, bad={"r0", "r1"}),
+            progress=False,
+        )
     assert not (tmp_path / "s.zarr").exists()  # a fresh store that got nothing is not left behind
 
 
@@ -160,13 +182,19 @@ def test_resume_with_other_preprocessing_is_refused(tmp_path):
 
 def test_fsspec_store_in_place_writes_hide_incomplete_recordings():
     url = "memory://neurokit-test/s.zarr"
-    build_store(url, [fake_recording("r1", ["FP1", "CZ"]), fake_recording("r2", ["FP1"], split="val")])
+    build_store(
+        url, [fake_recording("r1", ["FP1", "CZ"]), fake_recording("r2", ["FP1"], split="val")]
+    )
     root = zarr.open_group(url, mode="r+")
     half = root.require_group("recordings/r3")
-    half.attrs.update({"id": "r3", "channel_names": ["FP1"], "sfreq": 200.0, "n_samples": 10, "complete": False})
+    half.attrs.update(
+        {"id": "r3", "channel_names": ["FP1"], "sfreq": 200.0, "n_samples": 10, "complete": False}
+    )
     store = Store(url)
     assert sorted(store.recordings) == ["r1", "r2"]
     assert store.read("r1", 0, 10).shape == (2, 10)
     writer = StoreWriter(url)
-    writer.create(StoreSchema(dataset="test", class_names=["a", "b"], label_kind="recording", sfreq=200.0))
+    writer.create(
+        StoreSchema(dataset="test", class_names=["a", "b"], label_kind="recording", sfreq=200.0)
+    )
     assert "r3" not in zarr.open_group(url, mode="r")["recordings"]  # resume removed the debris

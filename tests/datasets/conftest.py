@@ -27,7 +27,11 @@ def tuh_labels(reference: str = "REF", channels=TUH_REFERENTIAL, extras=EXTRAS) 
 
 
 def write_tuh_edf(
-    path: Path, seconds: int = 6, seed: int = 0, labels: list[str] | None = None, sfreq: float = SFREQ
+    path: Path,
+    seconds: int = 6,
+    seed: int = 0,
+    labels: list[str] | None = None,
+    sfreq: float = SFREQ,
 ) -> Path:
     """A small EDF with TUH channel labels; amplitude ~20-40 uV."""
     labels = labels or tuh_labels()
@@ -37,7 +41,9 @@ def write_tuh_edf(
     return write_edf(path, data, sfreq, labels, patient_code=path.stem.split("_")[0])
 
 
-def write_csv_v1(path: Path, rows: list[tuple[str, float, float, str, float]], duration: float) -> Path:
+def write_csv_v1(
+    path: Path, rows: list[tuple[str, float, float, str, float]], duration: float
+) -> Path:
     """A TUH `csv_v1.0.0` annotation file exactly as the v2/v3 releases write it."""
     lines = [
         "# version = csv_v1.0.0",

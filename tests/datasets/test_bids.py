@@ -31,7 +31,14 @@ def bids_root(tmp_path_factory):
         raw.info["line_freq"] = 50
         events = np.array([[int(1 * sfreq), 0, 1], [int(4 * sfreq), 0, 2], [int(6 * sfreq), 0, 1]])
         bp = BIDSPath(subject=subject, task="oddball", datatype="eeg", root=root)
-        write_raw_bids(raw, bp, events=events, event_id={"standard": 1, "target": 2}, verbose="error", overwrite=True)
+        write_raw_bids(
+            raw,
+            bp,
+            events=events,
+            event_id={"standard": 1, "target": 2},
+            verbose="error",
+            overwrite=True,
+        )
     # add a diagnosis column as a study would
     participants = root / "participants.tsv"
     lines = participants.read_text().splitlines()
@@ -56,18 +63,26 @@ def test_participants_labels_and_splits(bids_root):
 
 
 def test_event_labels(bids_root):
-    ds = neurokit.create("dataset", "bids", label_from="events", event_seconds=1.0, event_offset=-0.5)
+    ds = neurokit.create(
+        "dataset", "bids", label_from="events", event_seconds=1.0, event_offset=-0.5
+    )
     sources = ds.discover(bids_root)
     assert ds.class_names == ["standard", "target"] and ds.label_kind == "events"
     rec = ds.load(sources[1])
-    assert [(e.start, e.length, e.label) for e in rec.events] == [(100, 200, 0), (700, 200, 1), (1100, 200, 0)]
+    assert [(e.start, e.length, e.label) for e in rec.events] == [
+        (100, 200, 0),
+        (700, 200, 1),
+        (1100, 200, 0),
+    ]
 
 
 def test_bad_bids_inputs(bids_root, tmp_path):
     with pytest.raises(DataError, match="not a BIDS dataset"):
         neurokit.create("dataset", "bids").discover(tmp_path)
     with pytest.raises(DataError, match="no column 'diagnosis'"):
-        neurokit.create("dataset", "bids", label_from="participants", participants_column="diagnosis").discover(bids_root)
+        neurokit.create(
+            "dataset", "bids", label_from="participants", participants_column="diagnosis"
+        ).discover(bids_root)
     ds = neurokit.create("dataset", "bids", label_from="events")  # events.tsv durations are 0
     source = ds.discover(bids_root)[0]
     with pytest.raises(DataError, match="zero-duration event; set event_seconds"):
@@ -78,14 +93,20 @@ def test_meg_in_femtotesla(tmp_path):
     import mne
     from mne_bids import BIDSPath, write_raw_bids
 
-    info = mne.create_info(["MEG0111", "MEG0112", "MEG0113", "EEG001"], 600.0, ["mag", "grad", "grad", "eeg"])
+    info = mne.create_info(
+        ["MEG0111", "MEG0112", "MEG0113", "EEG001"], 600.0, ["mag", "grad", "grad", "eeg"]
+    )
     info["line_freq"] = 50
     rng = np.random.default_rng(0)
     data = np.vstack([rng.standard_normal((1, 3600)) * 200e-15, rng.standard_normal((2, 3600)) * 50e-13,
                       rng.standard_normal((1, 3600)) * 1e-5])  # fmt: skip
     mne.io.RawArray(data, info, verbose="error").save(tmp_path / "src_raw.fif", verbose="error")
     raw = mne.io.read_raw_fif(tmp_path / "src_raw.fif", verbose="error")
-    write_raw_bids(raw, BIDSPath(subject="01", task="rest", datatype="meg", root=tmp_path / "ds"), verbose="error")
+    write_raw_bids(
+        raw,
+        BIDSPath(subject="01", task="rest", datatype="meg", root=tmp_path / "ds"),
+        verbose="error",
+    )
     ds = neurokit.create("dataset", "bids", datatype="meg", profile="raw")
     (source,) = ds.discover(tmp_path / "ds")
     rec = ds.load(source)

@@ -39,7 +39,13 @@ def byo(tmp_path):
 def test_unlabelled_folder(byo):
     ds = neurokit.create("dataset", "folder")
     sources = ds.discover(byo)
-    assert [s.recording_id for s in sources] == ["p01/rest", "p01/task", "p02/rest", "p03/rest", "p04/rest_raw"]
+    assert [s.recording_id for s in sources] == [
+        "p01/rest",
+        "p01/task",
+        "p02/rest",
+        "p03/rest",
+        "p04/rest_raw",
+    ]
     assert [s.subject for s in sources] == ["p01", "p01", "p02", "p03", "p04"]
     assert ds.label_kind == "none" and all(s.label is None for s in sources)
     splits = {}
@@ -77,7 +83,10 @@ def test_label_from_folder(tmp_path):
     "text, reason",
     [
         ("file,label\np01/rest.edf,a\n", "line 1: header must name `path` and `label`"),
-        ("path,label\np01/rest.edf,a\np09/missing.edf,b\n", "line 3: recording 'p09/missing.edf' not found"),
+        (
+            "path,label\np01/rest.edf,a\np09/missing.edf,b\n",
+            "line 3: recording 'p09/missing.edf' not found",
+        ),
         ("path,label\np01/rest.edf,a,extra\n", "line 2: 3 fields, the header has 2"),
         ("path,label,split\np01/rest.edf,a,holdout\n", "line 2: split 'holdout'"),
         ("path,label\np01/rest.edf,a\np01/rest.edf,b\n", "listed twice"),

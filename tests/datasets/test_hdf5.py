@@ -51,7 +51,10 @@ def test_labram_import_and_roundtrip(tmp_path):
     rng = np.random.default_rng(0)
     a = rng.normal(0, 30, (3, 1000))
     b = rng.normal(0, 30, (3, 600))
-    src = write_labram(tmp_path / "dataset.hdf5", [("rec_a", a, ["FP1", "Fz", "cz"]), ("rec_b", b, ["FP1", "FZ", "CZ"])])
+    src = write_labram(
+        tmp_path / "dataset.hdf5",
+        [("rec_a", a, ["FP1", "Fz", "cz"]), ("rec_b", b, ["FP1", "FZ", "CZ"])],
+    )
     assert detect_layout([src]) == "labram"
     summary = import_hdf5([src], tmp_path / "s.zarr")
     assert summary.recordings == 2 and summary.layout == "labram"
@@ -62,9 +65,14 @@ def test_labram_import_and_roundtrip(tmp_path):
     # export and read back through the same importer
     export_hdf5(tmp_path / "s.zarr", tmp_path / "back.hdf5", layout="labram")
     with h5py.File(tmp_path / "back.hdf5") as f:
-        assert list(f["rec_b/eeg"].attrs["chOrder"]) == ["FP1", "FZ", "CZ"] and f["rec_b/eeg"].attrs["rsFreq"] == 200
+        assert (
+            list(f["rec_b/eeg"].attrs["chOrder"]) == ["FP1", "FZ", "CZ"]
+            and f["rec_b/eeg"].attrs["rsFreq"] == 200
+        )
     import_hdf5([tmp_path / "back.hdf5"], tmp_path / "again.zarr")
-    np.testing.assert_allclose(Store(tmp_path / "again.zarr").read("rec_b"), b, rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(
+        Store(tmp_path / "again.zarr").read("rec_b"), b, rtol=1e-6, atol=1e-4
+    )
     # rerun resumes: nothing new
     again = import_hdf5([src], tmp_path / "s.zarr")
     assert again.recordings == 0 and len(again.skipped) == 2
@@ -74,16 +82,23 @@ def test_luna_finetune_windows_survive_exactly(tmp_path):
     from neurokit.core.data.dataset import WindowDataset
 
     truth = write_luna_finetune(tmp_path / "TUAB_data", np.random.default_rng(1))
-    summary = import_hdf5([tmp_path / "TUAB_data"], tmp_path / "tuab.zarr", class_names=["normal", "abnormal"])
+    summary = import_hdf5(
+        [tmp_path / "TUAB_data"], tmp_path / "tuab.zarr", class_names=["normal", "abnormal"]
+    )
     assert summary.layout == "luna-finetune" and summary.windows == 9
     store = Store(tmp_path / "tuab.zarr")
     assert store.splits() == {"test": 1, "train": 2, "val": 1} and store.schema.sfreq == 256.0
     meta = next(iter(store.recordings.values()))
-    assert meta.channel_names == list(LUNA_FINETUNE_ROWS)  # rows named as process_raw_eeg writes them
+    assert meta.channel_names == list(
+        LUNA_FINETUNE_ROWS
+    )  # rows named as process_raw_eeg writes them
     assert meta.channel_names[8] == "A1-T3" and meta.channel_names[20] == "C4-P4"
     view = WindowDataset(store, split="train", window_seconds=None, cache="none")
     x, y = truth["train"]
-    got = sorted(((item.label, np.asarray(item.signal)) for item in (view[i] for i in range(len(view)))), key=lambda t: t[1][0, 0])
+    got = sorted(
+        ((item.label, np.asarray(item.signal)) for item in (view[i] for i in range(len(view)))),
+        key=lambda t: t[1][0, 0],
+    )
     want = sorted(zip(y.tolist(), x, strict=True), key=lambda t: np.float32(t[1][0, 0]))
     assert len(got) == 5
     for (gy, gx), (wy, wx) in zip(got, want, strict=True):
@@ -96,9 +111,13 @@ def test_luna_finetune_windows_survive_exactly(tmp_path):
         ys = np.concatenate([f[g]["y"][:] for g in f])
         assert list(f.attrs["channel_names"]) == list(LUNA_FINETUNE_ROWS)
     # and the exported folder imports again as a fine-tuning layout, names from its attribute
-    again = import_hdf5([tmp_path / "out"], tmp_path / "again.zarr", class_names=["normal", "abnormal"])
+    again = import_hdf5(
+        [tmp_path / "out"], tmp_path / "again.zarr", class_names=["normal", "abnormal"]
+    )
     assert again.layout == "luna-finetune" and again.windows == 9
-    assert next(iter(Store(tmp_path / "again.zarr").recordings.values())).channel_names == list(LUNA_FINETUNE_ROWS)
+    assert next(iter(Store(tmp_path / "again.zarr").recordings.values())).channel_names == list(
+        LUNA_FINETUNE_ROWS
+    )
     order = np.argsort(xs[:, 0, 0])
     want_x, want_y = truth["val"]
     want_order = np.argsort(want_x[:, 0, 0].astype(np.float32))
@@ -138,7 +157,9 @@ def test_bad_hdf5_inputs(tmp_path):
         grp.create_dataset("y", data=np.zeros(2, dtype=int))
     with pytest.raises(DataError, match="5 channels and no names in the file; pass channels="):
         import_hdf5([folder], tmp_path / "y.zarr")
-    summary = import_hdf5([folder], tmp_path / "y.zarr", channels=["C3", "C4", "CZ", "FZ", "PZ"], overwrite=True)
+    summary = import_hdf5(
+        [folder], tmp_path / "y.zarr", channels=["C3", "C4", "CZ", "FZ", "PZ"], overwrite=True
+    )
     assert summary.windows == 2
 
 
@@ -153,8 +174,12 @@ def test_cli_import_export(tmp_path, cli):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["windows"] == 4
     assert Store(tmp_path / "t.zarr").class_names == ["bckg", "seiz", "slow"]
-    result = cli("store", "export-hdf5", str(tmp_path / "t.zarr"), "--out", str(tmp_path / "lab.hdf5"))
+    result = cli(
+        "store", "export-hdf5", str(tmp_path / "t.zarr"), "--out", str(tmp_path / "lab.hdf5")
+    )
     assert result.returncode == 0 and "wrote 3 recordings" in result.stdout, result.stderr
     bad = tmp_path / "bad.h5"
     bad.write_text("nope")
-    assert_clean_failure(cli("store", "import-hdf5", str(bad), "--out", str(tmp_path / "b.zarr")), "bad.h5", "HDF5")
+    assert_clean_failure(
+        cli("store", "import-hdf5", str(bad), "--out", str(tmp_path / "b.zarr")), "bad.h5", "HDF5"
+    )

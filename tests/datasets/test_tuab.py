@@ -10,7 +10,10 @@ from neurokit.core.data.channels import TCP_NAMES, TUH_REFERENTIAL
 from neurokit.core.errors import DataError
 from tests.datasets.conftest import tuh_labels, write_tuh_edf
 
-TRAIN = {"normal": ["aaaaaaaa", "aaaaaaab", "aaaaaaac", "aaaaaaad", "aaaaaaae"], "abnormal": ["aaaaaaaf", "aaaaaaag", "aaaaaaah", "aaaaaaai", "aaaaaaaa"]}
+TRAIN = {
+    "normal": ["aaaaaaaa", "aaaaaaab", "aaaaaaac", "aaaaaaad", "aaaaaaae"],
+    "abnormal": ["aaaaaaaf", "aaaaaaag", "aaaaaaah", "aaaaaaai", "aaaaaaaa"],
+}
 EVAL = {"normal": ["aaaaaaba"], "abnormal": ["aaaaaabb"]}
 
 
@@ -22,7 +25,11 @@ def tuab_root(tmp_path_factory):
         for cls, subjects in classes.items():
             for subject in subjects:
                 seed += 1
-                write_tuh_edf(root / "edf" / folder / cls / "01_tcp_ar" / f"{subject}_s001_t000.edf", seconds=4, seed=seed)
+                write_tuh_edf(
+                    root / "edf" / folder / cls / "01_tcp_ar" / f"{subject}_s001_t000.edf",
+                    seconds=4,
+                    seed=seed,
+                )
     return root
 
 
@@ -39,11 +46,15 @@ def test_discover_labels_splits(tuab_root):
         assert s.session == "s001" and s.subject == s.path.stem.split("_")[0]
     train_val = [s for s in sources if s.split != "test"]
     by_split = {sp: {s.subject for s in train_val if s.split == sp} for sp in ("train", "val")}
-    assert by_split["train"].isdisjoint(by_split["val"])  # aaaaaaaa has normal and abnormal sessions
+    assert by_split["train"].isdisjoint(
+        by_split["val"]
+    )  # aaaaaaaa has normal and abnormal sessions
     assert len(by_split["val"]) == 2  # 20 % of 9 subjects
     # seeded: same seed same split, from --raw at the release or at edf/
     again = dataset().discover(tuab_root / "edf")
-    assert [(s.recording_id, s.split) for s in again] == [(s.recording_id, s.split) for s in sources]
+    assert [(s.recording_id, s.split) for s in again] == [
+        (s.recording_id, s.split) for s in sources
+    ]
     other = {s.subject for s in dataset(seed=3).discover(tuab_root) if s.split == "val"}
     assert other != by_split["val"]
 
@@ -116,11 +127,16 @@ def test_cli_prepare_skips_bad_recordings(tmp_path, cli):
     write_tuh_edf(good, seconds=3)
     short = tmp_path / "edf/eval/abnormal/01_tcp_ar/aaaaaaab_s001_t000.edf"
     write_tuh_edf(short, seconds=3, labels=tuh_labels(channels=TUH_REFERENTIAL[:10]))
-    result = cli("prepare", "tuab", "--raw", str(tmp_path), "--out", str(tmp_path / "s.zarr"), "--json")
+    result = cli(
+        "prepare", "tuab", "--raw", str(tmp_path), "--out", str(tmp_path / "s.zarr"), "--json"
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["written"] == 1 and len(summary["failed"]) == 1
-    assert str(short) in summary["failed"][0]["reason"] and "missing required channels" in summary["failed"][0]["reason"]
+    assert (
+        str(short) in summary["failed"][0]["reason"]
+        and "missing required channels" in summary["failed"][0]["reason"]
+    )
     good.unlink()  # now every recording fails: non-zero exit, one clear line
     result = cli("prepare", "tuab", "--raw", str(tmp_path), "--out", str(tmp_path / "t.zarr"))
     assert_clean_failure(result, "all 1 recordings failed", str(short))

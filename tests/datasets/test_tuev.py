@@ -16,9 +16,13 @@ TRAIN_SUBJECTS = ["00000001", "00000002", "00000003", "00000004", "00000005"]
 def tuev_root(tmp_path_factory):
     edf = tmp_path_factory.mktemp("tuev") / "v2.0.1" / "edf"
     for i, subject in enumerate(TRAIN_SUBJECTS):
-        path = write_tuh_edf(edf / "train" / subject / f"{subject}_00000001.edf", seconds=12, seed=i)
+        path = write_tuh_edf(
+            edf / "train" / subject / f"{subject}_00000001.edf", seconds=12, seed=i
+        )
         # channel,start,stop,code: a PLED marked on two channels, an edge event, a background second
-        path.with_suffix(".rec").write_text("14,5.0,6.0,3\n15,5.0,6.0,3\n0,0.5,1.5,4\n9,10.5,11.5,6\n")
+        path.with_suffix(".rec").write_text(
+            "14,5.0,6.0,3\n15,5.0,6.0,3\n0,0.5,1.5,4\n9,10.5,11.5,6\n"
+        )
     path = write_tuh_edf(edf / "eval" / "032" / "bckg_032_a_.edf", seconds=12, seed=9)
     path.with_suffix(".rec").write_text("3,4.0,5.0,1\n")
     return edf.parent
@@ -82,7 +86,9 @@ def test_prepared_store_serves_event_windows(tuev_root, tmp_path):
     from neurokit.core.data.prepare import prepare
 
     prepare("tuev", tuev_root, tmp_path / "tuev.zarr", progress=False)
-    windows = WindowDataset(tmp_path / "tuev.zarr", split="test", window_seconds=None, cache="memory")
+    windows = WindowDataset(
+        tmp_path / "tuev.zarr", split="test", window_seconds=None, cache="memory"
+    )
     assert len(windows) == 1
     item = windows[0]
     assert item.signal.shape == (23, 1000) and item.label == 0  # spsw
@@ -93,5 +99,8 @@ def test_event_past_the_end(tmp_path):
     path = write_tuh_edf(tmp_path / "edf/train/00000009/00000009_00000001.edf", seconds=6)
     path.with_suffix(".rec").write_text("1,1.0,2.0,6\n1,30.0,31.0,6\n")
     ds = dataset()
-    with pytest.raises(DataError, match=r"00000009_00000001.rec: event at 30 s starts after the recording ends \(6 s\)"):
+    with pytest.raises(
+        DataError,
+        match=r"00000009_00000001.rec: event at 30 s starts after the recording ends \(6 s\)",
+    ):
         ds.load(ds.discover(tmp_path)[0])

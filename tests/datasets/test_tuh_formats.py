@@ -21,7 +21,11 @@ from tests.datasets.conftest import write_csv_v1
 def test_csv_v1_reads_channels_terms_and_confidence(tmp_path):
     path = write_csv_v1(
         tmp_path / "aaaaaaju_s007_t000.csv",
-        [("FP1-F7", 0.0, 36.8868, "eyem", 1.0), ("F7-T3", 36.2, 40.0, "musc", 0.5), ("TERM", 1.0, 2.0, "SEIZ", 1.0)],
+        [
+            ("FP1-F7", 0.0, 36.8868, "eyem", 1.0),
+            ("F7-T3", 36.2, 40.0, "musc", 0.5),
+            ("TERM", 1.0, 2.0, "SEIZ", 1.0),
+        ],
         duration=60,
     )
     rows = read_csv_annotations(path)
@@ -42,7 +46,9 @@ def test_csv_v1_reads_channels_terms_and_confidence(tmp_path):
     ],
 )
 def test_csv_malformed_line_names_file_and_line(tmp_path, bad_line, reason):
-    path = write_csv_v1(tmp_path / "x_s001_t000.csv", [("FP1-F7", 0.0, 1.0, "eyem", 1.0)], duration=10)
+    path = write_csv_v1(
+        tmp_path / "x_s001_t000.csv", [("FP1-F7", 0.0, 1.0, "eyem", 1.0)], duration=10
+    )
     path.write_text(path.read_text() + bad_line + "\n")
     with pytest.raises(DataError) as info:
         read_csv_annotations(path)
@@ -69,21 +75,33 @@ def test_rec_maps_channel_numbers_to_tuev_montage(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "line, reason", [("3,1.0,2.0,7", "label code 7 is not 1..6"), ("22,1.0,2.0,1", "channel 22"), ("3,1.0,2.0", "expected")]
+    "line, reason",
+    [
+        ("3,1.0,2.0,7", "label code 7 is not 1..6"),
+        ("22,1.0,2.0,1", "channel 22"),
+        ("3,1.0,2.0", "expected"),
+    ],
 )
 def test_rec_malformed(tmp_path, line, reason):
     path = tmp_path / "a_1.rec"
     path.write_text("0,0.0,1.0,6\n" + line + "\n")
     with pytest.raises(DataError) as info:
         read_rec(path)
-    assert str(path) in str(info.value) and "line 2" in str(info.value) and reason in str(info.value)
+    assert (
+        str(path) in str(info.value) and "line 2" in str(info.value) and reason in str(info.value)
+    )
 
 
 def test_tse_v1(tmp_path):
     path = tmp_path / "a_s001_t000.tse"
-    path.write_text("version = tse_v1.0.0\n\n0.0000 10.0000 bckg 1.0000\n10.0000 20.0000 slow 0.9\n")
+    path.write_text(
+        "version = tse_v1.0.0\n\n0.0000 10.0000 bckg 1.0000\n10.0000 20.0000 slow 0.9\n"
+    )
     rows = read_annotations(path)
-    assert [(r.channel, r.start, r.stop, r.label) for r in rows] == [("TERM", 0, 10, "bckg"), ("TERM", 10, 20, "slow")]
+    assert [(r.channel, r.start, r.stop, r.label) for r in rows] == [
+        ("TERM", 0, 10, "bckg"),
+        ("TERM", 10, 20, "slow"),
+    ]
     path.write_text("version = tse_v1.0.0\n0.0 x bckg 1.0\n")
     with pytest.raises(DataError, match="line 2"):
         read_annotations(path)
@@ -98,7 +116,9 @@ def test_stem():
 def test_split_subjects_disjoint_seeded_and_order_free():
     subjects = [f"s{i:02d}" for i in range(20)]
     a = split_subjects(subjects, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=1)
-    b = split_subjects(list(reversed(subjects)) + subjects, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=1)
+    b = split_subjects(
+        list(reversed(subjects)) + subjects, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=1
+    )
     c = split_subjects(subjects, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=2)
     assert a == b  # same subjects -> same split, whatever the order or repeats
     assert a != c

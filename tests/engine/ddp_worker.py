@@ -17,8 +17,9 @@ def main() -> None:
     strategy = sys.argv[3] if len(sys.argv) > 3 else "auto"
     info = distributed.init_from_env("cpu")
     try:
-        module, context, trainer = build(run_dir, batch_size=batch_size, dropout=0.0, epochs=2,
-                                         strategy=strategy)
+        module, context, trainer = build(
+            run_dir, batch_size=batch_size, dropout=0.0, epochs=2, strategy=strategy
+        )
         trainer.fit(module, context)
     finally:
         distributed.destroy()

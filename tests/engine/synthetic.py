@@ -32,8 +32,10 @@ class ListDataset(torch.utils.data.Dataset):
     def __init__(self, n: int, seed: int, classes: int = 2) -> None:
         rng = np.random.default_rng(seed)
         positions = np.zeros((len(NAMES), 3), dtype=np.float32)
-        self.items = [WindowItem(window(i % classes, rng), NAMES, positions, i % classes, f"r{i}", 0)
-                      for i in range(n)]
+        self.items = [
+            WindowItem(window(i % classes, rng), NAMES, positions, i % classes, f"r{i}", 0)
+            for i in range(n)
+        ]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -42,35 +44,70 @@ class ListDataset(torch.utils.data.Dataset):
         return self.items[index]
 
 
-def build(run_dir: Path | None, n_train: int = 64, n_val: int = 32, n_test: int = 32, batch_size: int = 8,
-          dropout: float = 0.1, resume: bool = False, seed: int = 0, **trainer: Any):
+def build(
+    run_dir: Path | None,
+    n_train: int = 64,
+    n_val: int = 32,
+    n_test: int = 32,
+    batch_size: int = 8,
+    dropout: float = 0.1,
+    resume: bool = False,
+    seed: int = 0,
+    **trainer: Any,
+):
     """(module, context, trainer) for tiny-cnn fine-tuned on synthetic windows."""
     from neurokit import get_component
     from neurokit.core.config import RunConfig
     from neurokit.core.interfaces import DataInfo, RunContext
 
-    config = RunConfig.model_validate({
-        "model": {"name": "tiny-cnn"}, "task": {"name": "finetune"}, "dataset": {"name": "synthetic"},
-        "data": {"batch_size": batch_size}, "seed": seed,
-    })
+    config = RunConfig.model_validate(
+        {
+            "model": {"name": "tiny-cnn"},
+            "task": {"name": "finetune"},
+            "dataset": {"name": "synthetic"},
+            "data": {"batch_size": batch_size},
+            "seed": seed,
+        }
+    )
     torch.manual_seed(seed)
     task = get_component("task", "finetune").create()
     context = RunContext(
-        config=config, task_config=task.config,
-        data=DataInfo(sfreq=SFREQ, window_samples=128, channel_names=list(NAMES), class_names=["a", "b"],
-                      class_counts=[n_train // 2, n_train - n_train // 2]),
+        config=config,
+        task_config=task.config,
+        data=DataInfo(
+            sfreq=SFREQ,
+            window_samples=128,
+            channel_names=list(NAMES),
+            class_names=["a", "b"],
+            class_counts=[n_train // 2, n_train - n_train // 2],
+        ),
         backbone=get_component("backbone", "tiny-cnn").create(width=8, depth=2, dropout=dropout),
         objective=get_component("objective", "classification").create(),
-        datasets={"train": ListDataset(n_train, 1), "val": ListDataset(n_val, 2), "test": ListDataset(n_test, 3)},
-        collate=Collate(SFREQ), run_dir=run_dir, resume=resume,
+        datasets={
+            "train": ListDataset(n_train, 1),
+            "val": ListDataset(n_val, 2),
+            "test": ListDataset(n_test, 3),
+        },
+        collate=Collate(SFREQ),
+        run_dir=run_dir,
+        resume=resume,
     )
     module = task.build(context)
-    options = {"epochs": 3, "lr": 3e-3, "warmup_steps": 2, "log_every": 1, "progress": False, **trainer}
+    options = {
+        "epochs": 3,
+        "lr": 3e-3,
+        "warmup_steps": 2,
+        "log_every": 1,
+        "progress": False,
+        **trainer,
+    }
     trainer_obj = get_component("trainer", "default").create(**options)
     return module, context, trainer_obj
 
 
-def write_store(path: Path, labelled: bool = True, recordings: int = 12, seconds: float = 16.0) -> Path:
+def write_store(
+    path: Path, labelled: bool = True, recordings: int = 12, seconds: float = 16.0
+) -> Path:
     """A small store in the neurokit format: 4 channels at 64 Hz, train/val/test by recording."""
     from neurokit.core.data.schema import StoreSchema
     from neurokit.core.data.writer import StoreWriter
@@ -78,15 +115,24 @@ def write_store(path: Path, labelled: bool = True, recordings: int = 12, seconds
 
     rng = np.random.default_rng(0)
     writer = StoreWriter(path)
-    writer.create(StoreSchema(dataset="synthetic", sfreq=SFREQ, class_names=["a", "b"] if labelled else [],
-                              label_kind="recording" if labelled else "none"))
+    writer.create(
+        StoreSchema(
+            dataset="synthetic",
+            sfreq=SFREQ,
+            class_names=["a", "b"] if labelled else [],
+            label_kind="recording" if labelled else "none",
+        )
+    )
     splits = ["train"] * (recordings // 2) + ["val"] * (recordings // 4)
     splits += ["test"] * (recordings - len(splits))
     for i, split in enumerate(splits):
         label = i % 2
-        data = np.concatenate([window(label, rng, int(4 * SFREQ)) for _ in range(int(seconds // 4))], axis=1)
-        source = RecordingSource(Path(f"r{i}.edf"), f"r{i}", f"s{i}", split=split,
-                                 label=label if labelled else None)
+        data = np.concatenate(
+            [window(label, rng, int(4 * SFREQ)) for _ in range(int(seconds // 4))], axis=1
+        )
+        source = RecordingSource(
+            Path(f"r{i}.edf"), f"r{i}", f"s{i}", split=split, label=label if labelled else None
+        )
         writer.write(Recording(source, data, list(NAMES), SFREQ))
     writer.finalize()
     return path

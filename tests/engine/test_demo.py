@@ -14,8 +14,21 @@ def test_tiny_learns_the_demo_and_eval_reproduces_it(tmp_path):
     store = tmp_path / "demo.zarr"
     prepared = invoke("prepare", "demo", "--out", str(store))
     assert prepared.exit_code == 0, prepared.stderr
-    trained = invoke("train", "--model", "tiny", "--dataset", "demo", "--set", f"data_root={tmp_path}",
-                     "--set", f"output_dir={tmp_path}", "--set", "run_name=demo", "--set", "trainer.progress=false")
+    trained = invoke(
+        "train",
+        "--model",
+        "tiny",
+        "--dataset",
+        "demo",
+        "--set",
+        f"data_root={tmp_path}",
+        "--set",
+        f"output_dir={tmp_path}",
+        "--set",
+        "run_name=demo",
+        "--set",
+        "trainer.progress=false",
+    )
     assert trained.exit_code == 0, trained.stderr
     report = json.loads((tmp_path / "demo" / "report.json").read_text())
     # chance is 0.5; the preset's 8-epoch recipe gives ~0.75 (AUROC ~0.98), 25 epochs ~0.94

@@ -15,19 +15,33 @@ from neurokit.core.interfaces import DataInfo, RunContext
 
 def batch(labels) -> Batch:
     n = len(labels)
-    return Batch(signal=torch.randn(n, 3, 64) * 30, channel_mask=torch.ones(n, 3, dtype=torch.bool),
-                 positions=torch.zeros(n, 3, 3), channel_names=[["C3", "C4", "CZ"]] * n, sfreq=32.0,
-                 label=torch.tensor(labels))
+    return Batch(
+        signal=torch.randn(n, 3, 64) * 30,
+        channel_mask=torch.ones(n, 3, dtype=torch.bool),
+        positions=torch.zeros(n, 3, 3),
+        channel_names=[["C3", "C4", "CZ"]] * n,
+        sfreq=32.0,
+        label=torch.tensor(labels),
+    )
 
 
 def module(classes, label_kind="class", counts=None, task=None, objective=None):
     task_obj = get_component("task", "finetune").create(**(task or {}))
     name = objective or task_obj.default_objective
     context = RunContext(
-        config=RunConfig.model_validate({"dataset": "x"}), task_config=task_obj.config,
-        data=DataInfo(sfreq=32.0, window_samples=64, class_names=classes, label_kind=label_kind, class_counts=counts),
+        config=RunConfig.model_validate({"dataset": "x"}),
+        task_config=task_obj.config,
+        data=DataInfo(
+            sfreq=32.0,
+            window_samples=64,
+            class_names=classes,
+            label_kind=label_kind,
+            class_counts=counts,
+        ),
         backbone=get_component("backbone", "tiny-cnn").create(width=8, depth=2, dropout=0.0),
-        objective=get_component("objective", name).create(**({"class_weights": "balanced"} if counts else {})),
+        objective=get_component("objective", name).create(
+            **({"class_weights": "balanced"} if counts else {})
+        ),
     )
     return task_obj.build(context)
 
@@ -38,8 +52,12 @@ def test_binary_uses_one_logit_and_bce():
     logits = m.logits(b)
     assert logits.shape == (3, 1)
     step = m.evaluation_step(b)
-    assert step.loss.item() == pytest.approx(F.binary_cross_entropy_with_logits(logits.reshape(-1), b.label.float()).item(), rel=1e-5)
-    assert step.predictions.shape == (3,) and ((step.predictions >= 0) & (step.predictions <= 1)).all()
+    assert step.loss.item() == pytest.approx(
+        F.binary_cross_entropy_with_logits(logits.reshape(-1), b.label.float()).item(), rel=1e-5
+    )
+    assert (
+        step.predictions.shape == (3,) and ((step.predictions >= 0) & (step.predictions <= 1)).all()
+    )
     assert m.monitor == "balanced_accuracy"
 
 
@@ -74,9 +92,14 @@ def test_unusable_data_is_a_clear_error():
 def test_pretrained_backbone_weights_load_and_freeze(tmp_path):
     source = module(["a", "b"])
     torch.save({"model": source.state_dict()}, tmp_path / "best.pt")
-    m = module(["a", "b", "c"], task={"pretrained": str(tmp_path / "best.pt"), "freeze_backbone": True})
+    m = module(
+        ["a", "b", "c"], task={"pretrained": str(tmp_path / "best.pt"), "freeze_backbone": True}
+    )
     for name, value in source.backbone.state_dict().items():
         if not name.startswith("head"):
             assert torch.equal(m.backbone.state_dict()[name], value), name
     assert m.backbone.head.out_features == 3
-    assert {n for n, p in m.named_parameters() if p.requires_grad} == {"backbone.head.weight", "backbone.head.bias"}
+    assert {n for n, p in m.named_parameters() if p.requires_grad} == {
+        "backbone.head.weight",
+        "backbone.head.bias",
+    }

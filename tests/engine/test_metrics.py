@@ -38,4 +38,8 @@ def test_single_class_split_gives_none_not_a_crash():
 def test_regression_metrics_and_direction():
     m = regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0]))
     assert m["mse"] == pytest.approx(4 / 3) and m["mae"] == pytest.approx(2 / 3)
-    assert lower_is_better("mse") and lower_is_better("val/loss") and not lower_is_better("balanced_accuracy")
+    assert (
+        lower_is_better("mse")
+        and lower_is_better("val/loss")
+        and not lower_is_better("balanced_accuracy")
+    )

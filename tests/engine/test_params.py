@@ -19,7 +19,9 @@ class Layered(nn.Module):
         self.time_embed = nn.Parameter(torch.zeros(1, 16, 8))
         self.cls_token = nn.Parameter(torch.zeros(1, 1, 8))
         self.channel = nn.Embedding(10, 8)
-        self.blocks = nn.ModuleList(nn.Sequential(nn.LayerNorm(8), nn.Linear(8, 8)) for _ in range(depth))
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.LayerNorm(8), nn.Linear(8, 8)) for _ in range(depth)
+        )
         self.norm = nn.LayerNorm(8)
         self.head = nn.Linear(8, 2)
         self.depth = depth
@@ -57,11 +59,26 @@ def test_no_weight_decay_on_norms_biases_embeddings_and_listed_names():
     g = groups_by_name(Task())
     no_decay = {n for n, grp in g.items() if grp["weight_decay"] == 0.0}
     decay = {n for n, grp in g.items() if grp["weight_decay"] == 0.05}
-    assert {"backbone.pos_embed", "backbone.time_embed", "backbone.cls_token", "backbone.channel.weight",
-            "backbone.norm.weight", "backbone.norm.bias", "backbone.blocks.0.0.weight",
-            "backbone.blocks.1.1.bias", "backbone.head.bias", "extra.bias"} <= no_decay
-    assert decay == {"backbone.patch_embed.weight", "backbone.blocks.0.1.weight", "backbone.blocks.1.1.weight",
-                     "backbone.blocks.2.1.weight", "backbone.head.weight", "extra.weight"}
+    assert {
+        "backbone.pos_embed",
+        "backbone.time_embed",
+        "backbone.cls_token",
+        "backbone.channel.weight",
+        "backbone.norm.weight",
+        "backbone.norm.bias",
+        "backbone.blocks.0.0.weight",
+        "backbone.blocks.1.1.bias",
+        "backbone.head.bias",
+        "extra.bias",
+    } <= no_decay
+    assert decay == {
+        "backbone.patch_embed.weight",
+        "backbone.blocks.0.1.weight",
+        "backbone.blocks.1.1.weight",
+        "backbone.blocks.2.1.weight",
+        "backbone.head.weight",
+        "extra.weight",
+    }
 
 
 def test_layer_decay_scale_is_decay_to_the_L_plus_1_minus_i():
@@ -71,7 +88,12 @@ def test_layer_decay_scale_is_decay_to_the_L_plus_1_minus_i():
     assert g["backbone.pos_embed"]["lr_scale"] == pytest.approx(d ** (depth + 1))
     for k in range(depth):
         assert g[f"backbone.blocks.{k}.1.weight"]["lr_scale"] == pytest.approx(d ** (depth - k))
-    for name in ("backbone.norm.weight", "backbone.head.weight", "backbone.time_embed", "extra.weight"):
+    for name in (
+        "backbone.norm.weight",
+        "backbone.head.weight",
+        "backbone.time_embed",
+        "extra.weight",
+    ):
         assert g[name]["lr_scale"] == 1.0
 
 

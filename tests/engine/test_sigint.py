@@ -23,14 +23,43 @@ def losses(run_dir):
 
 
 def test_sigint_keeps_a_resumable_checkpoint(store, tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore",
-           "NEUROKIT_CACHE_DIR": str(tmp_path / "cache")}
-    common = ["train", "--model", "tiny", "--set", f"data.store={store}", "--set", f"output_dir={tmp_path}",
-              "--set", f"trainer.epochs={EPOCHS}", "--set", "trainer.log_every=1", *FAST]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONWARNINGS": "ignore",
+        "NEUROKIT_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    common = [
+        "train",
+        "--model",
+        "tiny",
+        "--set",
+        f"data.store={store}",
+        "--set",
+        f"output_dir={tmp_path}",
+        "--set",
+        f"trainer.epochs={EPOCHS}",
+        "--set",
+        "trainer.log_every=1",
+        *FAST,
+    ]
     run_dir = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "neurokit", *common, "--set", "run_name=run",
-                             "--set", "trainer.checkpoint_every=1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "neurokit",
+            *common,
+            "--set",
+            "run_name=run",
+            "--set",
+            "trainer.checkpoint_every=1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     last = run_dir / "checkpoints" / "last.pt"
     deadline = time.time() + 120
     while not last.exists() and time.time() < deadline and proc.poll() is None:
@@ -44,11 +73,26 @@ def test_sigint_keeps_a_resumable_checkpoint(store, tmp_path):
     state = torch.load(last, weights_only=True)
     stopped_at = state["progress"]["step"]
     assert 0 < stopped_at < EPOCHS * STEPS_PER_EPOCH
-    assert max(step for step, _ in losses(run_dir)) == stopped_at  # nothing logged past the checkpoint
+    assert (
+        max(step for step, _ in losses(run_dir)) == stopped_at
+    )  # nothing logged past the checkpoint
 
-    resumed = subprocess.run([sys.executable, "-m", "neurokit", "train", "--resume", str(run_dir),
-                              "--set", "trainer.checkpoint_every=null"],
-                             capture_output=True, text=True, timeout=240, env=env)
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neurokit",
+            "train",
+            "--resume",
+            str(run_dir),
+            "--set",
+            "trainer.checkpoint_every=null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
     assert resumed.returncode == 0, resumed.stderr
     report = json.loads((run_dir / "report.json").read_text())
     assert report["steps"] == EPOCHS * STEPS_PER_EPOCH

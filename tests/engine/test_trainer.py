@@ -23,11 +23,20 @@ def test_learns_a_separable_task_and_writes_a_complete_run_dir(tmp_path):
     assert report["test"]["balanced_accuracy"] >= 0.9
     losses = [loss for _, loss in train_losses(tmp_path)]
     assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4  # the loss falls
-    for name in ("metrics.jsonl", "report.json", "report.md", "curves.png", "confusion_matrix.png",
-                 "checkpoints/last.pt", "checkpoints/best.pt"):
+    for name in (
+        "metrics.jsonl",
+        "report.json",
+        "report.md",
+        "curves.png",
+        "confusion_matrix.png",
+        "checkpoints/last.pt",
+        "checkpoints/best.pt",
+    ):
         assert (tmp_path / name).is_file(), name
     last = torch.load(tmp_path / "checkpoints/last.pt", weights_only=True)  # no pickled objects
-    assert {"model", "optimizer", "scheduler", "scaler", "ema", "rng", "progress", "config"} <= set(last)
+    assert {"model", "optimizer", "scheduler", "scaler", "ema", "rng", "progress", "config"} <= set(
+        last
+    )
     assert last["progress"]["step"] == report["steps"] == 4 * 64 // 8
     best = torch.load(tmp_path / "checkpoints/best.pt", weights_only=True)
     assert best["epoch"] == report["best_epoch"]
@@ -78,14 +87,18 @@ def test_evaluation_uses_the_ema_weights(tmp_path):
     assert not all(torch.equal(raw[n], shadow[n]) for n in trainable)
     assert val_loss(shadow) == pytest.approx(logged_val_loss, abs=1e-6)
     assert val_loss(raw) != pytest.approx(logged_val_loss, abs=1e-6)
-    best = ckpt.load(tmp_path / "checkpoints/best.pt")  # holds the weights that were evaluated (EMA)
+    best = ckpt.load(
+        tmp_path / "checkpoints/best.pt"
+    )  # holds the weights that were evaluated (EMA)
     assert val_loss(best["model"]) == pytest.approx(best["metrics"]["loss"], abs=1e-6)
 
 
 def test_accumulation_matches_one_large_batch(tmp_path):
     module_a, context_a, trainer_a = build(tmp_path / "a", batch_size=16, dropout=0.0, epochs=1)
     trainer_a.fit(module_a, context_a)
-    module_b, context_b, trainer_b = build(tmp_path / "b", batch_size=8, accumulate=2, dropout=0.0, epochs=1)
+    module_b, context_b, trainer_b = build(
+        tmp_path / "b", batch_size=8, accumulate=2, dropout=0.0, epochs=1
+    )
     trainer_b.fit(module_b, context_b)
     la, lb = train_losses(tmp_path / "a"), train_losses(tmp_path / "b")
     assert [s for s, _ in la] == [s for s, _ in lb]
@@ -96,8 +109,9 @@ def test_accumulation_matches_one_large_batch(tmp_path):
 
 def test_early_stopping_stops_and_selection_keeps_the_best(tmp_path):
     # lr so small that balanced accuracy cannot move: epoch 1 stays the best
-    module, context, trainer = build(tmp_path, epochs=10, lr=1e-9, min_lr=0.0, warmup_steps=0,
-                                     early_stopping=2, dropout=0.0)
+    module, context, trainer = build(
+        tmp_path, epochs=10, lr=1e-9, min_lr=0.0, warmup_steps=0, early_stopping=2, dropout=0.0
+    )
     report = trainer.fit(module, context)
     assert report["stopped_early"] and report["epochs"] == 3
     assert report["best_epoch"] == 1
@@ -108,9 +122,15 @@ def test_selection_breaks_metric_ties_on_val_loss(tmp_path):
     # the synthetic task is solved early: later epochs tie on balanced accuracy with a lower loss
     module, context, trainer = build(tmp_path, epochs=6, lr=1e-2, dropout=0.0)
     report = trainer.fit(module, context)
-    val = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines() if '"val/loss"' in x]
+    val = [
+        json.loads(x)
+        for x in (tmp_path / "metrics.jsonl").read_text().splitlines()
+        if '"val/loss"' in x
+    ]
     top = max(r["val/balanced_accuracy"] for r in val)
-    expected = min((r for r in val if r["val/balanced_accuracy"] == top), key=lambda r: r["val/loss"])
+    expected = min(
+        (r for r in val if r["val/balanced_accuracy"] == top), key=lambda r: r["val/loss"]
+    )
     assert report["best_epoch"] == expected["epoch"]
     assert sum(r["val/balanced_accuracy"] == top for r in val) > 1  # there was a tie to break
 

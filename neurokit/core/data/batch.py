@@ -35,7 +35,9 @@ class Batch:
             value = getattr(self, f.name)
             if isinstance(value, torch.Tensor):
                 changes[f.name] = fn(value)
-        changes["extras"] = {k: fn(v) if isinstance(v, torch.Tensor) else v for k, v in self.extras.items()}
+        changes["extras"] = {
+            k: fn(v) if isinstance(v, torch.Tensor) else v for k, v in self.extras.items()
+        }
         return replace(self, **changes)
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:

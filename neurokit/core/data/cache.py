@@ -36,14 +36,18 @@ def default_cache_dir() -> Path:
 
 
 def store_key(store: Store) -> str:
-    location = store.location if is_url(store.location) else str(local_path(store.location).resolve())
+    location = (
+        store.location if is_url(store.location) else str(local_path(store.location).resolve())
+    )
     return hashlib.sha1(f"{location}|{store.schema.created}".encode()).hexdigest()[:16]
 
 
 class RecordingCache:
     """Per-process access to recordings: memmapped local copies, in-memory arrays, or zarr."""
 
-    def __init__(self, store: Store, mode: CacheMode = "disk", directory: str | os.PathLike | None = None):
+    def __init__(
+        self, store: Store, mode: CacheMode = "disk", directory: str | os.PathLike | None = None
+    ):
         self.store = store
         self.mode = mode
         self.directory = Path(directory) if directory else default_cache_dir()
@@ -62,7 +66,9 @@ class RecordingCache:
         if path is None:
             if not self._paths:
                 self._key = store_key(self.store)
-            tag = hashlib.sha1(f"{meta.checksum}|{meta.n_samples}|{len(meta.channel_names)}".encode()).hexdigest()[:12]
+            tag = hashlib.sha1(
+                f"{meta.checksum}|{meta.n_samples}|{len(meta.channel_names)}".encode()
+            ).hexdigest()[:12]
             path = self._paths[meta.id] = self.directory / self._key / f"{meta.id}-{tag}.npy"
         return path
 
@@ -115,7 +121,9 @@ class RecordingCache:
             os.replace(tmp, path)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
-            raise DataError(f"cannot write the decoded cache file {path} ({exc.strerror})") from None
+            raise DataError(
+                f"cannot write the decoded cache file {path} ({exc.strerror})"
+            ) from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -84,7 +84,9 @@ def standard_positions() -> dict[str, tuple[float, float, float]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mne 1.13 renames standard_1005 to colin27_1005
         montage = mne.channels.make_standard_montage("standard_1005")
-    table = {k.upper(): tuple(float(c) for c in v) for k, v in montage.get_positions()["ch_pos"].items()}
+    table = {
+        k.upper(): tuple(float(c) for c in v) for k, v in montage.get_positions()["ch_pos"].items()
+    }
     for alias, target in POSITION_ALIASES.items():
         table.setdefault(alias, table[target])
     return table
@@ -99,7 +101,9 @@ def channel_position(name: str) -> np.ndarray | None:
     if is_bipolar(key):
         a, b = key.split("-")
         if a in table and b in table:
-            return (np.asarray(table[a], dtype=np.float32) + np.asarray(table[b], dtype=np.float32)) / 2
+            return (
+                np.asarray(table[a], dtype=np.float32) + np.asarray(table[b], dtype=np.float32)
+            ) / 2
     return None
 
 

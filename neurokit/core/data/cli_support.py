@@ -23,7 +23,9 @@ def run_prepare(
     from neurokit.core.data.report import print_summary
 
     try:
-        summary = prepare(dataset, raw, out, workers, profile, overrides, overwrite, progress=not as_json)
+        summary = prepare(
+            dataset, raw, out, workers, profile, overrides, overwrite, progress=not as_json
+        )
     except PrepareFailed as exc:
         if as_json:
             out_console.print_json(exc.summary.to_dict())

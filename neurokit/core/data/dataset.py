@@ -35,7 +35,9 @@ class WindowItem:
     label: int | float | None
     recording: str
     start: int
-    source: str | None = None  # the decoded cache file `signal` views (lets process workers defer the copy)
+    source: str | None = (
+        None  # the decoded cache file `signal` views (lets process workers defer the copy)
+    )
 
 
 class WindowDataset:
@@ -76,7 +78,9 @@ class WindowDataset:
         metas = self.store.select(split)
         rates = {m.sfreq for m in metas}
         if len(rates) != 1:
-            raise DataError(f"{self.store.location}: split {split!r} mixes sampling rates {sorted(rates)}")
+            raise DataError(
+                f"{self.store.location}: split {split!r} mixes sampling rates {sorted(rates)}"
+            )
         self.sfreq = float(rates.pop())
         self.window = int(round(window_seconds * self.sfreq)) if window_seconds else None
         self.stride = int(round(stride_seconds * self.sfreq)) if stride_seconds else self.window
@@ -86,15 +90,25 @@ class WindowDataset:
             raise DataError("stride_seconds must be positive")
         # majority-rule options: arguments > the dataset's config recorded in the store > defaults
         options = schema.dataset_config or {}
-        self.min_overlap = float(min_overlap if min_overlap is not None else options.get("min_overlap", 0.5))
-        threshold = foreground_threshold if foreground_threshold is not None else options.get("foreground_threshold")
+        self.min_overlap = float(
+            min_overlap if min_overlap is not None else options.get("min_overlap", 0.5)
+        )
+        threshold = (
+            foreground_threshold
+            if foreground_threshold is not None
+            else options.get("foreground_threshold")
+        )
         self.foreground_threshold = None if threshold is None else float(threshold)
-        self.background_label = int(background_label if background_label is not None else options.get("background_label", 0))
+        self.background_label = int(
+            background_label if background_label is not None else options.get("background_label", 0)
+        )
         self.metas: list[RecordingMeta] = metas
         self._ids = [m.id for m in metas]
         self._rec, self._start, self._length, self._label = self._index(metas)
         if max_windows is not None and len(self._rec) > max_windows:
-            keep = np.sort(np.random.default_rng(seed).choice(len(self._rec), max_windows, replace=False))
+            keep = np.sort(
+                np.random.default_rng(seed).choice(len(self._rec), max_windows, replace=False)
+            )
             self._rec, self._start, self._length, self._label = (
                 a[keep] for a in (self._rec, self._start, self._length, self._label)
             )
@@ -128,7 +142,12 @@ class WindowDataset:
         rec_a, start_a, length_a, label_a = cat
         if self.labels_mode != "none":
             keep = ~np.isnan(label_a)
-            rec_a, start_a, length_a, label_a = rec_a[keep], start_a[keep], length_a[keep], label_a[keep]
+            rec_a, start_a, length_a, label_a = (
+                rec_a[keep],
+                start_a[keep],
+                length_a[keep],
+                label_a[keep],
+            )
         if self.labels_mode == "events" and self.window is None and len(np.unique(length_a)) > 1:
             raise DataError(
                 f"{self.store.location}: events have different lengths; set window_seconds to cut equal windows"
@@ -171,7 +190,10 @@ class WindowDataset:
             if fg.any():
                 fg_cover = np.where(fg[None], cover, -1.0)
                 fg_best = fg_cover.argmax(axis=1)
-                hit = fg_cover[np.arange(len(starts)), fg_best] >= self.foreground_threshold * self.window
+                hit = (
+                    fg_cover[np.arange(len(starts)), fg_best]
+                    >= self.foreground_threshold * self.window
+                )
                 labels[hit] = classes[fg_best[hit]]
         return labels
 
@@ -204,14 +226,18 @@ class WindowDataset:
         r = int(self._rec[index])
         start, length = int(self._start[index]), int(self._length[index])
         rid = self._ids[r]
-        signal = self.cache.window(rid, start, length) if copy else self.cache.view(rid, start, length)
+        signal = (
+            self.cache.window(rid, start, length) if copy else self.cache.view(rid, start, length)
+        )
         source = None
         if not copy and self.cache.mode == "disk":
             source = self._sources[r]
             if source is None:
                 source = self._sources[r] = str(self.cache.path(self.metas[r]))
         if signal.shape[1] < length:  # only a store whose data disagrees with its metadata
-            raise DataError(f"{self.store.location}: recording {rid!r} is shorter than its metadata says")
+            raise DataError(
+                f"{self.store.location}: recording {rid!r} is shorter than its metadata says"
+            )
         names = self._names[r]
         label = self._label[index]
         value: int | float | None
@@ -294,14 +320,16 @@ def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
     if all(v is not None for v in labels):
         integral = all(isinstance(v, int) for v in labels)
         label = np.array(labels, dtype=np.int64 if integral else np.float32)
-    fields = dict(  # numpy until the end: a deferred batch pickles them inline, not via shared memory
-        channel_mask=mask,
-        positions=positions,
-        channel_names=[list(it.channel_names) for it in items],
-        sfreq=float(sfreq) if sfreq is not None else 0.0,
-        label=label,
-        recording=[it.recording for it in items],
-        start=np.array([it.start for it in items], dtype=np.int64),
+    fields = (
+        dict(  # numpy until the end: a deferred batch pickles them inline, not via shared memory
+            channel_mask=mask,
+            positions=positions,
+            channel_names=[list(it.channel_names) for it in items],
+            sfreq=float(sfreq) if sfreq is not None else 0.0,
+            label=label,
+            recording=[it.recording for it in items],
+            start=np.array([it.start for it in items], dtype=np.int64),
+        )
     )
     if deferred:
         windows = [(it.source, it.start, t, it.signal.shape[0]) for it in items]
@@ -324,7 +352,9 @@ class DeferredBatch:
     in the main process reads them from its own memmaps into a regular `Batch`.
     """
 
-    def __init__(self, windows: list[tuple[str, int, int, int]], shape: tuple[int, int, int], fields: dict):
+    def __init__(
+        self, windows: list[tuple[str, int, int, int]], shape: tuple[int, int, int], fields: dict
+    ):
         self.windows, self.shape, self.fields = windows, shape, fields
 
     def __reduce__(self):
@@ -362,7 +392,9 @@ def _memmap(path: str) -> np.ndarray:
     return array
 
 
-def _materialize(windows: list[tuple[str, int, int, int]], shape: tuple[int, int, int], fields: dict) -> Any:
+def _materialize(
+    windows: list[tuple[str, int, int, int]], shape: tuple[int, int, int], fields: dict
+) -> Any:
     import torch
 
     from neurokit.core.data.batch import Batch
@@ -444,7 +476,9 @@ def make_dataloader(
         storage_options=storage_options,
     )  # fmt: skip
     if len(dataset) == 0:
-        raise DataError(f"{dataset.store.location}: split {split!r} has no windows of {window_seconds} s")
+        raise DataError(
+            f"{dataset.store.location}: split {split!r} has no windows of {window_seconds} s"
+        )
     if warm:
         dataset.warm_cache()
     if shuffle is None:

@@ -46,7 +46,14 @@ LUNA_FINETUNE_ROWS: tuple[str, ...] = (
     "A1-T3", "T3-C3", "C3-CZ", "CZ-C4", "C4-T4", "T4-A2", "FP1-F3", "F3-C3",
     "C3-P3", "P3-O1", "FP2-F4", "F4-C4", "C4-P4", "P4-O2",
 )  # fmt: skip
-_SPLIT_FILES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test", "eval": "test"}
+_SPLIT_FILES = {
+    "train": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "test": "test",
+    "eval": "test",
+}
 _GROUP_INDEX = re.compile(r"(\d+)$")
 
 
@@ -83,7 +90,9 @@ def _open(path: Path, mode: str = "r"):
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except OSError as exc:
-        raise DataError(f"{path}: not a readable HDF5 file ({' '.join(str(exc).split())[:160]})") from None
+        raise DataError(
+            f"{path}: not a readable HDF5 file ({' '.join(str(exc).split())[:160]})"
+        ) from None
 
 
 def _text(value: Any) -> str:
@@ -130,7 +139,9 @@ def detect_layout(paths: Sequence[Path]) -> str:
 def _split_of(path: Path) -> str:
     stem = path.stem.lower()
     if stem not in _SPLIT_FILES:
-        raise DataError(f"{path}: a LUNA fine-tuning file must be named train.h5, val.h5 or test.h5")
+        raise DataError(
+            f"{path}: a LUNA fine-tuning file must be named train.h5, val.h5 or test.h5"
+        )
     return _SPLIT_FILES[stem]
 
 
@@ -158,14 +169,24 @@ def _iter_labram(path: Path, sfreq: float | None, channels: list[str] | None):
             source = RecordingSource(path=path, recording_id=name, subject=name, split="train")
             extra = {k: _jsonable(v) for k, v in eeg.attrs.items() if k != "chOrder"}
             source.extra = {"hdf5_group": name, **extra}
-            yield Recording(source=source, data=np.asarray(eeg[:], dtype=np.float32), channel_names=names, sfreq=rate), 0
+            yield (
+                Recording(
+                    source=source,
+                    data=np.asarray(eeg[:], dtype=np.float32),
+                    channel_names=names,
+                    sfreq=rate,
+                ),
+                0,
+            )
 
 
 def _iter_luna_pretrain(path: Path, sfreq: float | None, channels: list[str] | None):
     from neurokit.core.interfaces import Recording, RecordingSource
 
     with _open(path) as f:
-        file_names = channels or _names(f.attrs.get("channel_names"), f"{path} (attribute channel_names)")
+        file_names = channels or _names(
+            f.attrs.get("channel_names"), f"{path} (attribute channel_names)"
+        )
         for name in sorted(f.keys()):
             where = f"{path}:{name}"
             node = f[name]
@@ -173,7 +194,9 @@ def _iter_luna_pretrain(path: Path, sfreq: float | None, channels: list[str] | N
                 raise DataError(f"{where}: group has no `X` dataset (LUNA pretraining layout)")
             x = node["X"]
             if x.ndim != 3 or x.shape[1] != len(file_names):
-                raise DataError(f"{where}/X: shape {x.shape} does not match {len(file_names)} channel names")
+                raise DataError(
+                    f"{where}/X: shape {x.shape} does not match {len(file_names)} channel names"
+                )
             data = np.asarray(x[:], dtype=np.float32).transpose(1, 0, 2).reshape(x.shape[1], -1)
             subject, _, rest = name.partition("_s")
             source = RecordingSource(
@@ -182,9 +205,18 @@ def _iter_luna_pretrain(path: Path, sfreq: float | None, channels: list[str] | N
                 subject=subject,
                 session=f"s{rest.split('_')[0]}" if rest else "",
                 split="train",
-                extra={"hdf5_group": name, "montage": _text(node.attrs.get("montage_name", "")), "windows": int(x.shape[0])},
+                extra={
+                    "hdf5_group": name,
+                    "montage": _text(node.attrs.get("montage_name", "")),
+                    "windows": int(x.shape[0]),
+                },
             )
-            yield Recording(source=source, data=data, channel_names=file_names, sfreq=sfreq or LUNA_SFREQ), int(x.shape[0])
+            yield (
+                Recording(
+                    source=source, data=data, channel_names=file_names, sfreq=sfreq or LUNA_SFREQ
+                ),
+                int(x.shape[0]),
+            )
 
 
 def _iter_luna_finetune(path: Path, sfreq: float | None, channels: list[str] | None):
@@ -198,16 +230,24 @@ def _iter_luna_finetune(path: Path, sfreq: float | None, channels: list[str] | N
             where = f"{path}:{name}"
             node = f[name]
             if not hasattr(node, "keys") or "X" not in node or "y" not in node:
-                raise DataError(f"{where}: group needs datasets `X` and `y` (LUNA fine-tuning layout)")
+                raise DataError(
+                    f"{where}: group needs datasets `X` and `y` (LUNA fine-tuning layout)"
+                )
             x, y = node["X"], np.asarray(node["y"][:])
             if x.ndim != 3 or len(y) != x.shape[0]:
-                raise DataError(f"{where}: X {x.shape} and y {y.shape} do not pair up as (n, C, T) and (n,)")
+                raise DataError(
+                    f"{where}: X {x.shape} and y {y.shape} do not pair up as (n, C, T) and (n,)"
+                )
             if y.ndim != 1:
-                raise DataError(f"{where}/y: per-channel labels {y.shape} are not supported; only (n,) labels")
+                raise DataError(
+                    f"{where}/y: per-channel labels {y.shape} are not supported; only (n,) labels"
+                )
             names = channels
             if names is None:
                 if x.shape[1] != len(LUNA_FINETUNE_ROWS):
-                    raise DataError(f"{where}/X: {x.shape[1]} channels and no names in the file; pass channels=")
+                    raise DataError(
+                        f"{where}/X: {x.shape[1]} channels and no names in the file; pass channels="
+                    )
                 names = list(LUNA_FINETUNE_ROWS)
             if len(names) != x.shape[1]:
                 raise DataError(f"{where}/X: {x.shape[1]} rows but {len(names)} channel names")
@@ -223,10 +263,23 @@ def _iter_luna_finetune(path: Path, sfreq: float | None, channels: list[str] | N
                 split=split,
                 extra={"hdf5_group": name, "windows": n, "window_samples": t},
             )
-            yield Recording(source=source, data=data, channel_names=names, sfreq=sfreq or LUNA_SFREQ, events=events), n
+            yield (
+                Recording(
+                    source=source,
+                    data=data,
+                    channel_names=names,
+                    sfreq=sfreq or LUNA_SFREQ,
+                    events=events,
+                ),
+                n,
+            )
 
 
-_ITERATORS = {"labram": _iter_labram, "luna-pretrain": _iter_luna_pretrain, "luna-finetune": _iter_luna_finetune}
+_ITERATORS = {
+    "labram": _iter_labram,
+    "luna-pretrain": _iter_luna_pretrain,
+    "luna-finetune": _iter_luna_finetune,
+}
 
 
 def _jsonable(value: Any) -> Any:
@@ -307,7 +360,9 @@ def import_hdf5(
                 summary.skipped.append(f"{rid}: already in the store")
                 continue
             if recording.data.shape[1] == 0:
-                summary.skipped.append(f"{path}:{recording.source.extra.get('hdf5_group')}: no samples")
+                summary.skipped.append(
+                    f"{path}:{recording.source.extra.get('hdf5_group')}: no samples"
+                )
                 continue
             result = writer.write(recording, checksum="", dtype=dtype)
             done.add(result.id)
@@ -378,7 +433,9 @@ def _export_labram(src, out: Path, split) -> dict[str, Any]:
         for meta in metas:
             data = src.read(meta.id)
             group = f.create_group(meta.id)
-            eeg = group.create_dataset("eeg", data=data, chunks=(data.shape[0], min(data.shape[1], int(meta.sfreq))))
+            eeg = group.create_dataset(
+                "eeg", data=data, chunks=(data.shape[0], min(data.shape[1], int(meta.sfreq)))
+            )
             eeg.attrs["chOrder"] = [n.upper() for n in meta.channel_names]
             eeg.attrs["rsFreq"] = meta.sfreq
             eeg.attrs["lFreq"] = float(pre.get("l_freq") or 0.0)
@@ -391,7 +448,9 @@ def _export_labram(src, out: Path, split) -> dict[str, Any]:
     return {"layout": "labram", "file": str(out), "recordings": len(metas)}
 
 
-def _export_luna(src, out: Path, split, window_seconds: float, group_size: int, overwrite: bool) -> dict[str, Any]:
+def _export_luna(
+    src, out: Path, split, window_seconds: float, group_size: int, overwrite: bool
+) -> dict[str, Any]:
     import h5py
 
     from neurokit.core.data.dataset import WindowDataset
@@ -405,7 +464,9 @@ def _export_luna(src, out: Path, split, window_seconds: float, group_size: int, 
         target = out / f"{name}.h5"
         if target.exists() and not overwrite:
             raise DataError(f"{target}: exists (pass overwrite to replace it)")
-        view = WindowDataset(src, split=name, window_seconds=window, stride_seconds=window, cache="none")
+        view = WindowDataset(
+            src, split=name, window_seconds=window, stride_seconds=window, cache="none"
+        )
         tmp = target.with_name(target.name + ".partial")
         channel_names: list[str] | None = None
         with h5py.File(tmp, "w") as f:
@@ -423,7 +484,9 @@ def _export_luna(src, out: Path, split, window_seconds: float, group_size: int, 
                 batch_y.append(item.label if item.label is not None else -1)
                 if len(batch_x) == group_size or i == len(view) - 1:
                     if len({x.shape for x in batch_x}) > 1:
-                        raise DataError(f"{src.location}: windows of different lengths; set window_seconds")
+                        raise DataError(
+                            f"{src.location}: windows of different lengths; set window_seconds"
+                        )
                     group = f.create_group(f"data_group_{k}")
                     group.create_dataset("X", data=np.stack(batch_x))
                     if labelled:
@@ -443,7 +506,9 @@ def _split_list(text: str | None) -> list[str] | None:
     return [s for s in re.split(r"[,\s]+", text) if s] if text else None
 
 
-def run_import_cli(paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json) -> None:
+def run_import_cli(
+    paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json
+) -> None:
     """`neurokit store import-hdf5`: import, then print a one-line (or JSON) summary."""
     from neurokit import console
 
@@ -461,11 +526,15 @@ def run_import_cli(paths, out, layout, dataset, sfreq, channels, classes, dtype,
     )
 
 
-def run_export_cli(store, out, layout, split, window_seconds, group_size, overwrite, as_json) -> None:
+def run_export_cli(
+    store, out, layout, split, window_seconds, group_size, overwrite, as_json
+) -> None:
     """`neurokit store export-hdf5`: export, then print what was written."""
     from neurokit import console
 
-    result = export_hdf5(store, out, layout, list(split) or None, window_seconds, group_size, overwrite)
+    result = export_hdf5(
+        store, out, layout, list(split) or None, window_seconds, group_size, overwrite
+    )
     if as_json:
         console.print_json(result)
     elif layout == "labram":

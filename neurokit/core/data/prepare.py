@@ -54,7 +54,9 @@ class PrepareSummary:
             "store_hours": round(self.store_hours, 4),
             "store_bytes": self.store_bytes,
             "elapsed_s": round(self.elapsed, 2),
-            "signal_hours_per_minute": round(self.seconds_written / 3600 / max(self.elapsed / 60, 1e-9), 3),
+            "signal_hours_per_minute": round(
+                self.seconds_written / 3600 / max(self.elapsed / 60, 1e-9), 3
+            ),
             "workers": self.workers,
         }
 
@@ -83,7 +85,9 @@ def _prepare_one(source: RecordingSource) -> WriteResult:
         return WriteResult(rid, "failed", f"{source.path}: out of memory")
     except Exception as exc:  # a plugin bug on one file must not stop the corpus
         detail = " ".join(str(exc).split())[:200]
-        return WriteResult(rid, "failed", f"{source.path}: internal error ({type(exc).__name__}: {detail})")
+        return WriteResult(
+            rid, "failed", f"{source.path}: internal error ({type(exc).__name__}: {detail})"
+        )
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -112,7 +116,10 @@ def run_jobs(
                 on_result(result)
         return results
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=_context(), initializer=_init_worker, initargs=(dataset, location, options)
+        max_workers=workers,
+        mp_context=_context(),
+        initializer=_init_worker,
+        initargs=(dataset, location, options),
     ) as pool:
         futures = {pool.submit(_prepare_one, s): s for s in sources}
         for future in as_completed(futures):
@@ -120,7 +127,11 @@ def run_jobs(
             try:
                 result = future.result()
             except Exception as exc:  # the worker died (killed, crashed interpreter)
-                result = WriteResult(safe_id(source.recording_id), "failed", f"{source.path}: worker died ({type(exc).__name__})")
+                result = WriteResult(
+                    safe_id(source.recording_id),
+                    "failed",
+                    f"{source.path}: worker died ({type(exc).__name__})",
+                )
             results.append(result)
             if on_result:
                 on_result(result)
@@ -130,7 +141,9 @@ def run_jobs(
 # ------------------------------------------------------------------ driver
 
 
-def build_dataset(name: str, profile: str | None = None, overrides: Iterable[str] = ()) -> tuple[Any, Any]:
+def build_dataset(
+    name: str, profile: str | None = None, overrides: Iterable[str] = ()
+) -> tuple[Any, Any]:
     """The dataset component `name` built from `--profile` and `--set` overrides: (dataset, config)."""
     from neurokit.core.config import component_config, parse_overrides
     from neurokit.core.registry import get_registry
@@ -143,7 +156,9 @@ def build_dataset(name: str, profile: str | None = None, overrides: Iterable[str
     return component.factory(config), config
 
 
-def _schema(name: str, dataset: Any, config: Any, chunk_seconds: float, compression: str) -> StoreSchema:
+def _schema(
+    name: str, dataset: Any, config: Any, chunk_seconds: float, compression: str
+) -> StoreSchema:
     pre = getattr(config, "preprocessing", None) or getattr(dataset, "preprocessing", None)
     pre_dict = pre.model_dump(mode="json") if pre is not None else {}
     return StoreSchema(
@@ -188,18 +203,32 @@ def prepare(
         raw_dir = _raw_dir(name, dataset, raw, Path(scratch))
         sources = list(dataset.discover(raw_dir))
         if not sources:
-            raise DataError(f"{raw_dir}: no {name} recordings found (is this the corpus's published layout?)")
+            raise DataError(
+                f"{raw_dir}: no {name} recordings found (is this the corpus's published layout?)"
+            )
         ids = [safe_id(s.recording_id) for s in sources]
         if len(set(ids)) != len(ids):
             dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
             raise DataError(f"{raw_dir}: duplicate recording ids {', '.join(dup)}")
         writer = StoreWriter(location)
         fresh = overwrite or not writer._exists()
-        schema = writer.create(_schema(name, dataset, config, chunk_seconds, compression), overwrite=overwrite)
+        schema = writer.create(
+            _schema(name, dataset, config, chunk_seconds, compression), overwrite=overwrite
+        )
         done = writer.completed()
         todo = [s for s, i in zip(sources, ids, strict=True) if i not in done]
-        summary = PrepareSummary(dataset=name, store=location, found=len(sources), present=len(sources) - len(todo), workers=workers)
-        options = {"dtype": schema.dtype, "chunk_seconds": schema.chunk_seconds, "compression": schema.compression}
+        summary = PrepareSummary(
+            dataset=name,
+            store=location,
+            found=len(sources),
+            present=len(sources) - len(todo),
+            workers=workers,
+        )
+        options = {
+            "dtype": schema.dtype,
+            "chunk_seconds": schema.chunk_seconds,
+            "compression": schema.compression,
+        }
         results = _run_with_progress(dataset, todo, location, options, workers, progress)
     for result in results:
         (summary.written if result.status == "written" else summary.failed).append(result)
@@ -216,9 +245,7 @@ def prepare(
         if fresh:  # leave nothing behind, so a rerun with other options starts clean
             writer._delete_all()
         first = summary.failed[0].reason
-        raise PrepareFailed(
-            f"all {len(summary.failed)} recordings failed; first: {first}", summary
-        )
+        raise PrepareFailed(f"all {len(summary.failed)} recordings failed; first: {first}", summary)
     return summary
 
 
@@ -244,11 +271,18 @@ def _raw_dir(name: str, dataset: Any, raw: str | os.PathLike | None, scratch: Pa
 
 
 def _run_with_progress(
-    dataset: Any, todo: list[RecordingSource], location: str, options: dict, workers: int, progress: bool
+    dataset: Any,
+    todo: list[RecordingSource],
+    location: str,
+    options: dict,
+    workers: int,
+    progress: bool,
 ) -> list[WriteResult]:
     from neurokit.console import err_console
 
-    if not progress or not todo or not err_console.is_terminal:  # logs and pipes get the summary only
+    if (
+        not progress or not todo or not err_console.is_terminal
+    ):  # logs and pipes get the summary only
         return run_jobs(dataset, todo, location, options, workers)
     from rich.progress import (
         BarColumn,
@@ -258,7 +292,13 @@ def _run_with_progress(
         TimeRemainingColumn,
     )
 
-    columns = (TextColumn("[bold]prepare[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
+    columns = (
+        TextColumn("[bold]prepare[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("prepare", total=len(todo), status="")
         failed = 0

@@ -30,28 +30,47 @@ class Preprocessing(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     channels: list[str] | None = Field(
-        None, description="referential channels to keep, in order (normalised names); None = every channel with a 10-05 position"
+        None,
+        description="referential channels to keep, in order (normalised names); None = every channel with a 10-05 position",
     )
     keep_unknown: bool = Field(
-        False, description="with channels=None, also keep channels without a 10-05 position (iEEG, custom caps)"
+        False,
+        description="with channels=None, also keep channels without a 10-05 position (iEEG, custom caps)",
     )
-    rename: dict[str, str] = Field(default_factory=dict, description="extra renames applied after normalisation, e.g. {T7: T3}")
+    rename: dict[str, str] = Field(
+        default_factory=dict, description="extra renames applied after normalisation, e.g. {T7: T3}"
+    )
     required: list[str] | None = Field(
-        None, description="channels a recording must have (None = all of `channels`); otherwise it is skipped"
+        None,
+        description="channels a recording must have (None = all of `channels`); otherwise it is skipped",
     )
-    montage: Literal["referential", "tcp"] = Field("referential", description="referential, or TUH TCP double-banana bipolar")
-    min_tcp_pairs: int = Field(1, ge=1, le=22, description="tcp: skip recordings with fewer derivable pairs (LUNA: 20)")
+    montage: Literal["referential", "tcp"] = Field(
+        "referential", description="referential, or TUH TCP double-banana bipolar"
+    )
+    min_tcp_pairs: int = Field(
+        1, ge=1, le=22, description="tcp: skip recordings with fewer derivable pairs (LUNA: 20)"
+    )
     l_freq: float | None = Field(0.1, ge=0, description="high-pass edge in Hz (None: none)")
     h_freq: float | None = Field(75.0, gt=0, description="low-pass edge in Hz (None: none)")
     notch: float | None = Field(None, gt=0, description="mains notch in Hz, 50 or 60 (None: none)")
     sfreq: float | None = Field(200.0, gt=0, description="resample to this rate in Hz (None: keep)")
-    allowed_sfreq: list[float] | None = Field(None, description="input rates accepted (None: any high enough for h_freq)")
+    allowed_sfreq: list[float] | None = Field(
+        None, description="input rates accepted (None: any high enough for h_freq)"
+    )
     units: Literal["uV"] = Field("uV", description="stored units (microvolts)")
     drop_first_seconds: float = Field(0.0, ge=0, description="seconds cut from the start")
-    drop_last_seconds: float = Field(0.0, ge=0, description="seconds cut from the end (LaBraM pretraining: 10)")
-    min_seconds: float = Field(1.0, ge=0, description="skip recordings shorter than this after cropping")
-    flat_uv: float = Field(0.01, ge=0, description="a channel with peak-to-peak below this (uV) is flat")
-    max_flat_channels: int = Field(0, ge=0, description="skip recordings with more flat channels than this")
+    drop_last_seconds: float = Field(
+        0.0, ge=0, description="seconds cut from the end (LaBraM pretraining: 10)"
+    )
+    min_seconds: float = Field(
+        1.0, ge=0, description="skip recordings shorter than this after cropping"
+    )
+    flat_uv: float = Field(
+        0.01, ge=0, description="a channel with peak-to-peak below this (uV) is flat"
+    )
+    max_flat_channels: int = Field(
+        0, ge=0, description="skip recordings with more flat channels than this"
+    )
     dtype: Literal["float32", "float16"] = Field("float32", description="stored sample type")
 
     @model_validator(mode="after")
@@ -62,7 +81,11 @@ class Preprocessing(BaseModel):
 
     def describe(self) -> str:
         """One line for summaries and `store info`."""
-        band = f"{self.l_freq or 0:g}-{self.h_freq:g} Hz" if self.h_freq else f">{self.l_freq or 0:g} Hz"
+        band = (
+            f"{self.l_freq or 0:g}-{self.h_freq:g} Hz"
+            if self.h_freq
+            else f">{self.l_freq or 0:g} Hz"
+        )
         notch = f"notch {self.notch:g} Hz" if self.notch else "no notch"
         rate = f"{self.sfreq:g} Hz" if self.sfreq else "native rate"
         return f"{self.montage}, {band}, {notch}, {rate}, {self.units}"
@@ -70,9 +93,22 @@ class Preprocessing(BaseModel):
 
 PROFILES: dict[str, dict[str, Any]] = {
     # LaBraM dataset_maker: filter(0.1, 75), notch_filter(50) (even on 60 Hz TUH data), resample(200), uV.
-    "labram": {"montage": "referential", "l_freq": 0.1, "h_freq": 75.0, "notch": 50.0, "sfreq": 200.0},
+    "labram": {
+        "montage": "referential",
+        "l_freq": 0.1,
+        "h_freq": 75.0,
+        "notch": 50.0,
+        "sfreq": 200.0,
+    },
     # LUNA process_raw_eeg: 0.1-75 Hz, 60 Hz notch, 256 Hz, TCP bipolar, files with < 20 pairs dropped.
-    "luna": {"montage": "tcp", "l_freq": 0.1, "h_freq": 75.0, "notch": 60.0, "sfreq": 256.0, "min_tcp_pairs": 20},
+    "luna": {
+        "montage": "tcp",
+        "l_freq": 0.1,
+        "h_freq": 75.0,
+        "notch": 60.0,
+        "sfreq": 256.0,
+        "min_tcp_pairs": 20,
+    },
     # Store the signal as recorded (units and channel names only).
     "raw": {"montage": "referential", "l_freq": None, "h_freq": None, "notch": None, "sfreq": None},
 }
@@ -81,7 +117,9 @@ PROFILES: dict[str, dict[str, Any]] = {
 def profile(name: str, **overrides: Any) -> Preprocessing:
     """The named profile, with overrides."""
     if name not in PROFILES:
-        raise DataError(f"unknown preprocessing profile {name!r} (known: {', '.join(sorted(PROFILES))})")
+        raise DataError(
+            f"unknown preprocessing profile {name!r} (known: {', '.join(sorted(PROFILES))})"
+        )
     return Preprocessing(**{**PROFILES[name], **overrides})
 
 
@@ -95,8 +133,12 @@ class DatasetConfig(ComponentConfig):
 
     default_preprocessing: ClassVar[dict[str, Any]] = {}
 
-    profile: str | None = Field(None, description=f"preprocessing profile: {', '.join(PROFILES)} (None: dataset default)")
-    preprocessing: Preprocessing = Field(default_factory=Preprocessing, description="preprocessing (overrides the profile)")
+    profile: str | None = Field(
+        None, description=f"preprocessing profile: {', '.join(PROFILES)} (None: dataset default)"
+    )
+    preprocessing: Preprocessing = Field(
+        default_factory=Preprocessing, description="preprocessing (overrides the profile)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -110,7 +152,11 @@ class DatasetConfig(ComponentConfig):
         given = data.get("preprocessing") or {}
         if isinstance(given, Preprocessing):
             given = given.model_dump(exclude_unset=True)
-        data["preprocessing"] = {**cls.default_preprocessing, **(PROFILES[name] if name else {}), **dict(given)}
+        data["preprocessing"] = {
+            **cls.default_preprocessing,
+            **(PROFILES[name] if name else {}),
+            **dict(given),
+        }
         return data
 
 
@@ -126,7 +172,10 @@ def _normalised_names(raw_names: Sequence[str], rename: Mapping[str, str], where
     names = [extra.get(n, n) for n in (normalise_channel_name(r) for r in raw_names)]
     duplicates = [n for n, count in Counter(names).items() if count > 1]
     if duplicates:
-        detail = ", ".join(f"{d} (from {', '.join(repr(r) for r, n in zip(raw_names, names, strict=True) if n == d)})" for d in duplicates)
+        detail = ", ".join(
+            f"{d} (from {', '.join(repr(r) for r, n in zip(raw_names, names, strict=True) if n == d)})"
+            for d in duplicates
+        )
         raise _fail(where, f"duplicate channel names after normalisation: {detail}")
     return names
 
@@ -137,7 +186,9 @@ def _select(names: list[str], cfg: Preprocessing, where: str) -> list[int]:
     if cfg.montage == "tcp":
         wanted = list(dict.fromkeys(e for pair in TCP_PAIRS for e in pair))
         if cfg.channels is not None:
-            wanted = [c for c in (normalise_channel_name(c) for c in cfg.channels) if c in wanted] or wanted
+            wanted = [
+                c for c in (normalise_channel_name(c) for c in cfg.channels) if c in wanted
+            ] or wanted
     elif cfg.channels is not None:
         wanted = [normalise_channel_name(c) for c in cfg.channels]
     else:
@@ -146,9 +197,13 @@ def _select(names: list[str], cfg: Preprocessing, where: str) -> list[int]:
     required = cfg.required
     if required is None:
         required = wanted if (cfg.channels is not None and cfg.montage == "referential") else []
-    missing = [normalise_channel_name(c) for c in required if normalise_channel_name(c) not in index]
+    missing = [
+        normalise_channel_name(c) for c in required if normalise_channel_name(c) not in index
+    ]
     if missing:
-        raise _fail(where, f"missing required channels {', '.join(missing)} (has {', '.join(names)})")
+        raise _fail(
+            where, f"missing required channels {', '.join(missing)} (has {', '.join(names)})"
+        )
     picks = [index[c] for c in wanted if c in index]
     if not picks:
         raise _fail(where, f"no usable EEG channels (has {', '.join(names)})")
@@ -176,10 +231,14 @@ def _check_rate(sfreq: float, cfg: Preprocessing, where: str) -> None:
         allowed = ", ".join(f"{r:g}" for r in cfg.allowed_sfreq)
         raise _fail(where, f"unexpected sampling rate {sfreq:g} Hz (expected {allowed})")
     if cfg.h_freq is not None and cfg.h_freq >= sfreq / 2:
-        raise _fail(where, f"sampling rate {sfreq:g} Hz is too low for the {cfg.h_freq:g} Hz low-pass")
+        raise _fail(
+            where, f"sampling rate {sfreq:g} Hz is too low for the {cfg.h_freq:g} Hz low-pass"
+        )
 
 
-def preprocess_raw(raw: Any, cfg: Preprocessing, where: str = "recording") -> tuple[np.ndarray, list[str], float]:
+def preprocess_raw(
+    raw: Any, cfg: Preprocessing, where: str = "recording"
+) -> tuple[np.ndarray, list[str], float]:
     """Apply `cfg` to an mne Raw (preloaded; changed in place). Returns (data uV, names, sfreq).
 
     `where` (usually the file path) prefixes every DataError.
@@ -194,7 +253,10 @@ def preprocess_raw(raw: Any, cfg: Preprocessing, where: str = "recording") -> tu
     if cfg.drop_first_seconds or cfg.drop_last_seconds:
         tmax = duration - cfg.drop_last_seconds - 1 / sfreq
         if tmax <= cfg.drop_first_seconds:
-            raise _fail(where, f"too short ({duration:.1f} s) to drop {cfg.drop_first_seconds:g}+{cfg.drop_last_seconds:g} s")
+            raise _fail(
+                where,
+                f"too short ({duration:.1f} s) to drop {cfg.drop_first_seconds:g}+{cfg.drop_last_seconds:g} s",
+            )
         raw.crop(cfg.drop_first_seconds, tmax)
     if raw.n_times / sfreq < cfg.min_seconds:
         raise _fail(where, f"too short ({raw.n_times / sfreq:.2f} s < {cfg.min_seconds:g} s)")
@@ -217,18 +279,25 @@ def preprocess_raw(raw: Any, cfg: Preprocessing, where: str = "recording") -> tu
     return np.ascontiguousarray(data, dtype=np.float32), names, sfreq
 
 
-def to_tcp(data: np.ndarray, names: list[str], min_pairs: int = 1, where: str = "recording") -> tuple[np.ndarray, list[str]]:
+def to_tcp(
+    data: np.ndarray, names: list[str], min_pairs: int = 1, where: str = "recording"
+) -> tuple[np.ndarray, list[str]]:
     """Referential (C, T) -> TCP bipolar (P, T) over the derivable pairs, in TCP order."""
     index = {n: i for i, n in enumerate(names)}
     pairs = [(a, b) for a, b in TCP_PAIRS if a in index and b in index]
     if len(pairs) < min_pairs:
-        raise _fail(where, f"only {len(pairs)} TCP pairs derivable (need {min_pairs}); has {', '.join(names)}")
+        raise _fail(
+            where,
+            f"only {len(pairs)} TCP pairs derivable (need {min_pairs}); has {', '.join(names)}",
+        )
     out = np.stack([data[index[a]] - data[index[b]] for a, b in pairs])
     return out, [f"{a}-{b}" for a, b in pairs]
 
 
 def load_recording(
-    source: RecordingSource, cfg: Preprocessing, events_seconds: Sequence[tuple[float, float, int, int]] = ()
+    source: RecordingSource,
+    cfg: Preprocessing,
+    events_seconds: Sequence[tuple[float, float, int, int]] = (),
 ) -> Recording:
     """Read `source.path` with mne, preprocess it, and wrap it as a Recording.
 
@@ -247,5 +316,7 @@ def load_recording(
         length = max(1, int(round(duration * sfreq)))
         if start + length <= 0 or start >= data.shape[1]:
             continue
-        events.append(Event(start=max(start, 0), length=length, label=int(label), channel=int(channel)))
+        events.append(
+            Event(start=max(start, 0), length=length, label=int(label), channel=int(channel))
+        )
     return Recording(source=source, data=data, channel_names=names, sfreq=sfreq, events=events)

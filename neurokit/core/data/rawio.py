@@ -33,12 +33,16 @@ def check_edf_size(path: Path) -> None:
         with path.open("rb") as handle:
             fixed = handle.read(256)
             if len(fixed) < 256:
-                raise DataError(f"{path}: not an EDF/BDF file (header is {len(fixed)} bytes, needs 256)")
+                raise DataError(
+                    f"{path}: not an EDF/BDF file (header is {len(fixed)} bytes, needs 256)"
+                )
             n_records = int(fixed[236:244].decode("ascii").strip())
             n_signals = int(fixed[252:256].decode("ascii").strip())
             signal_header = handle.read(256 * n_signals)
     except (ValueError, UnicodeDecodeError):
-        raise DataError(f"{path}: corrupt EDF/BDF header (record or signal count unreadable)") from None
+        raise DataError(
+            f"{path}: corrupt EDF/BDF header (record or signal count unreadable)"
+        ) from None
     if n_signals <= 0 or n_signals > 4096:
         raise DataError(f"{path}: corrupt EDF/BDF header (declares {n_signals} signals)")
     if len(signal_header) < 256 * n_signals:
@@ -47,7 +51,10 @@ def check_edf_size(path: Path) -> None:
         )
     offset = 216 * n_signals
     try:
-        samples = [int(signal_header[offset + 8 * i : offset + 8 * i + 8].decode("ascii").strip()) for i in range(n_signals)]
+        samples = [
+            int(signal_header[offset + 8 * i : offset + 8 * i + 8].decode("ascii").strip())
+            for i in range(n_signals)
+        ]
     except (ValueError, UnicodeDecodeError):
         raise DataError(f"{path}: corrupt EDF/BDF header (samples per record unreadable)") from None
     if n_records < 0:  # -1: still being recorded; mne infers the count from the size
@@ -68,7 +75,9 @@ def read_raw(path: str | Path, preload: bool = True) -> Any:
         raise DataError(f"{path}: file not found")
     suffix = path.suffix.lower()
     if suffix not in READERS:
-        raise DataError(f"{path}: unsupported format {suffix!r} (known: {', '.join(sorted(READERS))})")
+        raise DataError(
+            f"{path}: unsupported format {suffix!r} (known: {', '.join(sorted(READERS))})"
+        )
     if suffix in {".edf", ".bdf"}:
         check_edf_size(path)
     reader = getattr(mne.io, READERS[suffix])

@@ -38,7 +38,9 @@ def print_summary(summary: PrepareSummary) -> None:
         for r in summary.failed[:50]:
             console.print(f"  {r.id}: {r.reason}", highlight=False, soft_wrap=True)
         if len(summary.failed) > 50:
-            console.print(f"  ... and {len(summary.failed) - 50} more (see `neurokit store info --json`)")
+            console.print(
+                f"  ... and {len(summary.failed) - 50} more (see `neurokit store info --json`)"
+            )
 
 
 def print_store_info(info: dict[str, Any]) -> None:
@@ -65,15 +67,26 @@ def print_store_info(info: dict[str, Any]) -> None:
             f"preprocessing: montage {pre.get('montage')}, band {band}, notch {pre.get('notch')}, "
             f"resampled to {pre.get('sfreq')}",
             highlight=False,
-        soft_wrap=True,
+            soft_wrap=True,
         )
-    console.print(f"classes: {', '.join(info['class_names']) or 'none'} (labels per {info['label_kind']})")
+    console.print(
+        f"classes: {', '.join(info['class_names']) or 'none'} (labels per {info['label_kind']})"
+    )
     rows = [
-        [name, s["recordings"], s["subjects"], f"{s['hours']:.3f}", ", ".join(f"{k}: {v}" for k, v in s["labels"].items())]
+        [
+            name,
+            s["recordings"],
+            s["subjects"],
+            f"{s['hours']:.3f}",
+            ", ".join(f"{k}: {v}" for k, v in s["labels"].items()),
+        ]
         for name, s in info["splits"].items()
     ]
     table("splits", ["split", "recordings", "subjects", "hours", "labels"], rows)
-    sets = [[len(c["channels"]), c["recordings"], " ".join(c["channels"])] for c in info["channel_sets"][:10]]
+    sets = [
+        [len(c["channels"]), c["recordings"], " ".join(c["channels"])]
+        for c in info["channel_sets"][:10]
+    ]
     table("channel sets", ["channels", "recordings", "names"], sets)
     if info.get("failed"):
         console.print(f"[yellow]{len(info['failed'])} recordings failed in the last prepare run[/]")

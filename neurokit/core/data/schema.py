@@ -38,7 +38,9 @@ class StoreSchema(BaseModel):
     format: str = FORMAT_NAME
     version: int = FORMAT_VERSION
     dataset: str
-    sfreq: float | None = Field(None, description="sampling rate shared by every recording (None: mixed)")
+    sfreq: float | None = Field(
+        None, description="sampling rate shared by every recording (None: mixed)"
+    )
     units: str = "uV"
     dtype: str = "float32"
     preprocessing: dict[str, Any] = Field(default_factory=dict)
@@ -81,7 +83,9 @@ def check_schema(attrs: dict[str, Any], where: str) -> StoreSchema:
     if not isinstance(raw, dict):
         raise DataError(f"{where}: not a neurokit store (no '{SCHEMA_KEY}' attributes at its root)")
     if raw.get("format") != FORMAT_NAME:
-        raise DataError(f"{where}: unknown store format {raw.get('format')!r} (expected {FORMAT_NAME!r})")
+        raise DataError(
+            f"{where}: unknown store format {raw.get('format')!r} (expected {FORMAT_NAME!r})"
+        )
     version = raw.get("version")
     if version != FORMAT_VERSION:
         raise DataError(

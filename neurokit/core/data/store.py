@@ -30,7 +30,11 @@ def scan_recordings(root: Any, where: str) -> list[RecordingMeta]:
     catalog = root.attrs.get("catalog") or {}
     if not is_url(where):
         base = local_path(where) / RECORDINGS
-        names = sorted(p.name for p in base.iterdir() if (p / "zarr.json").exists()) if base.exists() else []
+        names = (
+            sorted(p.name for p in base.iterdir() if (p / "zarr.json").exists())
+            if base.exists()
+            else []
+        )
     else:
         names = sorted(root.require_group(RECORDINGS).group_keys()) if RECORDINGS in root else []
     metas = []
@@ -60,10 +64,14 @@ class Store:
             if not path.exists():
                 raise DataError(f"{location}: store not found (run `neurokit prepare` first)")
             if not (path / "zarr.json").is_file():
-                raise DataError(f"{location}: not a neurokit store (no zarr.json; is this a raw-data folder?)")
+                raise DataError(
+                    f"{location}: not a neurokit store (no zarr.json; is this a raw-data folder?)"
+                )
         root = open_group(self.location, "r", storage_options)
         self.schema: StoreSchema = check_schema(dict(root.attrs), self.location)
-        self.recordings: dict[str, RecordingMeta] = {m.id: m for m in scan_recordings(root, self.location)}
+        self.recordings: dict[str, RecordingMeta] = {
+            m.id: m for m in scan_recordings(root, self.location)
+        }
         self._root = root
         self._pid = os.getpid()
 
@@ -101,7 +109,9 @@ class Store:
         wanted = {split} if isinstance(split, str) else set(split)
         chosen = [m for m in self.recordings.values() if m.split in wanted]
         if not chosen:
-            raise DataError(f"{self.location}: no recordings in split {split!r} (splits: {self.splits()})")
+            raise DataError(
+                f"{self.location}: no recordings in split {split!r} (splits: {self.splits()})"
+            )
         return chosen
 
     def array(self, rid: str):
@@ -119,7 +129,9 @@ class Store:
         meta = self.recordings[rid]
         if meta.n_events == 0:
             return np.zeros((0, 4), dtype=np.int64)
-        return np.asarray(self.root[f"{RECORDINGS}/{rid}/{EVENTS}"][:], dtype=np.int64).reshape(-1, 4)
+        return np.asarray(self.root[f"{RECORDINGS}/{rid}/{EVENTS}"][:], dtype=np.int64).reshape(
+            -1, 4
+        )
 
     def event_table(self, split: str | Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """All events as columns: recording (id), start, length, label, channel, split."""
@@ -130,7 +142,14 @@ class Store:
         rec = np.array([m.id for m, ev in parts for _ in range(len(ev))], dtype=object)
         spl = np.array([m.split for m, ev in parts for _ in range(len(ev))], dtype=object)
         ev = np.concatenate([e for _, e in parts]) if parts else np.zeros((0, 4), np.int64)
-        return {"recording": rec, "start": ev[:, 0], "length": ev[:, 1], "label": ev[:, 2], "channel": ev[:, 3], "split": spl}
+        return {
+            "recording": rec,
+            "start": ev[:, 0],
+            "length": ev[:, 1],
+            "label": ev[:, 2],
+            "channel": ev[:, 3],
+            "split": spl,
+        }
 
     def size_bytes(self) -> int:
         if is_url(self.location):
@@ -138,14 +157,18 @@ class Store:
 
             fs, path = fsspec.core.url_to_fs(self.location, **(self.storage_options or {}))
             return int(fs.du(path))
-        return sum(f.stat().st_size for f in Path(local_path(self.location)).rglob("*") if f.is_file())
+        return sum(
+            f.stat().st_size for f in Path(local_path(self.location)).rglob("*") if f.is_file()
+        )
 
     def info(self) -> dict[str, Any]:
         """What `neurokit store info` shows."""
         metas = list(self.recordings.values())
         by_split: dict[str, dict[str, Any]] = {}
         for m in metas:
-            entry = by_split.setdefault(m.split, {"recordings": 0, "hours": 0.0, "subjects": set(), "labels": {}})
+            entry = by_split.setdefault(
+                m.split, {"recordings": 0, "hours": 0.0, "subjects": set(), "labels": {}}
+            )
             entry["recordings"] += 1
             entry["hours"] += m.seconds / 3600
             entry["subjects"].add(m.subject)
@@ -173,9 +196,13 @@ class Store:
             "events": sum(m.n_events for m in metas),
             "hours": round(sum(m.seconds for m in metas) / 3600, 4),
             "splits": {
-                k: {**v, "hours": round(v["hours"], 4), "subjects": len(v["subjects"])} for k, v in sorted(by_split.items())
+                k: {**v, "hours": round(v["hours"], 4), "subjects": len(v["subjects"])}
+                for k, v in sorted(by_split.items())
             },
-            "channel_sets": [{"channels": k.split(" "), "recordings": n} for k, n in sorted(channel_sets.items(), key=lambda kv: -kv[1])],
+            "channel_sets": [
+                {"channels": k.split(" "), "recordings": n}
+                for k, n in sorted(channel_sets.items(), key=lambda kv: -kv[1])
+            ],
             "size_bytes": self.size_bytes(),
             "failed": dict(self.root.attrs.get("failed") or {}),
         }

@@ -60,12 +60,17 @@ def open_group(location: str | os.PathLike, mode: str, storage_options: dict | N
 
     try:
         if is_url(location):
-            return zarr.open_group(str(location), mode=mode, storage_options=storage_options or None)
+            return zarr.open_group(
+                str(location), mode=mode, storage_options=storage_options or None
+            )
         return zarr.open_group(str(local_path(location)), mode=mode)
     except FileNotFoundError:
         raise DataError(f"{location}: store not found") from None
     except Exception as exc:
-        if "not found" in str(exc).lower() or type(exc).__name__ in {"GroupNotFoundError", "NodeNotFoundError"}:
+        if "not found" in str(exc).lower() or type(exc).__name__ in {
+            "GroupNotFoundError",
+            "NodeNotFoundError",
+        }:
             raise DataError(f"{location}: store not found") from None
         raise DataError(f"{location}: cannot open store ({type(exc).__name__}: {exc})") from None
 
@@ -130,7 +135,10 @@ class StoreWriter:
             self._clear_partial()
             return current
         schema = schema.model_copy(
-            update={"neurokit_version": __version__, "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+            update={
+                "neurokit_version": __version__,
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            }
         )
         root = open_group(self.location, "w", self.storage_options)
         root.attrs.update({SCHEMA_KEY: schema.model_dump(mode="json")})
@@ -144,15 +152,22 @@ class StoreWriter:
         """Never write into (or delete) something that is not a neurokit store."""
         if exists:
             attrs = dict(open_group(self.location, "r", self.storage_options).attrs)
-            if not isinstance(attrs.get(SCHEMA_KEY), dict) or attrs[SCHEMA_KEY].get("format") != FORMAT_NAME:
-                raise DataError(f"{self.location}: exists and is not a neurokit store; refusing to write into it")
+            if (
+                not isinstance(attrs.get(SCHEMA_KEY), dict)
+                or attrs[SCHEMA_KEY].get("format") != FORMAT_NAME
+            ):
+                raise DataError(
+                    f"{self.location}: exists and is not a neurokit store; refusing to write into it"
+                )
             return
         if self.local:
             path = local_path(self.location)
             if path.is_file():
                 raise DataError(f"{path}: is a file, not a store directory")
             if path.is_dir() and any(path.iterdir()):
-                raise DataError(f"{path}: exists, is not empty and is not a neurokit store; refusing to write into it")
+                raise DataError(
+                    f"{path}: exists, is not empty and is not a neurokit store; refusing to write into it"
+                )
 
     def _exists(self) -> bool:
         if self.local:
@@ -174,19 +189,27 @@ class StoreWriter:
     def _check_compatible(self, current: StoreSchema, wanted: StoreSchema) -> None:
         where = self.location
         if current.dataset != wanted.dataset:
-            raise DataError(f"{where}: holds dataset {current.dataset!r}, not {wanted.dataset!r} (use another --out)")
+            raise DataError(
+                f"{where}: holds dataset {current.dataset!r}, not {wanted.dataset!r} (use another --out)"
+            )
         if current.preprocessing != wanted.preprocessing:
             changed = sorted(
-                k for k in set(current.preprocessing) | set(wanted.preprocessing)
+                k
+                for k in set(current.preprocessing) | set(wanted.preprocessing)
                 if current.preprocessing.get(k) != wanted.preprocessing.get(k)
             )
             raise DataError(
                 f"{where}: was prepared with different preprocessing ({', '.join(changed)} differ); "
                 "use another --out or --overwrite"
             )
-        if current.dataset_config and wanted.dataset_config and current.dataset_config != wanted.dataset_config:
+        if (
+            current.dataset_config
+            and wanted.dataset_config
+            and current.dataset_config != wanted.dataset_config
+        ):
             changed = sorted(
-                k for k in set(current.dataset_config) | set(wanted.dataset_config)
+                k
+                for k in set(current.dataset_config) | set(wanted.dataset_config)
                 if current.dataset_config.get(k) != wanted.dataset_config.get(k)
             )
             raise DataError(
@@ -217,7 +240,11 @@ class StoreWriter:
         recordings = self.root.require_group(RECORDINGS)
         if self.local:
             base = local_path(self.location) / RECORDINGS
-            return {p.name for p in base.iterdir() if (p / "zarr.json").exists()} if base.exists() else set()
+            return (
+                {p.name for p in base.iterdir() if (p / "zarr.json").exists()}
+                if base.exists()
+                else set()
+            )
         return {n for n in recordings.group_keys() if recordings[n].attrs.get("complete", False)}
 
     # ------------------------------------------------------------ recordings
@@ -237,7 +264,9 @@ class StoreWriter:
         schema = self._schema()
         dtype = dtype or schema.get("dtype") or "float32"
         chunk_seconds = chunk_seconds or schema.get("chunk_seconds") or DEFAULT_CHUNK_SECONDS
-        compression = compression if compression is not None else schema.get("compression", "blosc-zstd-3")
+        compression = (
+            compression if compression is not None else schema.get("compression", "blosc-zstd-3")
+        )
 
         src = recording.source
         rid = safe_id(src.recording_id)
@@ -293,7 +322,9 @@ class StoreWriter:
         group.attrs["complete"] = True
         if self.local:
             self._publish(rid)
-        return WriteResult(rid, "written", seconds=n_samples / recording.sfreq, bytes=self._size(rid))
+        return WriteResult(
+            rid, "written", seconds=n_samples / recording.sfreq, bytes=self._size(rid)
+        )
 
     def _schema(self) -> dict[str, Any]:
         if getattr(self, "_schema_cache", None) is None:
@@ -315,13 +346,17 @@ class StoreWriter:
         return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
     def finalize(
-        self, catalog: dict[str, dict[str, Any]] | None = None, failures: dict[str, str] | None = None
+        self,
+        catalog: dict[str, dict[str, Any]] | None = None,
+        failures: dict[str, str] | None = None,
     ) -> None:
         """Record the catalog of published recordings (fast opening) and the failures at the root."""
         from neurokit.core.data.store import scan_recordings
 
         if catalog is None:
-            catalog = {m.id: m.model_dump(mode="json") for m in scan_recordings(self.root, self.location)}
+            catalog = {
+                m.id: m.model_dump(mode="json") for m in scan_recordings(self.root, self.location)
+            }
         attrs = dict(self.root.attrs)
         schema = dict(attrs[SCHEMA_KEY])
         rates = {round(v["sfreq"], 6) for v in catalog.values()}
@@ -345,7 +380,9 @@ class StoreWriter:
         rows = []
         for i, rid in enumerate(ids):
             if catalog[rid].get("n_events"):
-                ev = np.asarray(self.root[f"{RECORDINGS}/{rid}/{EVENTS}"][:], dtype=np.int64).reshape(-1, 4)
+                ev = np.asarray(
+                    self.root[f"{RECORDINGS}/{rid}/{EVENTS}"][:], dtype=np.int64
+                ).reshape(-1, 4)
                 rows.append(np.column_stack([np.full(len(ev), i, dtype=np.int64), ev]))
         table = np.concatenate(rows) if rows else np.zeros((0, 5), dtype=np.int64)
         tables = self.root.require_group("tables")
@@ -354,7 +391,9 @@ class StoreWriter:
             "splits": [catalog[r].get("split", "") for r in ids],
             "events_columns": ["recording", "start", "length", "label", "channel"],
         })  # fmt: skip
-        tables.create_array(EVENTS, data=table, chunks=(max(1, min(len(table), 1 << 16)), 5), overwrite=True)
+        tables.create_array(
+            EVENTS, data=table, chunks=(max(1, min(len(table), 1 << 16)), 5), overwrite=True
+        )
 
 
 def _jsonable(value: Any) -> Any:

@@ -44,7 +44,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        raise DataError(f"checkpoint {str(path)!r} cannot be read: {type(exc).__name__}: {exc}") from None
+        raise DataError(
+            f"checkpoint {str(path)!r} cannot be read: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def rng_state() -> dict[str, Any]:
@@ -53,8 +55,13 @@ def rng_state() -> dict[str, Any]:
     np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
     state: dict[str, Any] = {
         "python": [version, list(internal), gauss],
-        "numpy": [np_name, torch.from_numpy(np.asarray(np_keys, dtype=np.int64)), int(np_pos),
-                  int(np_has_gauss), float(np_gauss)],
+        "numpy": [
+            np_name,
+            torch.from_numpy(np.asarray(np_keys, dtype=np.int64)),
+            int(np_pos),
+            int(np_has_gauss),
+            float(np_gauss),
+        ],
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():

@@ -84,8 +84,13 @@ def window_seconds(config: Any, view: DataView, store: Any) -> float | None:
     return None if store.schema.label_kind == "events" else DEFAULT_WINDOW_SECONDS
 
 
-def build_datasets(config: Any, view: DataView, roles: dict[str, str | None], warm: bool = True,
-                   required: tuple[str, ...] = ("train",)) -> tuple[dict[str, Any], DataInfo, Any]:
+def build_datasets(
+    config: Any,
+    view: DataView,
+    roles: dict[str, str | None],
+    warm: bool = True,
+    required: tuple[str, ...] = ("train",),
+) -> tuple[dict[str, Any], DataInfo, Any]:
     """Window datasets by role ("train", "val", "test", ...) from split names, the DataInfo, a collate.
 
     A role whose split the store lacks is skipped unless it is `required`; with `warm`
@@ -118,12 +123,23 @@ def build_datasets(config: Any, view: DataView, roles: dict[str, str | None], wa
             continue
         if split not in available:
             if role in required:
-                raise DataError(f"store {store.location!r} has no {split!r} split (splits: {', '.join(available)})")
+                raise DataError(
+                    f"store {store.location!r} has no {split!r} split (splits: {', '.join(available)})"
+                )
             continue
-        dataset = WindowDataset(store, split, seconds, stride, labels=labels,
-                                max_windows=config.data.max_windows, seed=config.seed)
+        dataset = WindowDataset(
+            store,
+            split,
+            seconds,
+            stride,
+            labels=labels,
+            max_windows=config.data.max_windows,
+            seed=config.seed,
+        )
         if len(dataset) == 0:
-            raise DataError(f"store {store.location!r}: split {split!r} has no windows of {seconds} s")
+            raise DataError(
+                f"store {store.location!r}: split {split!r} has no windows of {seconds} s"
+            )
         if warm:
             dataset.warm_cache()
         datasets[role] = dataset
@@ -139,6 +155,12 @@ def build_datasets(config: Any, view: DataView, roles: dict[str, str | None], wa
         counts = np.bincount(y, minlength=len(class_names)).tolist()
     window = first.window_samples if first is not None and first.window_samples else 0
     names = list(first.metas[0].channel_names) if first is not None and first.metas else []
-    info = DataInfo(sfreq=sfreq, window_samples=int(window), channel_names=names, class_names=class_names,
-                    label_kind=label_kind, class_counts=counts)
+    info = DataInfo(
+        sfreq=sfreq,
+        window_samples=int(window),
+        channel_names=names,
+        class_names=class_names,
+        label_kind=label_kind,
+        class_counts=counts,
+    )
     return datasets, info, Collate(sfreq)

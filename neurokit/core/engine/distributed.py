@@ -47,7 +47,9 @@ def init_from_env(device_type: str | None = None) -> DistInfo:
 
 def current() -> DistInfo:
     if dist.is_available() and dist.is_initialized():
-        return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+        return DistInfo(
+            dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0"))
+        )
     return DistInfo()
 
 
@@ -83,7 +85,10 @@ def gather_arrays(arrays: list[np.ndarray]) -> list[np.ndarray]:
         return arrays
     gathered: list[list[np.ndarray] | None] = [None] * current().world_size
     dist.all_gather_object(gathered, arrays)
-    return [np.concatenate([parts[i] for parts in gathered if parts is not None]) for i in range(len(arrays))]
+    return [
+        np.concatenate([parts[i] for parts in gathered if parts is not None])
+        for i in range(len(arrays))
+    ]
 
 
 def destroy() -> None:

@@ -30,7 +30,9 @@ def _safe(fn, *args, **kwargs) -> float | None:
     return None if np.isnan(value) else value
 
 
-def classification_metrics(scores: np.ndarray, targets: np.ndarray, num_classes: int) -> dict[str, Any]:
+def classification_metrics(
+    scores: np.ndarray, targets: np.ndarray, num_classes: int
+) -> dict[str, Any]:
     """Accuracy, balanced accuracy, AUROC, AUC-PR, Cohen's kappa, weighted F1, confusion matrix.
 
     Binary AUROC / AUC-PR use the positive-class score (as pyhealth does for TUAB);
@@ -53,7 +55,9 @@ def classification_metrics(scores: np.ndarray, targets: np.ndarray, num_classes:
         "accuracy": _safe(skm.accuracy_score, targets, predicted),
         "balanced_accuracy": _safe(skm.balanced_accuracy_score, targets, predicted),
         "cohen_kappa": _safe(skm.cohen_kappa_score, targets, predicted, labels=labels),
-        "f1_weighted": _safe(skm.f1_score, targets, predicted, average="weighted", labels=labels, zero_division=0),
+        "f1_weighted": _safe(
+            skm.f1_score, targets, predicted, average="weighted", labels=labels, zero_division=0
+        ),
     }
     if len(present) < 2:
         result["auroc"] = result["auc_pr"] = None
@@ -62,10 +66,14 @@ def classification_metrics(scores: np.ndarray, targets: np.ndarray, num_classes:
         result["auc_pr"] = _safe(skm.average_precision_score, targets, scores)
     else:
         onehot = np.eye(num_classes)[targets]
-        cols = [k for k in labels if onehot[:, k].any()]  # classes absent from the split have no curve
+        cols = [
+            k for k in labels if onehot[:, k].any()
+        ]  # classes absent from the split have no curve
         probs = scores / np.clip(scores.sum(-1, keepdims=True), 1e-12, None)
         result["auroc"] = _safe(skm.roc_auc_score, onehot[:, cols], probs[:, cols], average="macro")
-        result["auc_pr"] = _safe(skm.average_precision_score, onehot[:, cols], probs[:, cols], average="macro")
+        result["auc_pr"] = _safe(
+            skm.average_precision_score, onehot[:, cols], probs[:, cols], average="macro"
+        )
     result["confusion_matrix"] = skm.confusion_matrix(targets, predicted, labels=labels).tolist()
     result["num_samples"] = int(len(targets))
     return result

@@ -15,14 +15,23 @@ from torch import nn
 from neurokit.core.interfaces import LayeredBackbone
 
 # Parameter names excluded from weight decay wherever they appear (timm / LaBraM names).
-NO_DECAY_NAMES = {"pos_embed", "cls_token", "time_embed", "mask_token", "pos_embedding", "channel_emb"}
+NO_DECAY_NAMES = {
+    "pos_embed",
+    "cls_token",
+    "time_embed",
+    "mask_token",
+    "pos_embedding",
+    "channel_emb",
+}
 
 
 def _embedding_params(module: nn.Module) -> set[str]:
     names = set()
     for prefix, sub in module.named_modules():
         if isinstance(sub, nn.Embedding | nn.EmbeddingBag):
-            names.update(f"{prefix}.{n}" if prefix else n for n, _ in sub.named_parameters(recurse=False))
+            names.update(
+                f"{prefix}.{n}" if prefix else n for n, _ in sub.named_parameters(recurse=False)
+            )
     return names
 
 
@@ -44,7 +53,9 @@ def no_weight_decay(name: str, param: nn.Parameter, embeddings: set[str], extra:
     )
 
 
-def param_groups(module: nn.Module, weight_decay: float, layer_decay: float = 1.0) -> list[dict[str, Any]]:
+def param_groups(
+    module: nn.Module, weight_decay: float, layer_decay: float = 1.0
+) -> list[dict[str, Any]]:
     """Groups keyed by (decay, lr scale); each carries `lr_scale` and its parameter names."""
     backbone = getattr(module, "backbone", None)
     layered = layer_decay != 1.0 and isinstance(backbone, LayeredBackbone)
@@ -58,12 +69,18 @@ def param_groups(module: nn.Module, weight_decay: float, layer_decay: float = 1.
         decay = not no_weight_decay(name, param, embeddings, extra)
         layer = num_layers + 1
         if layered and name.startswith("backbone."):
-            layer = int(backbone.layer_id(name[len("backbone."):]))
+            layer = int(backbone.layer_id(name[len("backbone.") :]))
         scale = layer_decay ** (num_layers + 1 - layer) if layered else 1.0
-        group = groups.setdefault((decay, layer), {
-            "params": [], "names": [], "weight_decay": weight_decay if decay else 0.0,
-            "lr_scale": scale, "layer": layer,
-        })
+        group = groups.setdefault(
+            (decay, layer),
+            {
+                "params": [],
+                "names": [],
+                "weight_decay": weight_decay if decay else 0.0,
+                "lr_scale": scale,
+                "layer": layer,
+            },
+        )
         group["params"].append(param)
         group["names"].append(name)
     return [groups[key] for key in sorted(groups)]

@@ -7,24 +7,41 @@ from typing import Any
 
 from neurokit.core.engine.rundir import write_json
 
-SCALARS = ["accuracy", "balanced_accuracy", "auroc", "auc_pr", "cohen_kappa", "f1_weighted",
-           "mse", "rmse", "mae", "r2", "pearson", "loss"]
+SCALARS = [
+    "accuracy",
+    "balanced_accuracy",
+    "auroc",
+    "auc_pr",
+    "cohen_kappa",
+    "f1_weighted",
+    "mse",
+    "rmse",
+    "mae",
+    "r2",
+    "pearson",
+    "loss",
+]
 
 
 def _fmt(value: Any) -> str:
     return "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def write_report(run_dir: Path, report: dict[str, Any], history: list[dict[str, Any]],
-                 class_names: list[str]) -> None:
+def write_report(
+    run_dir: Path, report: dict[str, Any], history: list[dict[str, Any]], class_names: list[str]
+) -> None:
     """Write every report file; plotting failures never lose the JSON."""
     write_json(run_dir / "report.json", report)
     test = report.get("test") or {}
-    lines = [f"# Run {run_dir.name}", "",
-             f"- model: {report.get('model')}, task: {report.get('task')}, dataset: {report.get('dataset')}",
-             f"- selected: epoch {report.get('best_epoch')} (step {report.get('best_step')}) on "
-             f"val {report.get('monitor')} = {_fmt(report.get('best_value'))}",
-             f"- steps: {report.get('steps')}, epochs: {report.get('epochs')}", ""]
+    lines = [
+        f"# Run {run_dir.name}",
+        "",
+        f"- model: {report.get('model')}, task: {report.get('task')}, dataset: {report.get('dataset')}",
+        f"- selected: epoch {report.get('best_epoch')} (step {report.get('best_step')}) on "
+        f"val {report.get('monitor')} = {_fmt(report.get('best_value'))}",
+        f"- steps: {report.get('steps')}, epochs: {report.get('epochs')}",
+        "",
+    ]
     if test:
         lines += ["## Test metrics (selected checkpoint)", "", "| metric | value |", "|---|---|"]
         lines += [f"| {k} | {_fmt(test[k])} |" for k in SCALARS if k in test]
@@ -46,8 +63,11 @@ def plot_curves(path: Path, history: list[dict[str, Any]], monitor: str) -> None
 
     steps = [(r["step"], r["train/loss"]) for r in history if "train/loss" in r]
     val_loss = [(r["step"], r["val/loss"]) for r in history if r.get("val/loss") is not None]
-    val_metric = [(r["step"], r[f"val/{monitor}"]) for r in history
-                  if monitor != "loss" and r.get(f"val/{monitor}") is not None]
+    val_metric = [
+        (r["step"], r[f"val/{monitor}"])
+        for r in history
+        if monitor != "loss" and r.get(f"val/{monitor}") is not None
+    ]
     fig, ax = plt.subplots(figsize=(7, 4))
     if steps:
         ax.plot(*zip(*steps, strict=True), label="train loss", lw=1)
@@ -79,8 +99,14 @@ def plot_confusion(path: Path, matrix: list[list[int]], class_names: list[str]) 
     ax.imshow(m, cmap="Blues")
     for i in range(len(m)):
         for j in range(len(m)):
-            ax.text(j, i, str(m[i, j]), ha="center", va="center",
-                    color="white" if m[i, j] > m.max() / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(m[i, j]),
+                ha="center",
+                va="center",
+                color="white" if m[i, j] > m.max() / 2 else "black",
+            )
     ax.set_xticks(range(len(m)), names, rotation=45, ha="right")
     ax.set_yticks(range(len(m)), names)
     ax.set_xlabel("predicted")

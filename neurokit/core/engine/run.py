@@ -56,7 +56,9 @@ def _model_name(layers: list[dict[str, Any]]) -> str:
     model = merged.get("model")
     name = model.get("name") if isinstance(model, dict) else model
     if not name:
-        raise ConfigError("no model: pass --model NAME (a model preset such as 'tiny', or a backbone)")
+        raise ConfigError(
+            "no model: pass --model NAME (a model preset such as 'tiny', or a backbone)"
+        )
     return str(name)
 
 
@@ -84,19 +86,29 @@ def _rename_task(layer: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     return layer
 
 
-def resolve(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[str, Any] | None = None,
-            base: dict[str, Any] | None = None) -> Resolved:
+def resolve(
+    file: str | None = None,
+    overrides: tuple[str, ...] = (),
+    flags: dict[str, Any] | None = None,
+    base: dict[str, Any] | None = None,
+) -> Resolved:
     """The run config for these inputs, every section validated (no data is touched)."""
     registry = get_registry()
-    user = [base or {}, load_config_file(file) if file else {}, parse_overrides(overrides),
-            {k: v for k, v in (flags or {}).items() if v is not None}]
+    user = [
+        base or {},
+        load_config_file(file) if file else {},
+        parse_overrides(overrides),
+        {k: v for k, v in (flags or {}).items() if v is not None},
+    ]
     model = _model_name(user)
     preset = _preset(model)
     if preset is None:
         try:
             registry.get(Kind.BACKBONE, model)
         except UnknownComponentError:
-            known = [c.name for kind in (Kind.MODEL, Kind.BACKBONE) for c in registry.components(kind)]
+            known = [
+                c.name for kind in (Kind.MODEL, Kind.BACKBONE) for c in registry.components(kind)
+            ]
             raise UnknownComponentError("model", model, known) from None
     task_name = _task_name(user, preset)
     recipe = dict(preset.tasks.get(task_name, {})) if preset else {}
@@ -107,26 +119,44 @@ def resolve(file: str | None = None, overrides: tuple[str, ...] = (), flags: dic
     config = validate(RunConfig, deep_merge(defaults, *user))
     backbone = preset.backbone if preset else model
     backbone_options = {**(preset.backbone_options if preset else {}), **config.model.options}
-    backbone_config = component_config(registry.get(Kind.BACKBONE, backbone), backbone_options, "model")
+    backbone_config = component_config(
+        registry.get(Kind.BACKBONE, backbone), backbone_options, "model"
+    )
     task_component = registry.get(Kind.TASK, config.task.name)
     task_config = component_config(task_component, config.task.options, "task")
     task = task_component.factory(task_config)
     objective = config.objective.name or getattr(task, "default_objective", None)
     objective_config = None
     if objective:
-        objective_config = component_config(registry.get(Kind.OBJECTIVE, objective), config.objective.options,
-                                            "objective")
+        objective_config = component_config(
+            registry.get(Kind.OBJECTIVE, objective), config.objective.options, "objective"
+        )
     trainer = config.trainer.name or "default"
-    trainer_config = component_config(registry.get(Kind.TRAINER, trainer), config.trainer.options, "trainer")
+    trainer_config = component_config(
+        registry.get(Kind.TRAINER, trainer), config.trainer.options, "trainer"
+    )
     # Fill every section with its validated options so the saved config is complete.
     full = config.model_dump(mode="json")
     full["model"] = {"name": model, **backbone_config.model_dump(mode="json")}
     full["task"] = {"name": config.task.name, **task_config.model_dump(mode="json")}
-    full["objective"] = {"name": objective, **(objective_config.model_dump(mode="json") if objective_config else {})}
+    full["objective"] = {
+        "name": objective,
+        **(objective_config.model_dump(mode="json") if objective_config else {}),
+    }
     full["trainer"] = {"name": trainer, **trainer_config.model_dump(mode="json")}
     config = validate(RunConfig, full)
-    return Resolved(config, preset, backbone, backbone_config, task, task_config, objective, objective_config,
-                    trainer, trainer_config)
+    return Resolved(
+        config,
+        preset,
+        backbone,
+        backbone_config,
+        task,
+        task_config,
+        objective,
+        objective_config,
+        trainer,
+        trainer_config,
+    )
 
 
 def load_run_config(run_dir: str | Path) -> dict[str, Any]:
@@ -141,10 +171,18 @@ def load_run_config(run_dir: str | Path) -> dict[str, Any]:
 
 def _build_module(resolved: Resolved, context: RunContext):
     registry = get_registry()
-    context.backbone = registry.get(Kind.BACKBONE, resolved.backbone).factory(resolved.backbone_config)
+    context.backbone = registry.get(Kind.BACKBONE, resolved.backbone).factory(
+        resolved.backbone_config
+    )
     if resolved.objective:
-        context.objective = registry.get(Kind.OBJECTIVE, resolved.objective).factory(resolved.objective_config)
-    if getattr(resolved.task, "uses_tokenizer", False) and resolved.preset is not None and resolved.preset.tokenizer:
+        context.objective = registry.get(Kind.OBJECTIVE, resolved.objective).factory(
+            resolved.objective_config
+        )
+    if (
+        getattr(resolved.task, "uses_tokenizer", False)
+        and resolved.preset is not None
+        and resolved.preset.tokenizer
+    ):
         tokenizer = registry.get(Kind.TOKENIZER, resolved.preset.tokenizer)
         context.tokenizer = tokenizer.create()
     return resolved.task.build(context)
@@ -159,8 +197,13 @@ def _make_trainer(resolved: Resolved):
     return get_registry().get(Kind.TRAINER, resolved.trainer).factory(resolved.trainer_config)
 
 
-def train(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[str, Any] | None = None,
-          resume: str | None = None, print_config: bool = False) -> dict[str, Any] | str:
+def train(
+    file: str | None = None,
+    overrides: tuple[str, ...] = (),
+    flags: dict[str, Any] | None = None,
+    resume: str | None = None,
+    print_config: bool = False,
+) -> dict[str, Any] | str:
     """Run `neurokit train`; returns the report (or the YAML when `print_config`)."""
     from neurokit.core.engine import distributed as dist_utils
     from neurokit.core.engine import rundir
@@ -169,7 +212,9 @@ def train(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[
 
     if resume:
         if file or any(v is not None for v in (flags or {}).values()):
-            raise ConfigError("--resume continues a run with its own config; only --set overrides are allowed")
+            raise ConfigError(
+                "--resume continues a run with its own config; only --set overrides are allowed"
+            )
         resolved = resolve(overrides=overrides, base=load_run_config(resume))
     else:
         resolved = resolve(file, overrides, flags)
@@ -179,9 +224,17 @@ def train(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[
     info = dist_utils.init_from_env()
     try:
         # every rank warms: under torch.distributed the ranks of a node split the decode and barrier
-        datasets, data_info, collate = build_datasets(config, resolved.task.data_view(), _roles(config))
-        context = RunContext(config=config, task_config=resolved.task_config, data=data_info,
-                             datasets=datasets, collate=collate, resume=bool(resume))
+        datasets, data_info, collate = build_datasets(
+            config, resolved.task.data_view(), _roles(config)
+        )
+        context = RunContext(
+            config=config,
+            task_config=resolved.task_config,
+            data=data_info,
+            datasets=datasets,
+            collate=collate,
+            resume=bool(resume),
+        )
         seed_everything(config.seed)  # initial weights depend on the seed only
         module = _build_module(resolved, context)
         if resume:
@@ -189,15 +242,20 @@ def train(file: str | None = None, overrides: tuple[str, ...] = (), flags: dict[
         else:
             run_dir = None
             if info.is_main:
-                run_dir = rundir.new_run_dir(config.output_dir, config.run_name,
-                                             f"{config.model.name}-{config.task.name}-{config.dataset.name or 'data'}")
+                run_dir = rundir.new_run_dir(
+                    config.output_dir,
+                    config.run_name,
+                    f"{config.model.name}-{config.task.name}-{config.dataset.name or 'data'}",
+                )
             run_dir = Path(dist_utils.broadcast_object(str(run_dir) if run_dir else None))
         context.run_dir = run_dir
         if info.is_main:
             (run_dir / rundir.CONFIG).write_text(to_yaml(config), encoding="utf-8")
             device = str(getattr(resolved.trainer_config, "device", "auto"))
             device = ("cuda" if _cuda() else "cpu") if device == "auto" else device
-            rundir.write_json(run_dir / rundir.ENVIRONMENT, rundir.environment(device, info.world_size))
+            rundir.write_json(
+                run_dir / rundir.ENVIRONMENT, rundir.environment(device, info.world_size)
+            )
         report = dict(_make_trainer(resolved).fit(module, context))
         report["run_dir"] = str(run_dir)
         return report
@@ -211,8 +269,13 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def evaluate(run_dir: str, dataset: str | None = None, split: str = "test", store: str | None = None,
-             checkpoint: str = "best") -> dict[str, Any]:
+def evaluate(
+    run_dir: str,
+    dataset: str | None = None,
+    split: str = "test",
+    store: str | None = None,
+    checkpoint: str = "best",
+) -> dict[str, Any]:
     """Re-evaluate a run's selected checkpoint on a split (its own dataset, or another)."""
     from neurokit.core.engine import checkpoint as ckpt
     from neurokit.core.engine import rundir
@@ -231,19 +294,30 @@ def evaluate(run_dir: str, dataset: str | None = None, split: str = "test", stor
         path = Path(run_dir) / rundir.LAST
     state = ckpt.load(path)
     roles = {"eval": split, "train": config.data.train_split}
-    datasets, data_info, collate = build_datasets(config, resolved.task.data_view(), roles, warm=True,
-                                                  required=("eval",))
-    context = RunContext(config=config, task_config=resolved.task_config, data=data_info,
-                         datasets={"eval": datasets["eval"]}, collate=collate, run_dir=Path(run_dir))
+    datasets, data_info, collate = build_datasets(
+        config, resolved.task.data_view(), roles, warm=True, required=("eval",)
+    )
+    context = RunContext(
+        config=config,
+        task_config=resolved.task_config,
+        data=data_info,
+        datasets={"eval": datasets["eval"]},
+        collate=collate,
+        run_dir=Path(run_dir),
+    )
     module = _build_module(resolved, context)
     try:
         module.load_state_dict(state["model"])
     except RuntimeError as exc:
         detail = " ".join(str(exc).split())[:300]
-        raise DataError(f"{str(path)!r} does not fit the model built for dataset "
-                        f"{config.dataset.name!r} (different classes or channels?): {detail}") from None
+        raise DataError(
+            f"{str(path)!r} does not fit the model built for dataset "
+            f"{config.dataset.name!r} (different classes or channels?): {detail}"
+        ) from None
     metrics = dict(_make_trainer(resolved).evaluate(module, context, "eval"))
     name = config.dataset.name or "data"
-    rundir.write_json(Path(run_dir) / f"eval-{name}-{split}.json",
-                      {"checkpoint": str(path), "dataset": name, "split": split, "metrics": metrics})
+    rundir.write_json(
+        Path(run_dir) / f"eval-{name}-{split}.json",
+        {"checkpoint": str(path), "dataset": name, "split": split, "metrics": metrics},
+    )
     return metrics

@@ -1,11 +1,11 @@
 """The run directory: resolved config, environment, metrics log, checkpoints, report.
 
-    RUN_DIR/
-      config.yaml           the resolved RunConfig (what `neurokit eval` and --resume rebuild from)
-      environment.json      versions, device, git revision, command line
-      metrics.jsonl         one JSON object per logged step / evaluation
-      checkpoints/last.pt   everything to resume; checkpoints/best.pt the selected weights
-      report.json, report.md, curves.png, confusion_matrix.png
+RUN_DIR/
+  config.yaml           the resolved RunConfig (what `neurokit eval` and --resume rebuild from)
+  environment.json      versions, device, git revision, command line
+  metrics.jsonl         one JSON object per logged step / evaluation
+  checkpoints/last.pt   everything to resume; checkpoints/best.pt the selected weights
+  report.json, report.md, curves.png, confusion_matrix.png
 """
 
 from __future__ import annotations
@@ -40,8 +40,13 @@ def new_run_dir(output_dir: str | Path, run_name: str | None, label: str) -> Pat
 def git_revision() -> str | None:
     root = Path(__file__).resolve().parents[3]
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None
@@ -102,8 +107,11 @@ class MetricsLog:
     def truncate_after(self, step: int) -> None:
         if not self.enabled or not self.path.exists():
             return
-        kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= step]
+        kept = [
+            line
+            for line in self.path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and json.loads(line).get("step", 0) <= step
+        ]
         self.path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
 
     def write(self, record: dict[str, Any]) -> None:
@@ -115,4 +123,8 @@ class MetricsLog:
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [
+            json.loads(line)
+            for line in self.path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]

@@ -15,10 +15,23 @@ from torch.utils.data import DistributedSampler, Sampler
 class ResumableSampler(DistributedSampler):
     """DistributedSampler (shuffle seeded by seed + epoch) that starts at `start` of this rank's list."""
 
-    def __init__(self, dataset, num_replicas: int, rank: int, shuffle: bool = True, seed: int = 0,
-                 drop_last: bool = False) -> None:
-        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed,
-                         drop_last=drop_last)
+    def __init__(
+        self,
+        dataset,
+        num_replicas: int,
+        rank: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        super().__init__(
+            dataset,
+            num_replicas=num_replicas,
+            rank=rank,
+            shuffle=shuffle,
+            seed=seed,
+            drop_last=drop_last,
+        )
         self.start = 0
 
     def set_start(self, start: int) -> None:
@@ -26,7 +39,7 @@ class ResumableSampler(DistributedSampler):
         self.start = start
 
     def __iter__(self) -> Iterator[int]:
-        indices = list(super().__iter__())[self.start:]
+        indices = list(super().__iter__())[self.start :]
         self.start = 0
         return iter(indices)
 

@@ -12,8 +12,9 @@ import torch
 from torch.optim.lr_scheduler import LambdaLR
 
 
-def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0,
-                  start_ratio: float = 0.0) -> float:
+def warmup_cosine(
+    step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0, start_ratio: float = 0.0
+) -> float:
     """lr / peak lr at optimiser step `step` (0-based).
 
     Warmup rises linearly from `start_ratio` at step 0 to 1 at `warmup_steps`; the cosine
@@ -26,8 +27,14 @@ def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_ratio: flo
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int,
-                   lr: float, min_lr: float = 0.0, warmup_start_lr: float = 0.0) -> LambdaLR:
+def make_scheduler(
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    warmup_steps: int,
+    lr: float,
+    min_lr: float = 0.0,
+    warmup_start_lr: float = 0.0,
+) -> LambdaLR:
     """A LambdaLR whose state dict holds only numbers (safe for weights_only loading)."""
     min_ratio = min_lr / lr if lr > 0 else 0.0
     start_ratio = warmup_start_lr / lr if lr > 0 else 0.0

@@ -67,7 +67,9 @@ class Progress:
     best_value: float | None = None
     best_epoch: int | None = None
     best_step: int | None = None
-    best_loss: float | None = None  # breaks ties of the monitored metric (e.g. balanced accuracy 1.0)
+    best_loss: float | None = (
+        None  # breaks ties of the monitored metric (e.g. balanced accuracy 1.0)
+    )
     bad_evals: int = 0
     stopped_early: bool = False
 
@@ -105,16 +107,22 @@ class DefaultTrainer:
         c = self.config
         self.dist = dist_utils.current()
         if c.device == "auto":
-            self.device = torch.device(f"cuda:{self.dist.local_rank}" if torch.cuda.is_available() else "cpu")
+            self.device = torch.device(
+                f"cuda:{self.dist.local_rank}" if torch.cuda.is_available() else "cpu"
+            )
         else:
             self.device = torch.device(c.device)
             if self.device.type == "cuda" and not torch.cuda.is_available():
                 raise ConfigError(f"trainer.device: {c.device!r} but no CUDA device is available")
         precision = c.precision
         if precision == "auto":
-            precision = "bf16" if self.device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+            precision = (
+                "bf16" if self.device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+            )
         if precision == "fp16" and self.device.type != "cuda":
-            raise ConfigError("trainer.precision: fp16 needs a CUDA device (use bf16 or fp32 on CPU)")
+            raise ConfigError(
+                "trainer.precision: fp16 needs a CUDA device (use bf16 or fp32 on CPU)"
+            )
         self.precision = precision
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
         self.fsdp = c.strategy == "fsdp" and self.dist.enabled
@@ -139,8 +147,13 @@ class DefaultTrainer:
         generator = torch.Generator()  # never draw from the global RNG (exact resume)
         generator.manual_seed(seed)
         return DataLoader(
-            dataset, batch_size=self.batch_size, sampler=sampler, num_workers=self.num_workers,
-            collate_fn=context.collate, pin_memory=self.device.type == "cuda", generator=generator,
+            dataset,
+            batch_size=self.batch_size,
+            sampler=sampler,
+            num_workers=self.num_workers,
+            collate_fn=context.collate,
+            pin_memory=self.device.type == "cuda",
+            generator=generator,
             worker_init_fn=_ignore_sigint if self.num_workers else None,
         )
 
@@ -162,7 +175,11 @@ class DefaultTrainer:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
-            wrapped = DDP(step_module, device_ids=ids, find_unused_parameters=self.config.find_unused_parameters)
+            wrapped = DDP(
+                step_module,
+                device_ids=ids,
+                find_unused_parameters=self.config.find_unused_parameters,
+            )
         self._parallel = wrapped  # DDP / FSDP root, for gradient-sync control under compile
         if self.config.compile:
             wrapped = torch.compile(wrapped)
@@ -174,8 +191,13 @@ class DefaultTrainer:
         if not groups:
             raise ConfigError("the task module has no trainable parameters")
         opt_groups = [
-            {"params": g["params"], "weight_decay": g["weight_decay"], "lr": c.lr * g["lr_scale"],
-             "lr_scale": g["lr_scale"], "layer": g["layer"]}
+            {
+                "params": g["params"],
+                "weight_decay": g["weight_decay"],
+                "lr": c.lr * g["lr_scale"],
+                "lr_scale": g["lr_scale"],
+                "layer": g["layer"],
+            }
             for g in groups
         ]
         fused = {"fused": True} if self.device.type == "cuda" and not self.fsdp else {}
@@ -206,7 +228,9 @@ class DefaultTrainer:
     def _should_stop(self) -> bool:
         flag = self._interrupted
         if self.dist.enabled:
-            t = torch.tensor([1.0 if flag else 0.0], device=self.device if self.dist_backend_cuda else "cpu")
+            t = torch.tensor(
+                [1.0 if flag else 0.0], device=self.device if self.dist_backend_cuda else "cpu"
+            )
             torch.distributed.all_reduce(t)
             flag = bool(t.item() > 0)
         return flag
@@ -224,7 +248,9 @@ class DefaultTrainer:
                 get_model_state_dict,
             )
 
-            state = get_model_state_dict(wrapped, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+            state = get_model_state_dict(
+                wrapped, options=StateDictOptions(full_state_dict=True, cpu_offload=True)
+            )
             return {k.removeprefix("module."): v for k, v in state.items()}
         return {k: v.detach().cpu() for k, v in module.state_dict().items()}
 
@@ -235,12 +261,23 @@ class DefaultTrainer:
                 get_optimizer_state_dict,
             )
 
-            return get_optimizer_state_dict(wrapped, optimizer,
-                                            options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+            return get_optimizer_state_dict(
+                wrapped, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True)
+            )
         return optimizer.state_dict()
 
-    def _save_last(self, context: RunContext, module, wrapped, optimizer, scheduler, scaler, ema,
-                   progress: Progress, pending: dict[str, Any]) -> None:
+    def _save_last(
+        self,
+        context: RunContext,
+        module,
+        wrapped,
+        optimizer,
+        scheduler,
+        scaler,
+        ema,
+        progress: Progress,
+        pending: dict[str, Any],
+    ) -> None:
         model_state = self._model_state(module, wrapped)
         optim_state = self._optim_state(wrapped, optimizer)
         rng = ckpt.rng_state()
@@ -268,19 +305,36 @@ class DefaultTrainer:
             ckpt.save_atomic(state, context.run_dir / rundir.LAST)
         dist_utils.barrier()
 
-    def _save_best(self, context: RunContext, model_state: dict[str, torch.Tensor], progress: Progress,
-                   monitor: str, metrics: dict[str, Any]) -> None:
+    def _save_best(
+        self,
+        context: RunContext,
+        model_state: dict[str, torch.Tensor],
+        progress: Progress,
+        monitor: str,
+        metrics: dict[str, Any],
+    ) -> None:
         if not self.dist.is_main or context.run_dir is None:
             return
         scalars = {k: _plain(v) for k, v in metrics.items() if k != "confusion_matrix"}
-        ckpt.save_atomic({
-            "format": CHECKPOINT_FORMAT, "version": 1, "kind": "best", "model": model_state,
-            "epoch": progress.epoch, "step": progress.step, "monitor": monitor,
-            "value": _plain(progress.best_value), "metrics": scalars,
-            "config": context.config.model_dump(mode="json"),
-        }, context.run_dir / rundir.BEST)
+        ckpt.save_atomic(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "version": 1,
+                "kind": "best",
+                "model": model_state,
+                "epoch": progress.epoch,
+                "step": progress.step,
+                "monitor": monitor,
+                "value": _plain(progress.best_value),
+                "metrics": scalars,
+                "config": context.config.model_dump(mode="json"),
+            },
+            context.run_dir / rundir.BEST,
+        )
 
-    def _restore(self, path: Path, module, wrapped, optimizer, scheduler, scaler, ema) -> tuple[Progress, dict]:
+    def _restore(
+        self, path: Path, module, wrapped, optimizer, scheduler, scaler, ema
+    ) -> tuple[Progress, dict]:
         state = ckpt.load(path, map_location="cpu")
         if state.get("format") != CHECKPOINT_FORMAT or "optimizer" not in state:
             raise DataError(f"{str(path)!r} is not a resumable neurokit checkpoint")
@@ -292,10 +346,13 @@ class DefaultTrainer:
         if self.fsdp:
             from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
 
-            set_state_dict(wrapped, optimizer,
-                           model_state_dict={f"module.{k}": v for k, v in state["model"].items()},
-                           optim_state_dict=state["optimizer"],
-                           options=StateDictOptions(full_state_dict=True))
+            set_state_dict(
+                wrapped,
+                optimizer,
+                model_state_dict={f"module.{k}": v for k, v in state["model"].items()},
+                optim_state_dict=state["optimizer"],
+                options=StateDictOptions(full_state_dict=True),
+            )
         else:
             module.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -311,7 +368,9 @@ class DefaultTrainer:
     # -------------------------------------------------------------- evaluation
 
     @torch.no_grad()
-    def _run_eval(self, module: nn.Module, wrapped: nn.Module, dataset, context: RunContext) -> dict[str, Any]:
+    def _run_eval(
+        self, module: nn.Module, wrapped: nn.Module, dataset, context: RunContext
+    ) -> dict[str, Any]:
         """Loss, step logs and the module's metrics over a whole split (all ranks)."""
         world, rank = self.dist.world_size, self.dist.rank
         sampler = ShardSampler(len(dataset), world, rank)
@@ -350,11 +409,15 @@ class DefaultTrainer:
             torch.distributed.all_reduce(packed)
             totals, sums = packed[:2].numpy(), packed[2:].numpy()
         n_total = max(float(totals[1]), 1.0)
-        result: dict[str, Any] = {k: float(v) / n_total for k, v in zip(sorted(log_sums), sums, strict=True)}
+        result: dict[str, Any] = {
+            k: float(v) / n_total for k, v in zip(sorted(log_sums), sums, strict=True)
+        }
         result["loss"] = float(totals[0]) / n_total
         if hasattr(module, "compute_metrics"):
-            local = [np.concatenate(preds) if preds else np.zeros((0,)),
-                     np.concatenate(targets) if targets else np.zeros((0,))]
+            local = [
+                np.concatenate(preds) if preds else np.zeros((0,)),
+                np.concatenate(targets) if targets else np.zeros((0,)),
+            ]
             all_preds, all_targets = dist_utils.gather_arrays(local)
             if len(all_targets):
                 result.update(module.compute_metrics(all_preds, all_targets))
@@ -388,7 +451,9 @@ class DefaultTrainer:
         module.train()
         wrapped = self._wrap(module)
         optimizer = self._optimizer(module)
-        sampler = ResumableSampler(train_set, self.dist.world_size, self.dist.rank, shuffle=True, seed=self.seed)
+        sampler = ResumableSampler(
+            train_set, self.dist.world_size, self.dist.rank, shuffle=True, seed=self.seed
+        )
         batches_per_epoch = math.ceil(len(sampler) / self.batch_size)
         steps_per_epoch = batches_per_epoch // c.accumulate
         if steps_per_epoch == 0:
@@ -399,46 +464,80 @@ class DefaultTrainer:
         total_steps = steps_per_epoch * c.epochs
         if c.max_steps is not None:
             total_steps = min(total_steps, c.max_steps)
-        warmup = c.warmup_steps if c.warmup_steps is not None else round(c.warmup_epochs * steps_per_epoch)
-        scheduler = make_scheduler(optimizer, total_steps, min(warmup, total_steps), c.lr, c.min_lr,
-                                   c.warmup_start_lr)
+        warmup = (
+            c.warmup_steps
+            if c.warmup_steps is not None
+            else round(c.warmup_epochs * steps_per_epoch)
+        )
+        scheduler = make_scheduler(
+            optimizer, total_steps, min(warmup, total_steps), c.lr, c.min_lr, c.warmup_start_lr
+        )
         scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
         ema = None
         if c.ema:
             from torch_ema import ExponentialMovingAverage
 
-            ema = ExponentialMovingAverage([p for p in module.parameters() if p.requires_grad], decay=c.ema_decay)
+            ema = ExponentialMovingAverage(
+                [p for p in module.parameters() if p.requires_grad], decay=c.ema_decay
+            )
         monitor = c.monitor or getattr(module, "monitor", None) or "loss"
         minimise = lower_is_better(monitor)
-        log = rundir.MetricsLog(context.run_dir / rundir.METRICS if context.run_dir else Path("/dev/null"),
-                                enabled=self.dist.is_main and context.run_dir is not None)
+        log = rundir.MetricsLog(
+            context.run_dir / rundir.METRICS if context.run_dir else Path("/dev/null"),
+            enabled=self.dist.is_main and context.run_dir is not None,
+        )
         progress, pending = Progress(), {}
         last_path = context.run_dir / rundir.LAST if context.run_dir else None
         if context.resume:
             if last_path is None or not last_path.is_file():
                 raise DataError(f"nothing to resume: {str(last_path)!r} does not exist")
-            progress, pending = self._restore(last_path, module, wrapped, optimizer, scheduler, scaler, ema)
+            progress, pending = self._restore(
+                last_path, module, wrapped, optimizer, scheduler, scaler, ema
+            )
             log.truncate_after(progress.step)
             if self.dist.is_main:
                 out.console.print(f"resuming at epoch {progress.epoch + 1}, step {progress.step}")
         start_step = progress.step  # stop_after_steps counts the steps of this invocation
-        acc_loss = torch.tensor(float(pending.get("loss_sum", 0.0)), dtype=torch.float64, device=self.device)
-        acc_logs = {k: torch.tensor(float(v), dtype=torch.float64, device=self.device)
-                    for k, v in pending.get("log_sums", {}).items()}
+        acc_loss = torch.tensor(
+            float(pending.get("loss_sum", 0.0)), dtype=torch.float64, device=self.device
+        )
+        acc_logs = {
+            k: torch.tensor(float(v), dtype=torch.float64, device=self.device)
+            for k, v in pending.get("log_sums", {}).items()
+        }
         acc_count = int(pending.get("count", 0))
 
         def pending_state() -> dict[str, Any]:
-            return {"loss_sum": float(acc_loss), "count": acc_count,
-                    "log_sums": {k: float(v) for k, v in acc_logs.items()}}
+            return {
+                "loss_sum": float(acc_loss),
+                "count": acc_count,
+                "log_sums": {k: float(v) for k, v in acc_logs.items()},
+            }
 
         def save_last() -> None:
-            self._save_last(context, module, wrapped, optimizer, scheduler, scaler, ema, progress, pending_state())
+            self._save_last(
+                context,
+                module,
+                wrapped,
+                optimizer,
+                scheduler,
+                scaler,
+                ema,
+                progress,
+                pending_state(),
+            )
 
         bar = self._progress_bar()
         stop_reason = None
         with self._catch_sigint(), bar or contextlib.nullcontext():
-            task = bar.add_task("train", total=total_steps, completed=progress.step) if bar else None
-            while progress.epoch < c.epochs and progress.step < total_steps and not progress.stopped_early:
+            task = (
+                bar.add_task("train", total=total_steps, completed=progress.step) if bar else None
+            )
+            while (
+                progress.epoch < c.epochs
+                and progress.step < total_steps
+                and not progress.stopped_early
+            ):
                 epoch = progress.epoch
                 sampler.set_epoch(epoch)
                 sampler.set_start(progress.batch_in_epoch * self.batch_size)
@@ -461,8 +560,12 @@ class DefaultTrainer:
                         scaler.scale(loss / c.accumulate).backward()
                     acc_loss += loss.detach().double()
                     for key, value in step_out.logs.items():
-                        acc_logs[key] = acc_logs.get(key, torch.zeros((), dtype=torch.float64, device=self.device)) \
+                        acc_logs[key] = (
+                            acc_logs.get(
+                                key, torch.zeros((), dtype=torch.float64, device=self.device)
+                            )
                             + torch.as_tensor(value, device=self.device).detach().double()
+                        )
                     acc_count += 1
                     if not boundary:
                         continue
@@ -475,27 +578,46 @@ class DefaultTrainer:
                         bar.update(task, completed=progress.step)
                     if progress.step % c.log_every == 0 or progress.step == total_steps:
                         # the only host sync of a step, every log_every steps
-                        record = {"train/loss": float(acc_loss) / acc_count,
-                                  **{f"train/{k}": float(v) / acc_count for k, v in acc_logs.items()}}
+                        record = {
+                            "train/loss": float(acc_loss) / acc_count,
+                            **{f"train/{k}": float(v) / acc_count for k, v in acc_logs.items()},
+                        }
                         if not math.isfinite(record["train/loss"]):
                             raise NeurokitError(
                                 f"training loss is {record['train/loss']} before step {progress.step} (the "
-                                "last checkpoint is intact); lower trainer.lr or set trainer.clip_grad")
+                                "last checkpoint is intact); lower trainer.lr or set trainer.clip_grad"
+                            )
                         if bar:
-                            bar.update(task, description=f"epoch {epoch + 1}/{c.epochs} loss {record['train/loss']:.4f}")
+                            bar.update(
+                                task,
+                                description=f"epoch {epoch + 1}/{c.epochs} loss {record['train/loss']:.4f}",
+                            )
                         if grad_norm is not None:
                             record["train/grad_norm"] = grad_norm
                         record = dist_utils.all_reduce_mean(record)
-                        log.write({"step": progress.step, "epoch": epoch,
-                                   "lr": max(g["lr"] for g in optimizer.param_groups), **record})
+                        log.write(
+                            {
+                                "step": progress.step,
+                                "epoch": epoch,
+                                "lr": max(g["lr"] for g in optimizer.param_groups),
+                                **record,
+                            }
+                        )
                         acc_loss.zero_()
                         acc_logs.clear()
                         acc_count = 0
                     if progress.step >= total_steps:
                         break
                     stop_requested = self._should_stop()
-                    limit = c.stop_after_steps is not None and progress.step - start_step >= c.stop_after_steps
-                    if stop_requested or limit or (c.checkpoint_every and progress.step % c.checkpoint_every == 0):
+                    limit = (
+                        c.stop_after_steps is not None
+                        and progress.step - start_step >= c.stop_after_steps
+                    )
+                    if (
+                        stop_requested
+                        or limit
+                        or (c.checkpoint_every and progress.step % c.checkpoint_every == 0)
+                    ):
                         save_last()
                     if stop_requested or limit:
                         stop_reason = "interrupted" if stop_requested else "stop_after_steps"
@@ -506,24 +628,36 @@ class DefaultTrainer:
                 progress.epoch += 1
                 progress.batch_in_epoch = 0
                 last_epoch = progress.epoch >= c.epochs or progress.step >= total_steps
-                if val_set is not None and len(val_set) and (progress.epoch % c.eval_every == 0 or last_epoch):
-                    self._validate(module, wrapped, val_set, context, ema, progress, monitor, minimise, log)
+                if (
+                    val_set is not None
+                    and len(val_set)
+                    and (progress.epoch % c.eval_every == 0 or last_epoch)
+                ):
+                    self._validate(
+                        module, wrapped, val_set, context, ema, progress, monitor, minimise, log
+                    )
                 elif val_set is None or not len(val_set):
                     progress.best_epoch, progress.best_step = progress.epoch, progress.step
                     with self._ema_weights(ema):
-                        self._save_best(context, self._model_state(module, wrapped), progress, monitor, {})
+                        self._save_best(
+                            context, self._model_state(module, wrapped), progress, monitor, {}
+                        )
                 if c.early_stopping and progress.bad_evals >= c.early_stopping:
                     progress.stopped_early = True
                     if self.dist.is_main:
-                        out.console.print(f"early stopping: no val {monitor} improvement in {progress.bad_evals} evaluations")
+                        out.console.print(
+                            f"early stopping: no val {monitor} improvement in {progress.bad_evals} evaluations"
+                        )
                 save_last()
                 if self._should_stop():
                     stop_reason = "interrupted"
                     break
         if stop_reason:
             where = context.run_dir if context.run_dir else "the run directory"
-            raise Interrupted(f"{stop_reason} at step {progress.step}; the last checkpoint is intact. "
-                              f"Resume with: neurokit train --resume {where}")
+            raise Interrupted(
+                f"{stop_reason} at step {progress.step}; the last checkpoint is intact. "
+                f"Resume with: neurokit train --resume {where}"
+            )
         return self._finish(module, wrapped, context, test_set, progress, monitor, started, log)
 
     def _optimizer_step(self, module, wrapped, optimizer, scaler) -> float | None:
@@ -546,36 +680,73 @@ class DefaultTrainer:
             with ema.average_parameters():
                 yield
 
-    def _validate(self, module, wrapped, val_set, context, ema, progress: Progress, monitor: str,
-                  minimise: bool, log: rundir.MetricsLog) -> None:
+    def _validate(
+        self,
+        module,
+        wrapped,
+        val_set,
+        context,
+        ema,
+        progress: Progress,
+        monitor: str,
+        minimise: bool,
+        log: rundir.MetricsLog,
+    ) -> None:
         with self._ema_weights(ema):
             metrics = self._run_eval(module, wrapped, val_set, context)
             value = metrics.get(monitor)
             if value is None and monitor not in metrics:
-                raise ConfigError(f"trainer.monitor: {monitor!r} is not a validation metric "
-                                  f"(known: {', '.join(sorted(k for k in metrics if k != 'confusion_matrix'))})")
+                raise ConfigError(
+                    f"trainer.monitor: {monitor!r} is not a validation metric "
+                    f"(known: {', '.join(sorted(k for k in metrics if k != 'confusion_matrix'))})"
+                )
             loss = float(metrics["loss"])
-            tie_better = (value == progress.best_value and progress.best_loss is not None
-                          and loss < progress.best_loss)
+            tie_better = (
+                value == progress.best_value
+                and progress.best_loss is not None
+                and loss < progress.best_loss
+            )
             improved = value is not None and (
                 progress.best_value is None
                 or (value < progress.best_value if minimise else value > progress.best_value)
             )
-            better = improved or tie_better  # selection breaks ties on val loss; patience needs improvement
+            better = (
+                improved or tie_better
+            )  # selection breaks ties on val loss; patience needs improvement
             progress.bad_evals = 0 if improved else progress.bad_evals + 1
             if better:
-                progress.best_value, progress.best_epoch, progress.best_step = _plain(value), progress.epoch, progress.step
+                progress.best_value, progress.best_epoch, progress.best_step = (
+                    _plain(value),
+                    progress.epoch,
+                    progress.step,
+                )
                 progress.best_loss = loss
-                self._save_best(context, self._model_state(module, wrapped), progress, monitor, metrics)
-        scalars = {f"val/{k}": v for k, v in metrics.items() if isinstance(v, int | float) or v is None}
+                self._save_best(
+                    context, self._model_state(module, wrapped), progress, monitor, metrics
+                )
+        scalars = {
+            f"val/{k}": v for k, v in metrics.items() if isinstance(v, int | float) or v is None
+        }
         log.write({"step": progress.step, "epoch": progress.epoch, **scalars})
         if self.dist.is_main:
             shown = "n/a" if value is None else f"{value:.4f}"
-            out.console.print(f"epoch {progress.epoch}: val loss {metrics['loss']:.4f}, {monitor} {shown}"
-                              + (" (best)" if better else ""), highlight=False)
+            out.console.print(
+                f"epoch {progress.epoch}: val loss {metrics['loss']:.4f}, {monitor} {shown}"
+                + (" (best)" if better else ""),
+                highlight=False,
+            )
 
-    def _finish(self, module, wrapped, context: RunContext, test_set, progress: Progress, monitor: str,
-                started: float, log: rundir.MetricsLog) -> dict[str, Any]:
+    def _finish(
+        self,
+        module,
+        wrapped,
+        context: RunContext,
+        test_set,
+        progress: Progress,
+        monitor: str,
+        started: float,
+        log: rundir.MetricsLog,
+    ) -> dict[str, Any]:
         """Load the selected weights, test them, write the report."""
         best_path = context.run_dir / rundir.BEST if context.run_dir else None
         dist_utils.barrier()
@@ -589,15 +760,24 @@ class DefaultTrainer:
             test = self._run_eval(module, wrapped, test_set, context)
         report = {
             "run_dir": str(context.run_dir) if context.run_dir else None,
-            "model": context.config.model.name, "task": context.config.task.name,
-            "dataset": context.config.dataset.name, "monitor": monitor,
-            "best_value": progress.best_value, "best_epoch": progress.best_epoch, "best_step": progress.step
-            if progress.best_step is None else progress.best_step,
-            "steps": progress.step, "epochs": progress.epoch, "stopped_early": progress.stopped_early,
-            "val": best_val, "test": test, "duration_s": round(time.time() - started, 2),
+            "model": context.config.model.name,
+            "task": context.config.task.name,
+            "dataset": context.config.dataset.name,
+            "monitor": monitor,
+            "best_value": progress.best_value,
+            "best_epoch": progress.best_epoch,
+            "best_step": progress.step if progress.best_step is None else progress.best_step,
+            "steps": progress.step,
+            "epochs": progress.epoch,
+            "stopped_early": progress.stopped_early,
+            "val": best_val,
+            "test": test,
+            "duration_s": round(time.time() - started, 2),
         }
         if self.dist.is_main and context.run_dir is not None:
-            write_report(context.run_dir, report, log.read(), list(getattr(module, "class_names", []) or []))
+            write_report(
+                context.run_dir, report, log.read(), list(getattr(module, "class_names", []) or [])
+            )
         return report
 
     def _load_weights(self, module, wrapped, state: dict[str, torch.Tensor]) -> None:
@@ -607,8 +787,11 @@ class DefaultTrainer:
                 set_model_state_dict,
             )
 
-            set_model_state_dict(wrapped, {f"module.{k}": v for k, v in state.items()},
-                                 options=StateDictOptions(full_state_dict=True))
+            set_model_state_dict(
+                wrapped,
+                {f"module.{k}": v for k, v in state.items()},
+                options=StateDictOptions(full_state_dict=True),
+            )
         else:
             module.load_state_dict(state)
 
@@ -623,5 +806,11 @@ class DefaultTrainer:
             TimeRemainingColumn,
         )
 
-        return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), console=out.console, transient=True)
+        return Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=out.console,
+            transient=True,
+        )

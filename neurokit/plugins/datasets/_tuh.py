@@ -157,7 +157,9 @@ def read_csv_annotations(path: Path) -> list[Annotation]:
         label = row["label"].lower()
         if not label:
             raise DataError(f"{path}: line {lineno}: empty label")
-        conf = _number(row["confidence"], path, lineno, "confidence") if "confidence" in row else 1.0
+        conf = (
+            _number(row["confidence"], path, lineno, "confidence") if "confidence" in row else 1.0
+        )
         channel = row["channel"]
         channel = "TERM" if channel.upper() == "TERM" else normalise_channel_name(channel)
         out.append(Annotation(channel, start, stop, label, conf))
@@ -177,7 +179,9 @@ def read_tse_annotations(path: Path) -> list[Annotation]:
             continue
         fields = line.split()
         if len(fields) not in (3, 4):
-            raise DataError(f"{path}: line {lineno}: expected `start stop label [confidence]`: {line!r}")
+            raise DataError(
+                f"{path}: line {lineno}: expected `start stop label [confidence]`: {line!r}"
+            )
         start = _number(fields[0], path, lineno, "start")
         stop = _number(fields[1], path, lineno, "stop")
         _check_span(start, stop, path, lineno)
@@ -205,7 +209,9 @@ def read_rec(path: Path) -> list[RecEvent]:
             continue
         fields = line.split(",")
         if len(fields) != 4:
-            raise DataError(f"{path}: line {lineno}: expected `channel,start,stop,code`, got {line!r}")
+            raise DataError(
+                f"{path}: line {lineno}: expected `channel,start,stop,code`, got {line!r}"
+            )
         chan = _number(fields[0], path, lineno, "channel")
         start = _number(fields[1], path, lineno, "start")
         stop = _number(fields[2], path, lineno, "stop")
@@ -321,7 +327,9 @@ def span_events(
         start = max(0, seconds_to_sample(start_s - shift, sfreq))
         stop = min(n_samples, seconds_to_sample(stop_s - shift, sfreq))
         if stop > start:
-            out.append(Event(start=start, length=stop - start, label=int(label), channel=int(channel)))
+            out.append(
+                Event(start=start, length=stop - start, label=int(label), channel=int(channel))
+            )
     return sorted(out, key=lambda e: (e.start, e.channel, e.label))
 
 

@@ -39,11 +39,21 @@ class BIDSConfig(DatasetConfig):
 
     datatype: Literal["eeg", "meg", "ieeg"] = Field("eeg", description="BIDS datatype to read")
     tasks: list[str] | None = Field(None, description="only these BIDS tasks (None: all)")
-    label_from: Literal["none", "participants", "events"] = Field("none", description="where labels come from")
-    participants_column: str | None = Field(None, description="participants.tsv column holding the label")
-    class_names: list[str] | None = Field(None, description="class order (default: sorted values found)")
-    event_seconds: float | None = Field(None, gt=0, description="fixed event window length (None: each event's duration)")
-    event_offset: float = Field(0.0, description="window start relative to the event onset, seconds")
+    label_from: Literal["none", "participants", "events"] = Field(
+        "none", description="where labels come from"
+    )
+    participants_column: str | None = Field(
+        None, description="participants.tsv column holding the label"
+    )
+    class_names: list[str] | None = Field(
+        None, description="class order (default: sorted values found)"
+    )
+    event_seconds: float | None = Field(
+        None, gt=0, description="fixed event window length (None: each event's duration)"
+    )
+    event_offset: float = Field(
+        0.0, description="window start relative to the event onset, seconds"
+    )
     val_fraction: float = Field(0.1, ge=0, lt=1, description="share of subjects for validation")
     test_fraction: float = Field(0.1, ge=0, lt=1, description="share of subjects for test")
     seed: int = Field(0, description="seed of the subject split")
@@ -64,7 +74,9 @@ def _read_tsv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != len(header):
-            raise DataError(f"{path}: line {lineno}: {len(fields)} fields, the header has {len(header)}")
+            raise DataError(
+                f"{path}: line {lineno}: {len(fields)} fields, the header has {len(header)}"
+            )
         rows.append((lineno, {k: v.strip() for k, v in zip(header, fields, strict=True)}))
     return header, rows
 
@@ -78,7 +90,9 @@ class BIDSDataset:
         self.config = config
         self.preprocessing = config.preprocessing
         self.class_names: list[str] = list(config.class_names or [])
-        self.label_kind = {"none": "none", "participants": "recording", "events": "events"}[config.label_from]
+        self.label_kind = {"none": "none", "participants": "recording", "events": "events"}[
+            config.label_from
+        ]
 
     # ------------------------------------------------------------ discovery
 
@@ -94,10 +108,16 @@ class BIDSDataset:
         cfg = self.config
         try:
             paths = mne_bids.find_matching_paths(
-                root, tasks=cfg.tasks, datatypes=cfg.datatype, suffixes=cfg.datatype, extensions=list(EXTENSIONS)
+                root,
+                tasks=cfg.tasks,
+                datatypes=cfg.datatype,
+                suffixes=cfg.datatype,
+                extensions=list(EXTENSIONS),
             )
         except Exception as exc:
-            raise DataError(f"{root}: cannot search the BIDS tree ({type(exc).__name__}: {exc})") from None
+            raise DataError(
+                f"{root}: cannot search the BIDS tree ({type(exc).__name__}: {exc})"
+            ) from None
         paths = sorted((p for p in paths if p.fpath.exists()), key=lambda p: str(p.fpath))
         if not paths:
             raise DataError(f"{root}: no {cfg.datatype} recordings found")
@@ -107,7 +127,11 @@ class BIDSDataset:
         subjects = [p.subject for p in paths]
         assignment = split_subjects(
             subjects,
-            {"train": 1 - cfg.val_fraction - cfg.test_fraction, "val": cfg.val_fraction, "test": cfg.test_fraction},
+            {
+                "train": 1 - cfg.val_fraction - cfg.test_fraction,
+                "val": cfg.val_fraction,
+                "test": cfg.test_fraction,
+            },
             cfg.seed,
         )
         sources = []
@@ -121,7 +145,12 @@ class BIDSDataset:
                     session=bp.session or "",
                     split=assignment[bp.subject],
                     label=self.class_names.index(value) if value is not None else None,
-                    extra={"bids_root": str(root), "task": bp.task, "run": bp.run, "datatype": cfg.datatype},
+                    extra={
+                        "bids_root": str(root),
+                        "task": bp.task,
+                        "run": bp.run,
+                        "datatype": cfg.datatype,
+                    },
                 )
             )
         return sources
@@ -130,12 +159,16 @@ class BIDSDataset:
         path = root / "participants.tsv"
         column = self.config.participants_column
         if column is None:
-            raise DataError("bids: label_from=participants needs participants_column (e.g. --set participants_column=group)")
+            raise DataError(
+                "bids: label_from=participants needs participants_column (e.g. --set participants_column=group)"
+            )
         if not path.is_file():
             raise DataError(f"{path}: not found (label_from=participants)")
         header, rows = _read_tsv(path)
         if column not in header or "participant_id" not in header:
-            raise DataError(f"{path}: no column {column!r} or participant_id (columns: {', '.join(header)})")
+            raise DataError(
+                f"{path}: no column {column!r} or participant_id (columns: {', '.join(header)})"
+            )
         labels = {}
         for _, row in rows:
             value = row[column]
@@ -156,7 +189,9 @@ class BIDSDataset:
                 header, rows = _read_tsv(events)
                 if "trial_type" not in header:
                     raise DataError(f"{events}: no trial_type column (label_from=events)")
-                found |= {r["trial_type"] for _, r in rows if r["trial_type"].lower() not in MISSING}
+                found |= {
+                    r["trial_type"] for _, r in rows if r["trial_type"].lower() not in MISSING
+                }
         self._set_classes(found, paths[0].root)
 
     def _set_classes(self, found: set[str], where) -> None:
@@ -199,7 +234,9 @@ class BIDSDataset:
             raw.load_data()
         except Exception as exc:
             detail = " ".join(str(exc).split())[:200]
-            raise DataError(f"{source.path}: cannot read ({type(exc).__name__}: {detail})") from None
+            raise DataError(
+                f"{source.path}: cannot read ({type(exc).__name__}: {detail})"
+            ) from None
         return raw
 
     def _events(self, source) -> list[tuple[float, float, int, int]]:
@@ -208,7 +245,9 @@ class BIDSDataset:
             raise DataError(f"{source.path}: no events file {path.name} (label_from=events)")
         header, rows = _read_tsv(path)
         if not {"onset", "duration", "trial_type"} <= set(header):
-            raise DataError(f"{path}: needs onset, duration and trial_type columns (has {', '.join(header)})")
+            raise DataError(
+                f"{path}: needs onset, duration and trial_type columns (has {', '.join(header)})"
+            )
         spans = []
         for lineno, row in rows:
             if row["trial_type"] not in self.class_names:
@@ -217,7 +256,9 @@ class BIDSDataset:
                 onset = float(row["onset"])
                 duration = 0.0 if row["duration"].lower() in MISSING else float(row["duration"])
             except ValueError:
-                raise DataError(f"{path}: line {lineno}: onset/duration {row['onset']!r}/{row['duration']!r} are not numbers") from None
+                raise DataError(
+                    f"{path}: line {lineno}: onset/duration {row['onset']!r}/{row['duration']!r} are not numbers"
+                ) from None
             length = self.config.event_seconds or duration
             if length <= 0:
                 raise DataError(f"{path}: line {lineno}: zero-duration event; set event_seconds")

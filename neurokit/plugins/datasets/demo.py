@@ -32,13 +32,21 @@ RAW_SFREQ = 250.0
 class DemoConfig(DatasetConfig):
     """Options of the `demo` corpus (generation, splits and preprocessing)."""
 
-    profile: str | None = Field("labram", description="preprocessing profile (labram: 0.1-75 Hz, notch 50, 200 Hz)")
-    subjects: int = Field(20, ge=4, description="subjects; each has `sessions` recordings and one label")
+    profile: str | None = Field(
+        "labram", description="preprocessing profile (labram: 0.1-75 Hz, notch 50, 200 Hz)"
+    )
+    subjects: int = Field(
+        20, ge=4, description="subjects; each has `sessions` recordings and one label"
+    )
     sessions: int = Field(2, ge=1, description="recordings per subject")
     min_seconds: int = Field(60, ge=10, description="shortest recording (s)")
     max_seconds: int = Field(120, ge=10, description="longest recording (s)")
-    eval_fraction: float = Field(0.2, gt=0, lt=1, description="subjects in the eval folder (the test split)")
-    val_fraction: float = Field(0.2, gt=0, lt=1, description="train subjects held out as val (subject-disjoint)")
+    eval_fraction: float = Field(
+        0.2, gt=0, lt=1, description="subjects in the eval folder (the test split)"
+    )
+    val_fraction: float = Field(
+        0.2, gt=0, lt=1, description="train subjects held out as val (subject-disjoint)"
+    )
     seed: int = Field(0, description="generation seed (same seed, same bytes)")
     split_seed: int = Field(0, description="seed of the train/val subject split")
 
@@ -78,13 +86,17 @@ class DemoDataset:
             rng = np.random.default_rng([cfg.seed, index])
             traits = _subject_traits(rng, index)
             for session in range(cfg.sessions):
-                seconds = int(rng.integers(cfg.min_seconds, max(cfg.min_seconds, cfg.max_seconds) + 1))
+                seconds = int(
+                    rng.integers(cfg.min_seconds, max(cfg.min_seconds, cfg.max_seconds) + 1)
+                )
                 data = synthesize(rng, seconds, RAW_SFREQ, abnormal=bool(label), traits=traits)
                 ekg = _ekg(rng, data.shape[1], RAW_SFREQ)
                 labels = [f"EEG {e}-REF" for e in ELECTRODES] + ["EEG EKG1-REF"]
                 name = f"{subject}_s{session + 1:03d}_t000.edf"
                 path = root / "edf" / folder / CLASS_NAMES[label] / "01_tcp_ar" / name
-                write_edf(path, np.vstack([data, ekg[None]]), RAW_SFREQ, labels, patient_code=subject)
+                write_edf(
+                    path, np.vstack([data, ekg[None]]), RAW_SFREQ, labels, patient_code=subject
+                )
         return root
 
     # -------------------------------------------------------------- reading
@@ -99,7 +111,9 @@ class DemoDataset:
         raw = Path(raw)
         base = raw / "edf" if (raw / "edf").is_dir() else raw
         if not (base / "train").is_dir() and not (base / "eval").is_dir():
-            raise DataError(f"{raw}: expected edf/{{train,eval}}/{{normal,abnormal}}/01_tcp_ar/*.edf")
+            raise DataError(
+                f"{raw}: expected edf/{{train,eval}}/{{normal,abnormal}}/01_tcp_ar/*.edf"
+            )
         sources = []
         for path in sorted(base.glob("*/*/*/*.edf")):
             folder, label_name = path.parts[-4], path.parts[-3]
@@ -120,7 +134,9 @@ class DemoDataset:
         # Validation: a seeded, subject-disjoint share of train subjects, per class so both classes appear.
         rng = np.random.default_rng(self.config.split_seed)
         for label in range(len(CLASS_NAMES)):
-            subjects = sorted({s.subject for s in sources if s.split == "train" and s.label == label})
+            subjects = sorted(
+                {s.subject for s in sources if s.split == "train" and s.label == label}
+            )
             n_val = int(round(len(subjects) * self.config.val_fraction))
             if len(subjects) > 1:
                 n_val = min(max(1, n_val), len(subjects) - 1)
@@ -198,7 +214,9 @@ def _focal(dist: Any, centre: int, width: float = 0.045) -> Any:
     return np.exp(-(dist[centre] ** 2) / (2 * width**2))
 
 
-def synthesize(rng: Any, seconds: int, sfreq: float, abnormal: bool, traits: dict[str, float]) -> Any:
+def synthesize(
+    rng: Any, seconds: int, sfreq: float, abnormal: bool, traits: dict[str, float]
+) -> Any:
     """(21, seconds*sfreq) microvolts of EEG-like signal on the ELECTRODES."""
     import numpy as np
 
@@ -215,7 +233,13 @@ def synthesize(rng: Any, seconds: int, sfreq: float, abnormal: bool, traits: dic
 
     # 1/f background, spatially smoothed (volume conduction).
     slope = traits["slope"]
-    background = _band_noise(rng, c, n, sfreq, lambda f: np.where(f > 0.3, 1 / np.maximum(f, 0.3) ** (slope / 2 + 0.25), 0))
+    background = _band_noise(
+        rng,
+        c,
+        n,
+        sfreq,
+        lambda f: np.where(f > 0.3, 1 / np.maximum(f, 0.3) ** (slope / 2 + 0.25), 0),
+    )
     x = traits["background_uv"] * (mixing @ background)
 
     posterior = 1 / (1 + np.exp(pos[:, 1] / 0.025))  # y < 0 is posterior
@@ -235,29 +259,45 @@ def synthesize(rng: Any, seconds: int, sfreq: float, abnormal: bool, traits: dic
     left = pos[:, 0] < 0
     alpha = 0.8 * shared + 0.45 * np.where(left[:, None], sides[0], sides[1])
     x += alpha_uv * posterior[:, None] * alpha
-    x += traits["beta_uv"] * frontal[:, None] * (mixing @ _band_noise(rng, c, n, sfreq, gauss_band(20.0, 3.0)))
+    x += (
+        traits["beta_uv"]
+        * frontal[:, None]
+        * (mixing @ _band_noise(rng, c, n, sfreq, gauss_band(20.0, 3.0)))
+    )
     midline = _focal(dist, index["FZ"], 0.06)
-    x += theta_uv * (0.5 + 0.5 * midline)[:, None] * (mixing @ _band_noise(rng, c, n, sfreq, gauss_band(6.0, 1.0)))
+    x += (
+        theta_uv
+        * (0.5 + 0.5 * midline)[:, None]
+        * (mixing @ _band_noise(rng, c, n, sfreq, gauss_band(6.0, 1.0)))
+    )
 
     if abnormal:
-        delta = _band_noise(rng, c, n, sfreq, lambda f: np.where((f > 0.5) & (f < 4.0), 1 / np.maximum(f, 0.5), 0))
+        delta = _band_noise(
+            rng, c, n, sfreq, lambda f: np.where((f > 0.5) & (f < 4.0), 1 / np.maximum(f, 0.5), 0)
+        )
         if kind == "generalised":
             x += severity * rng.uniform(18.0, 28.0) * (mixing @ delta)
         else:
             centre = index[str(rng.choice(["F7", "T3", "T5", "F8", "T4", "T6", "C3", "C4"]))]
             weight = _focal(dist, centre)
             x += severity * rng.uniform(30.0, 45.0) * weight[:, None] * (mixing @ delta)
-        if rng.random() < 0.3 + 0.4 * severity:  # focal spikes / sharp waves with an after-going slow wave
-            focus = _focal(dist, index[str(rng.choice(["T3", "T4", "F7", "F8", "C3", "C4", "P3", "P4"]))], 0.04)
+        if (
+            rng.random() < 0.3 + 0.4 * severity
+        ):  # focal spikes / sharp waves with an after-going slow wave
+            focus = _focal(
+                dist, index[str(rng.choice(["T3", "T4", "F7", "F8", "C3", "C4", "P3", "P4"]))], 0.04
+            )
             for onset in np.cumsum(rng.uniform(1.5, 5.0, size=int(seconds / 1.5))):
                 if onset >= seconds - 1:
                     break
                 amp = rng.uniform(50.0, 120.0)
                 u = t - onset
                 window = np.abs(u) < 0.6
-                wave = -amp * np.exp(-(u[window] ** 2) / (2 * 0.012**2)) + 0.35 * amp * np.exp(
-                    -((u[window] - 0.03) ** 2) / (2 * 0.02**2)
-                ) - 0.3 * amp * np.exp(-((u[window] - 0.2) ** 2) / (2 * 0.08**2))
+                wave = (
+                    -amp * np.exp(-(u[window] ** 2) / (2 * 0.012**2))
+                    + 0.35 * amp * np.exp(-((u[window] - 0.03) ** 2) / (2 * 0.02**2))
+                    - 0.3 * amp * np.exp(-((u[window] - 0.2) ** 2) / (2 * 0.08**2))
+                )
                 x[:, window] += focus[:, None] * wave[None]
 
     # Artefacts present in every recording: blinks, muscle bursts, mains hum.
@@ -267,12 +307,18 @@ def synthesize(rng: Any, seconds: int, sfreq: float, abnormal: bool, traits: dic
             break
         u = t - onset
         window = np.abs(u) < 0.6
-        x[:, window] += eyes[:, None] * rng.uniform(90.0, 180.0) * np.exp(-(u[window] ** 2) / (2 * 0.1**2))[None]
+        x[:, window] += (
+            eyes[:, None]
+            * rng.uniform(90.0, 180.0)
+            * np.exp(-(u[window] ** 2) / (2 * 0.1**2))[None]
+        )
     temporal = np.maximum.reduce([_focal(dist, index[e], 0.04) for e in ("T3", "T4", "F7", "F8")])
     for _ in range(int(rng.integers(1, 4))):
         start, length = rng.uniform(0, seconds - 2), rng.uniform(0.5, 2.0)
         window = (t >= start) & (t < start + length)
-        burst = _band_noise(rng, c, int(window.sum()), sfreq, lambda f: ((f > 20) & (f < 100)).astype(float))
+        burst = _band_noise(
+            rng, c, int(window.sum()), sfreq, lambda f: ((f > 20) & (f < 100)).astype(float)
+        )
         x[:, window] += rng.uniform(10.0, 25.0) * temporal[:, None] * burst
     x += rng.uniform(0.5, 2.0) * np.sin(2 * math.pi * 60.0 * t + rng.uniform(0, 2 * math.pi))[None]
     return x

@@ -29,18 +29,35 @@ from neurokit.core.data.preprocess import DatasetConfig
 from neurokit.core.errors import DataError
 
 EXTENSIONS = (".edf", ".bdf", ".fif", ".vhdr", ".set", ".cnt")
-SPLITS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test", "eval": "test"}
+SPLITS = {
+    "train": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "test": "test",
+    "eval": "test",
+}
 
 
 class FolderConfig(DatasetConfig):
     """Options of `folder`."""
 
-    labels: str | None = Field(None, description="CSV of path,label[,subject,split] (default: <raw>/labels.csv if present)")
-    label_from_folder: bool = Field(False, description="use each file's first folder under --raw as its class")
-    class_names: list[str] | None = Field(None, description="class order (default: sorted labels found)")
+    labels: str | None = Field(
+        None, description="CSV of path,label[,subject,split] (default: <raw>/labels.csv if present)"
+    )
+    label_from_folder: bool = Field(
+        False, description="use each file's first folder under --raw as its class"
+    )
+    class_names: list[str] | None = Field(
+        None, description="class order (default: sorted labels found)"
+    )
     extensions: list[str] = Field(list(EXTENSIONS), description="file types to read")
-    val_fraction: float = Field(0.1, ge=0, lt=1, description="share of subjects for validation (no split column)")
-    test_fraction: float = Field(0.1, ge=0, lt=1, description="share of subjects for test (no split column)")
+    val_fraction: float = Field(
+        0.1, ge=0, lt=1, description="share of subjects for validation (no split column)"
+    )
+    test_fraction: float = Field(
+        0.1, ge=0, lt=1, description="share of subjects for test (no split column)"
+    )
     seed: int = Field(0, description="seed of the subject split")
 
 
@@ -68,11 +85,20 @@ class FolderDataset:
         if table is not None:
             rows = table
         else:
-            suffixes = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in self.config.extensions}
-            files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            suffixes = {
+                e.lower() if e.startswith(".") else f".{e.lower()}" for e in self.config.extensions
+            }
+            files = sorted(
+                p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+            )
             if not files:
-                raise DataError(f"{root}: no recordings ({', '.join(sorted(suffixes))}) in this folder")
-            rows = [{"path": p, "label": self._folder_label(p, root), "subject": "", "split": ""} for p in files]
+                raise DataError(
+                    f"{root}: no recordings ({', '.join(sorted(suffixes))}) in this folder"
+                )
+            rows = [
+                {"path": p, "label": self._folder_label(p, root), "subject": "", "split": ""}
+                for p in files
+            ]
         for row in rows:
             row["subject"] = row["subject"] or self._subject(row["path"], root)
         labels = [r["label"] for r in rows if r["label"] is not None]
@@ -82,18 +108,25 @@ class FolderDataset:
                 self.class_names = sorted(set(labels))
             unknown = sorted(set(labels) - set(self.class_names))
             if unknown:
-                raise DataError(f"{root}: labels {', '.join(unknown)} are not in class_names {self.class_names}")
+                raise DataError(
+                    f"{root}: labels {', '.join(unknown)} are not in class_names {self.class_names}"
+                )
         cfg = self.config
         assignment = split_subjects(
             [r["subject"] for r in rows if not r["split"]],
-            {"train": 1 - cfg.val_fraction - cfg.test_fraction, "val": cfg.val_fraction, "test": cfg.test_fraction},
+            {
+                "train": 1 - cfg.val_fraction - cfg.test_fraction,
+                "val": cfg.val_fraction,
+                "test": cfg.test_fraction,
+            },
             cfg.seed,
         )
         return [
             RecordingSource(
                 path=r["path"],
                 recording_id=r["path"].relative_to(root).with_suffix("").as_posix()
-                if r["path"].is_relative_to(root) else r["path"].stem,
+                if r["path"].is_relative_to(root)
+                else r["path"].stem,
                 subject=r["subject"],
                 split=r["split"] or assignment[r["subject"]],
                 label=self.class_names.index(r["label"]) if r["label"] is not None else None,
@@ -106,7 +139,9 @@ class FolderDataset:
             return None
         parts = path.relative_to(root).parts
         if len(parts) < 2:
-            raise DataError(f"{path}: label_from_folder needs files inside class folders (raw/<class>/file)")
+            raise DataError(
+                f"{path}: label_from_folder needs files inside class folders (raw/<class>/file)"
+            )
         return parts[0]
 
     @staticmethod
@@ -125,7 +160,9 @@ class FolderDataset:
                 return None
         else:
             path = Path(self.config.labels)
-            path = path if path.is_absolute() else (root / path if (root / path).is_file() else path)
+            path = (
+                path if path.is_absolute() else (root / path if (root / path).is_file() else path)
+            )
             if not path.is_file():
                 raise DataError(f"{path}: labels CSV not found")
         try:
@@ -138,24 +175,37 @@ class FolderDataset:
             raise DataError(f"{path}: empty labels CSV")
         header = [h.strip().lower() for h in lines[0][1]]
         if "path" not in header or "label" not in header:
-            raise DataError(f"{path}: line {lines[0][0]}: header must name `path` and `label` columns, got {lines[0][1]}")
+            raise DataError(
+                f"{path}: line {lines[0][0]}: header must name `path` and `label` columns, got {lines[0][1]}"
+            )
         rows, seen = [], set()
         for lineno, fields in lines[1:]:
             if len(fields) != len(header):
-                raise DataError(f"{path}: line {lineno}: {len(fields)} fields, the header has {len(header)}")
+                raise DataError(
+                    f"{path}: line {lineno}: {len(fields)} fields, the header has {len(header)}"
+                )
             row = {k: v.strip() for k, v in zip(header, fields, strict=True)}
             file = Path(row["path"])
             file = file if file.is_absolute() else root / file
             if not file.is_file():
-                raise DataError(f"{path}: line {lineno}: recording {row['path']!r} not found under {root}")
+                raise DataError(
+                    f"{path}: line {lineno}: recording {row['path']!r} not found under {root}"
+                )
             if file in seen:
                 raise DataError(f"{path}: line {lineno}: {row['path']!r} is listed twice")
             seen.add(file)
             split = row.get("split", "").lower()
             if split and split not in SPLITS:
-                raise DataError(f"{path}: line {lineno}: split {row['split']!r} is not train, val or test")
+                raise DataError(
+                    f"{path}: line {lineno}: split {row['split']!r} is not train, val or test"
+                )
             rows.append(
-                {"path": file, "label": row["label"] or None, "subject": row.get("subject", ""), "split": SPLITS.get(split, "")}
+                {
+                    "path": file,
+                    "label": row["label"] or None,
+                    "subject": row.get("subject", ""),
+                    "split": SPLITS.get(split, ""),
+                }
             )
         if not rows:
             raise DataError(f"{path}: no rows under the header")

@@ -50,7 +50,10 @@ class ClassificationLoss(nn.Module):
                     f"{logits.shape[-1]} classes"
                 )
             loss = F.cross_entropy(
-                logits, target.long(), weight=self.weight, label_smoothing=self.config.label_smoothing
+                logits,
+                target.long(),
+                weight=self.weight,
+                label_smoothing=self.config.label_smoothing,
             )
             accuracy = (logits.argmax(-1) == target.long()).float().mean()
         return LossOutput(loss, {"accuracy": accuracy.detach()})

@@ -17,11 +17,15 @@ from neurokit import ComponentConfig, hookimpl
 class ClassificationConfig(ComponentConfig):
     """Options of the `classification` objective."""
 
-    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0, description="cross-entropy label smoothing (multi-class)")
+    label_smoothing: float = Field(
+        0.0, ge=0.0, lt=1.0, description="cross-entropy label smoothing (multi-class)"
+    )
     class_weights: list[float] | Literal["balanced"] | None = Field(
         None, description="per-class loss weights, or 'balanced' (inverse training frequency)"
     )
-    pos_weight: float | None = Field(None, gt=0, description="BCE weight of the positive class (binary)")
+    pos_weight: float | None = Field(
+        None, gt=0, description="BCE weight of the positive class (binary)"
+    )
 
 
 class RegressionConfig(ComponentConfig):

@@ -17,8 +17,14 @@ from neurokit.core.interfaces import StepOutput
 class FinetuneModule(nn.Module):
     """Backbone + its classifier + an objective; predictions are probabilities."""
 
-    def __init__(self, backbone: nn.Module, objective: nn.Module, mode: str, num_classes: int,
-                 class_names: list[str]) -> None:
+    def __init__(
+        self,
+        backbone: nn.Module,
+        objective: nn.Module,
+        mode: str,
+        num_classes: int,
+        class_names: list[str],
+    ) -> None:
         super().__init__()
         self.backbone = backbone
         self.objective = objective
@@ -72,7 +78,7 @@ def load_pretrained(backbone: nn.Module, path: str) -> None:
     if not isinstance(state, dict):
         raise DataError(f"task.pretrained: {path!r} holds no state dict")
     if any(k.startswith("backbone.") for k in state):
-        state = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+        state = {k[len("backbone.") :]: v for k, v in state.items() if k.startswith("backbone.")}
     own = backbone.state_dict()
     usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not usable:

@@ -19,13 +19,24 @@ class FinetuneConfig(ComponentConfig):
     """Options of the `finetune` task."""
 
     mode: Literal["auto", "binary", "multiclass", "regression"] = Field(
-        "auto", description="auto: regression for continuous labels, binary for 2 classes, else multiclass"
+        "auto",
+        description="auto: regression for continuous labels, binary for 2 classes, else multiclass",
     )
-    num_classes: int | None = Field(None, ge=2, description="classes (default: the store's class names)")
-    window_seconds: float | None = Field(None, gt=0, description="window length (default: the dataset's)")
-    stride_seconds: float | None = Field(None, gt=0, description="window stride (default: the window)")
-    sfreq: float | None = Field(None, gt=0, description="sampling rate the model needs (default: the store's)")
-    pretrained: str | None = Field(None, description="checkpoint whose backbone weights to start from")
+    num_classes: int | None = Field(
+        None, ge=2, description="classes (default: the store's class names)"
+    )
+    window_seconds: float | None = Field(
+        None, gt=0, description="window length (default: the dataset's)"
+    )
+    stride_seconds: float | None = Field(
+        None, gt=0, description="window stride (default: the window)"
+    )
+    sfreq: float | None = Field(
+        None, gt=0, description="sampling rate the model needs (default: the store's)"
+    )
+    pretrained: str | None = Field(
+        None, description="checkpoint whose backbone weights to start from"
+    )
     freeze_backbone: bool = Field(False, description="train only the classifier (linear probing)")
 
 
@@ -41,7 +52,12 @@ class FinetuneTask:
 
     def data_view(self) -> DataView:
         c = self.config
-        return DataView(window_seconds=c.window_seconds, stride_seconds=c.stride_seconds, sfreq=c.sfreq, labels=True)
+        return DataView(
+            window_seconds=c.window_seconds,
+            stride_seconds=c.stride_seconds,
+            sfreq=c.sfreq,
+            labels=True,
+        )
 
     def resolve_mode(self, context) -> str:
         """The concrete mode for this run's data."""

@@ -14,6 +14,10 @@ TEN_TWENTY = list(STANDARD_1020)  # 19 referential channels
 def sub_batch(batch: Batch, index: int) -> Batch:
     """Sample `index` alone, without the padding the batch gave it."""
     c = len(batch.channel_names[index])
-    return Batch(signal=batch.signal[index : index + 1, :c], channel_mask=batch.channel_mask[index : index + 1, :c],
-                 positions=batch.positions[index : index + 1, :c], channel_names=[batch.channel_names[index]],
-                 sfreq=batch.sfreq)
+    return Batch(
+        signal=batch.signal[index : index + 1, :c],
+        channel_mask=batch.channel_mask[index : index + 1, :c],
+        positions=batch.positions[index : index + 1, :c],
+        channel_names=[batch.channel_names[index]],
+        sfreq=batch.sfreq,
+    )

@@ -20,7 +20,9 @@ def test_mixed_montage_batch_equals_each_sample_alone(small_luna):
         together = model.forward_batch(batch)
         for i in range(3):
             alone = model.forward_batch(sub_batch(batch, i))
-            assert torch.allclose(together.extras["logits"][i], alone.extras["logits"][0], atol=ATOL)
+            assert torch.allclose(
+                together.extras["logits"][i], alone.extras["logits"][0], atol=ATOL
+            )
             assert torch.allclose(together.tokens[i], alone.tokens[0], atol=ATOL)
 
 
@@ -36,7 +38,9 @@ def test_mixed_montage_pretraining_reconstruction_equals_alone(small_luna):
         enc = model.encode(x, locations, token_mask, channel_mask, need_weights=True)
         together = model.reconstruct(enc, indices)
         c = len(TEN_TWENTY)
-        enc0 = model.encode(x[:1, :c], locations[:1, :c], token_mask[:1, :c], None, need_weights=True)
+        enc0 = model.encode(
+            x[:1, :c], locations[:1, :c], token_mask[:1, :c], None, need_weights=True
+        )
         alone = model.reconstruct(enc0, indices[:1, :c])
     assert torch.allclose(together[0, :c], alone[0], atol=ATOL)
     # padded channels get no attention from any query
@@ -61,10 +65,16 @@ def test_location_jitter_is_training_only(small_luna):
     with torch.no_grad():
         first = model.forward_batch(batch).extras["logits"]
         second = model.forward_batch(batch).extras["logits"]
-        masked_call = model(first.new_zeros(2, 22, 1280), torch.zeros(2, 22, 1280, dtype=torch.bool),
-                            batch.positions)[0]
-        masked_again = model(first.new_zeros(2, 22, 1280), torch.zeros(2, 22, 1280, dtype=torch.bool),
-                             batch.positions)[0]
+        masked_call = model(
+            first.new_zeros(2, 22, 1280),
+            torch.zeros(2, 22, 1280, dtype=torch.bool),
+            batch.positions,
+        )[0]
+        masked_again = model(
+            first.new_zeros(2, 22, 1280),
+            torch.zeros(2, 22, 1280, dtype=torch.bool),
+            batch.positions,
+        )[0]
     assert torch.equal(first, second)
     assert torch.equal(masked_call, masked_again)  # an all-zero mask does not switch jitter on
     model.train()
@@ -128,7 +138,9 @@ def test_layer_decay_matches_official_recipe(small_luna):
     """With the trainer's decay**(L + 1 - id): blocks.N -> 0.75**(depth - N), the rest 1."""
     model = small_luna(num_classes=2)
     depth = model.num_layers()
-    scale = {name: 0.75 ** (depth + 1 - model.layer_id(name)) for name, _ in model.named_parameters()}
+    scale = {
+        name: 0.75 ** (depth + 1 - model.layer_id(name)) for name, _ in model.named_parameters()
+    }
     assert scale["blocks.0.attn.qkv_proj.weight"] == pytest.approx(0.75**2)
     assert scale["blocks.1.mlp.fc1.weight"] == pytest.approx(0.75)
     assert scale["patch_embed.proj_in.0.weight"] == scale["classifier.learned_agg"] == 1.0

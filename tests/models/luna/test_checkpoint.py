@@ -46,12 +46,17 @@ def test_fine_tuned_torch_checkpoint_keeps_its_classifier(tmp_path):
     source = neurokit.create("backbone", "luna-base", num_classes=3, **SMALL)
     path = tmp_path / "tuab.ckpt"
     torch.save({"state_dict": {"model." + k: v for k, v in source.state_dict().items()}}, path)
-    model = neurokit.create("backbone", "luna-base", num_classes=3, pretrained=str(path), **SMALL).eval()
+    model = neurokit.create(
+        "backbone", "luna-base", num_classes=3, pretrained=str(path), **SMALL
+    ).eval()
     source.eval()
     batch = make_batch([TCP])
     with torch.no_grad():
-        assert torch.allclose(model.forward_batch(batch).extras["logits"],
-                              source.forward_batch(batch).extras["logits"], atol=1e-6)
+        assert torch.allclose(
+            model.forward_batch(batch).extras["logits"],
+            source.forward_batch(batch).extras["logits"],
+            atol=1e-6,
+        )
 
 
 def test_size_mismatch_lists_the_keys(tmp_path):
@@ -69,7 +74,10 @@ def test_stray_and_missing_keys_are_reported(tmp_path):
     state["some.other.weight"] = torch.zeros(1)
     path = tmp_path / "odd.safetensors"
     save_file(state, str(path))
-    with pytest.raises(LunaCheckpointError, match=r"missing \(1\): norm.weight.*unexpected \(1\): some.other.weight"):
+    with pytest.raises(
+        LunaCheckpointError,
+        match=r"missing \(1\): norm.weight.*unexpected \(1\): some.other.weight",
+    ):
         neurokit.create("backbone", "luna-base", pretrained=str(path), **SMALL)
 
 

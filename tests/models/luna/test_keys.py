@@ -36,15 +36,23 @@ def test_base_keys_and_shapes_match_official(num_classes, form):
 
 def test_parameter_counts_match_official():
     # measured on the official module: 7,101,499 (2 classes) / 6,672,417 (pretraining form)
-    assert sum(p.numel() for p in neurokit.create("backbone", "luna-base", num_classes=2).parameters()) == 7_101_499
-    assert sum(p.numel() for p in neurokit.create("backbone", "luna-base").parameters()) == 6_672_417
+    assert (
+        sum(p.numel() for p in neurokit.create("backbone", "luna-base", num_classes=2).parameters())
+        == 7_101_499
+    )
+    assert (
+        sum(p.numel() for p in neurokit.create("backbone", "luna-base").parameters()) == 6_672_417
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "classifier", "pretrain", "tensors"), [
-    ("luna-large", 43_113_579, 40_660_337, 238),
-    ("luna-huge", 311_812_667, 303_769_569, 448),
-])
+@pytest.mark.parametrize(
+    ("name", "classifier", "pretrain", "tensors"),
+    [
+        ("luna-large", 43_113_579, 40_660_337, 238),
+        ("luna-huge", 311_812_667, 303_769_569, 448),
+    ],
+)
 def test_large_and_huge_sizes_match_official(name, classifier, pretrain, tensors):
     model = neurokit.create("backbone", name, num_classes=2)
     assert sum(p.numel() for p in model.parameters()) == classifier
@@ -56,9 +64,11 @@ def test_large_and_huge_sizes_match_official(name, classifier, pretrain, tensors
 def test_reset_classifier_switches_forms():
     model = neurokit.create("backbone", "luna-base", num_classes=0)
     model.reset_classifier(4)
-    assert own_keys(model) == {**official_keys("classifier"),
-                               "classifier.decoder_ffn.fc2.weight": (4, 1024),
-                               "classifier.decoder_ffn.fc2.bias": (4,)}
+    assert own_keys(model) == {
+        **official_keys("classifier"),
+        "classifier.decoder_ffn.fc2.weight": (4, 1024),
+        "classifier.decoder_ffn.fc2.bias": (4,),
+    }
     assert not model.mask_token.requires_grad  # frozen for classification, as the reference
     model.reset_classifier(0)
     assert own_keys(model) == official_keys("pretrain")

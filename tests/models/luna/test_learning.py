@@ -52,14 +52,18 @@ def test_finetuning_learns_a_separable_task(small_luna):
     montages = [TCP, TEN_TWENTY] * 4
 
     def data(seed):
-        labels = torch.randint(0, 2, (len(montages),), generator=torch.Generator().manual_seed(seed))
+        labels = torch.randint(
+            0, 2, (len(montages),), generator=torch.Generator().manual_seed(seed)
+        )
         batch = _rhythms(montages, [6.0 if y == 0 else 18.0 for y in labels.tolist()], seed)
         return batch, labels
 
     model.train()
     for step in range(30):
         batch, labels = data(step)
-        loss = torch.nn.functional.cross_entropy(model.forward_batch(batch).extras["logits"], labels)
+        loss = torch.nn.functional.cross_entropy(
+            model.forward_batch(batch).extras["logits"], labels
+        )
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -68,7 +72,9 @@ def test_finetuning_learns_a_separable_task(small_luna):
     with torch.no_grad():
         for seed in range(1000, 1004):
             batch, labels = data(seed)
-            correct += (model.forward_batch(batch).extras["logits"].argmax(1) == labels).sum().item()
+            correct += (
+                (model.forward_batch(batch).extras["logits"].argmax(1) == labels).sum().item()
+            )
             total += labels.numel()
     assert correct / total >= 0.95, correct / total
 

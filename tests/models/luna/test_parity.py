@@ -32,7 +32,9 @@ def _pair(num_classes: int, **size):
 
 def _inputs(batch_size: int = 3, channels: int = 22, samples: int = 1280):
     _, names = official_modules()
-    locations = torch.tensor(np.stack(names.get_channel_locations(TCP[:channels])), dtype=torch.float32)
+    locations = torch.tensor(
+        np.stack(names.get_channel_locations(TCP[:channels])), dtype=torch.float32
+    )
     x = torch.randn(batch_size, channels, samples, generator=torch.Generator().manual_seed(1))
     x = (x - x.mean(-1, keepdim=True)) / x.std(-1, keepdim=True)
     indices = torch.tensor(names.get_channel_indices(TCP[:channels])).expand(batch_size, -1)
@@ -54,13 +56,17 @@ def test_classifier_matches_official(size):
 def test_pretraining_form_matches_official_with_mask():
     official, ours = _pair(0)
     x, locations, indices = _inputs()
-    mask = (torch.rand(3, 22, 32, generator=torch.Generator().manual_seed(2)) < 0.5).repeat_interleave(40, -1)
+    mask = (
+        torch.rand(3, 22, 32, generator=torch.Generator().manual_seed(2)) < 0.5
+    ).repeat_interleave(40, -1)
     with torch.no_grad():
         with mock.patch("torch.randn_like", torch.zeros_like):  # the official eval-time jitter off
             rec_a, _, att_a = official(x, mask, locations, indices)
         rec_b, _, att_b = ours(x, mask, locations, indices)
     diff = (rec_a - rec_b).abs().max().item()
-    print(f"reconstruction max abs diff {diff:.2e}; attention {(att_a - att_b).abs().max().item():.2e}")
+    print(
+        f"reconstruction max abs diff {diff:.2e}; attention {(att_a - att_b).abs().max().item():.2e}"
+    )
     assert diff < TOLERANCE
     assert (att_a - att_b).abs().max().item() < TOLERANCE
 

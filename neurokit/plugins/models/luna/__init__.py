@@ -29,14 +29,23 @@ class LunaConfig(ComponentConfig):
     depth: int = Field(8, ge=1, description="temporal transformer blocks (width Q*D, 2*Q heads)")
     num_heads: int = Field(2, ge=1, description="heads of the channel cross-attention and heads")
     mlp_ratio: float = Field(4.0, gt=0, description="feed-forward expansion")
-    drop_path: float = Field(0.0, ge=0, lt=1, description="stochastic depth (official: 0.1 fine-tuning, 0 pretraining)")
-    location_jitter: float = Field(
-        0.02, ge=0, description="std of Gaussian noise on normalised electrode positions, training only"
+    drop_path: float = Field(
+        0.0, ge=0, lt=1, description="stochastic depth (official: 0.1 fine-tuning, 0 pretraining)"
     )
-    sfreq: float = Field(256.0, gt=0, description="model rate; batches at another rate are resampled to it")
-    patch_size: Literal[40] = Field(40, description="samples per patch (the conv stack fixes it at 40)")
+    location_jitter: float = Field(
+        0.02,
+        ge=0,
+        description="std of Gaussian noise on normalised electrode positions, training only",
+    )
+    sfreq: float = Field(
+        256.0, gt=0, description="model rate; batches at another rate are resampled to it"
+    )
+    patch_size: Literal[40] = Field(
+        40, description="samples per patch (the conv stack fixes it at 40)"
+    )
     pretrained: str | None = Field(
-        None, description="LUNA_*.safetensors, a Lightning .ckpt or a neurokit checkpoint to load strictly"
+        None,
+        description="LUNA_*.safetensors, a Lightning .ckpt or a neurokit checkpoint to load strictly",
     )
 
 
@@ -80,12 +89,24 @@ def build_luna(config: LunaConfig):
 
 @hookimpl
 def register_backbones(register):
-    register("luna-base", build_luna, config=LunaConfig,
-             description="LUNA-Base (7M): channel-unifying queries + RoPE transformer, any montage, 256 Hz")
-    register("luna-large", build_luna, config=LunaLargeConfig,
-             description="LUNA-Large (43M): channel-unifying queries + RoPE transformer, any montage, 256 Hz")
-    register("luna-huge", build_luna, config=LunaHugeConfig,
-             description="LUNA-Huge (311M): channel-unifying queries + RoPE transformer, any montage, 256 Hz")
+    register(
+        "luna-base",
+        build_luna,
+        config=LunaConfig,
+        description="LUNA-Base (7M): channel-unifying queries + RoPE transformer, any montage, 256 Hz",
+    )
+    register(
+        "luna-large",
+        build_luna,
+        config=LunaLargeConfig,
+        description="LUNA-Large (43M): channel-unifying queries + RoPE transformer, any montage, 256 Hz",
+    )
+    register(
+        "luna-huge",
+        build_luna,
+        config=LunaHugeConfig,
+        description="LUNA-Huge (311M): channel-unifying queries + RoPE transformer, any montage, 256 Hz",
+    )
 
 
 # ----------------------------------------------------------------- pretraining
@@ -94,7 +115,9 @@ def register_backbones(register):
 class MaskedReconstructionConfig(ComponentConfig):
     """Options of the `masked-reconstruction` objective (official LUNA values)."""
 
-    loss: Literal["smooth-l1", "l1", "mse"] = Field("smooth-l1", description="reconstruction distance")
+    loss: Literal["smooth-l1", "l1", "mse"] = Field(
+        "smooth-l1", description="reconstruction distance"
+    )
     beta: float = Field(1.0, gt=0, description="smooth-L1 transition point")
     unmasked_weight: float = Field(0.05, ge=0, description="weight of the loss on unmasked tokens")
     query_weight: float = Field(0.8, ge=0, description="weight of the query-specialisation loss")
@@ -110,9 +133,13 @@ def build_masked_reconstruction(config: MaskedReconstructionConfig):
 class LunaPretrainConfig(ComponentConfig):
     """Options of the `luna-pretrain` task."""
 
-    mask_ratio: float = Field(0.5, gt=0, lt=1, description="share of (channel x 40-sample) tokens masked per sample")
+    mask_ratio: float = Field(
+        0.5, gt=0, lt=1, description="share of (channel x 40-sample) tokens masked per sample"
+    )
     window_seconds: float | None = Field(5.0, gt=0, description="window length (official: 5 s)")
-    stride_seconds: float | None = Field(None, gt=0, description="window stride (default: the window)")
+    stride_seconds: float | None = Field(
+        None, gt=0, description="window stride (default: the window)"
+    )
 
 
 class LunaPretrainTask:
@@ -127,7 +154,9 @@ class LunaPretrainTask:
         from neurokit.core.interfaces import DataView
 
         c = self.config
-        return DataView(window_seconds=c.window_seconds, stride_seconds=c.stride_seconds, labels=False)
+        return DataView(
+            window_seconds=c.window_seconds, stride_seconds=c.stride_seconds, labels=False
+        )
 
     def build(self, context):
         from neurokit.plugins.models.luna.pretrain import build_pretrain_module
@@ -156,9 +185,16 @@ class LunaPreset(ModelPreset):
             "model": {"drop_path": 0.1},
             "task": {"window_seconds": 5.0},
             "trainer": {
-                "lr": 5e-4, "betas": [0.9, 0.999], "weight_decay": 0.05, "layer_decay": 0.75,
-                "epochs": 30, "warmup_epochs": 10, "warmup_start_lr": 2.5e-7, "min_lr": 2.5e-6,
-                "monitor": "loss", "early_stopping": 8,
+                "lr": 5e-4,
+                "betas": [0.9, 0.999],
+                "weight_decay": 0.05,
+                "layer_decay": 0.75,
+                "epochs": 30,
+                "warmup_epochs": 10,
+                "warmup_start_lr": 2.5e-7,
+                "min_lr": 2.5e-6,
+                "monitor": "loss",
+                "early_stopping": 8,
             },
         },
         "pretrain": {
@@ -166,8 +202,14 @@ class LunaPreset(ModelPreset):
             "objective": {"name": "masked-reconstruction"},
             "model": {"num_classes": 0, "drop_path": 0.0},
             "trainer": {
-                "lr": 1.25e-4, "betas": [0.9, 0.999], "weight_decay": 0.01, "epochs": 100,
-                "warmup_epochs": 10, "warmup_start_lr": 2.5e-7, "min_lr": 2.5e-7, "clip_grad": 1.0,
+                "lr": 1.25e-4,
+                "betas": [0.9, 0.999],
+                "weight_decay": 0.01,
+                "epochs": 100,
+                "warmup_epochs": 10,
+                "warmup_start_lr": 2.5e-7,
+                "min_lr": 2.5e-7,
+                "clip_grad": 1.0,
                 "monitor": "loss",
             },
         },
@@ -188,7 +230,9 @@ class LunaHugePreset(LunaPreset):
 
 @hookimpl
 def register_objectives(register):
-    register("masked-reconstruction", build_masked_reconstruction, config=MaskedReconstructionConfig)
+    register(
+        "masked-reconstruction", build_masked_reconstruction, config=MaskedReconstructionConfig
+    )
 
 
 @hookimpl

@@ -67,7 +67,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     for wrapper in ("state_dict", "model"):
         if isinstance(state, Mapping) and isinstance(state.get(wrapper), Mapping):
             state = state[wrapper]
-    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
         raise LunaCheckpointError(f"LUNA checkpoint {str(file)!r} holds no state dict of tensors")
     return dict(state)
 
@@ -82,7 +84,9 @@ def strip_prefix(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def _listing(title: str, keys: list[str], limit: int = 12) -> str:
-    shown = ", ".join(keys[:limit]) + (f", ... ({len(keys) - limit} more)" if len(keys) > limit else "")
+    shown = ", ".join(keys[:limit]) + (
+        f", ... ({len(keys) - limit} more)" if len(keys) > limit else ""
+    )
     return f"{title} ({len(keys)}): {shown}"
 
 
@@ -103,7 +107,9 @@ def load_luna_weights(model: nn.Module, path: str | Path) -> dict[str, list[str]
                 state.pop(key, None)
             fresh = head
             if mismatched:
-                log.warning("LUNA checkpoint %s: classifier has another class count; it starts fresh", path)
+                log.warning(
+                    "LUNA checkpoint %s: classifier has another class count; it starts fresh", path
+                )
     missing = [k for k in own if k not in state and k not in fresh]
     unexpected = [k for k in state if k not in own]
     shapes = [
@@ -112,8 +118,15 @@ def load_luna_weights(model: nn.Module, path: str | Path) -> dict[str, list[str]
         if k in own and state[k].shape != own[k].shape
     ]
     if missing or unexpected or shapes:
-        parts = [_listing(t, keys) for t, keys in (("missing", missing), ("unexpected", unexpected),
-                                                  ("shape mismatch (file vs model)", shapes)) if keys]
+        parts = [
+            _listing(t, keys)
+            for t, keys in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("shape mismatch (file vs model)", shapes),
+            )
+            if keys
+        ]
         raise LunaCheckpointError(
             f"{str(path)!r} does not fit {type(model).__name__} "
             f"(embed_dim={getattr(model, 'embed_dim', '?')}, depth={getattr(model, 'depth', '?')}): "

@@ -15,7 +15,9 @@ from torch import nn
 from neurokit.plugins.models.luna.layers import Mlp
 
 
-def masked_group_norm(x: torch.Tensor, norm: nn.GroupNorm, row_mask: torch.Tensor | None) -> torch.Tensor:
+def masked_group_norm(
+    x: torch.Tensor, norm: nn.GroupNorm, row_mask: torch.Tensor | None
+) -> torch.Tensor:
     """GroupNorm over (B, E, R, W) whose statistics only use the rows where `row_mask` (B, R)."""
     if row_mask is None:
         return norm(x)
@@ -45,7 +47,9 @@ class PatchEmbedNetwork(nn.Module):
         width, kernel = embed_dim // 4, patch_size // 2
         self.patch_size = patch_size
         self.proj_in = nn.Sequential(
-            nn.Conv2d(1, width, (1, kernel - 1), stride=(1, kernel // 2), padding=(0, kernel // 2 - 1)),
+            nn.Conv2d(
+                1, width, (1, kernel - 1), stride=(1, kernel // 2), padding=(0, kernel // 2 - 1)
+            ),
             nn.GroupNorm(4, width),
             nn.GELU(),
             nn.Conv2d(width, width, (1, 3), padding=(0, 1)),
@@ -63,7 +67,11 @@ class PatchEmbedNetwork(nn.Module):
         h = x.reshape(b, 1, c * s, self.patch_size)
         row_mask = None if channel_mask is None else channel_mask.repeat_interleave(s, dim=1)
         for layer in self.proj_in:
-            h = masked_group_norm(h, layer, row_mask) if isinstance(layer, nn.GroupNorm) else layer(h)
+            h = (
+                masked_group_norm(h, layer, row_mask)
+                if isinstance(layer, nn.GroupNorm)
+                else layer(h)
+            )
         # (B, E, C*S, W) -> (B, C*S, W*E): position-major, as the reference flattens it.
         return h.permute(0, 2, 3, 1).reshape(b, c, s, -1)
 
@@ -80,7 +88,9 @@ class FrequencyFeatureEmbedder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, C, T), T a multiple of the patch size -> (B, C, S, D)."""
         b, c, t = x.shape
-        spectrum = torch.fft.rfft(x.float().view(b, c, t // self.patch_size, self.patch_size), dim=-1)
+        spectrum = torch.fft.rfft(
+            x.float().view(b, c, t // self.patch_size, self.patch_size), dim=-1
+        )
         features = torch.cat((spectrum.abs(), spectrum.angle()), dim=-1).to(x.dtype)
         return self.frequency_to_embed(features)
 
@@ -98,7 +108,9 @@ def nerf_encoding(coords: torch.Tensor, size: int) -> torch.Tensor:
     return F.pad(enc, (0, size - enc.shape[-1]))
 
 
-def normalise_locations(locations: torch.Tensor, channel_mask: torch.Tensor | None = None) -> torch.Tensor:
+def normalise_locations(
+    locations: torch.Tensor, channel_mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """Min-max scale each sample's electrode positions (B, C, 3) to [0, 1] per axis.
 
     With a mask the range comes from the real channels only; padded rows become 0.

@@ -68,11 +68,15 @@ def to_head_frame(positions: torch.Tensor) -> torch.Tensor:
     return positions @ t[:3, :3].T + t[:3, 3]
 
 
-def check_positions(positions: torch.Tensor, channel_mask: torch.Tensor, names: Sequence[Sequence[str]]) -> None:
+def check_positions(
+    positions: torch.Tensor, channel_mask: torch.Tensor, names: Sequence[Sequence[str]]
+) -> None:
     """Refuse real channels whose position is unknown (all zeros): LUNA is defined by positions."""
     unknown = channel_mask & (positions.abs().sum(-1) == 0)
     if bool(unknown.any()):
-        bad = sorted({names[b][c] if c < len(names[b]) else f"#{c}" for b, c in unknown.nonzero().tolist()})
+        bad = sorted(
+            {names[b][c] if c < len(names[b]) else f"#{c}" for b, c in unknown.nonzero().tolist()}
+        )
         raise LunaInputError(
             f"LUNA needs electrode positions, and channel(s) {', '.join(bad)} have none in mne's "
             "standard_1005 montage; rename them to 10-05 names or leave them out of the store"
@@ -102,13 +106,17 @@ def vocab_indices(names: tuple[str, ...]) -> tuple[int, ...]:
             continue
         pos = channel_position(key)
         if pos is None:
-            raise LunaInputError(f"channel {name!r} is neither in LUNA's vocabulary nor placeable in 10-05")
+            raise LunaInputError(
+                f"channel {name!r} is neither in LUNA's vocabulary nor placeable in 10-05"
+            )
         vocab, table = _vocab_positions()
         rows.append(VOCAB_INDEX[vocab[int(np.argmin(((table - pos) ** 2).sum(1)))]])
     return tuple(rows)
 
 
-def channel_index_tensor(names: Sequence[Sequence[str]], num_channels: int, device: torch.device) -> torch.Tensor:
+def channel_index_tensor(
+    names: Sequence[Sequence[str]], num_channels: int, device: torch.device
+) -> torch.Tensor:
     """(B, C) vocabulary rows per sample; padded slots get row 0 (they are masked anyway)."""
     out = torch.zeros(len(names), num_channels, dtype=torch.long)
     for b, sample in enumerate(names):

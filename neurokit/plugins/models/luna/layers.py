@@ -85,7 +85,9 @@ class MultiheadAttention(nn.Module):
 class Mlp(nn.Module):
     """fc1 -> GELU -> dropout -> [LayerNorm] -> fc2 -> dropout (timm's Mlp with norm_layer)."""
 
-    def __init__(self, dim: int, hidden: int, out: int, norm: bool = False, drop: float = 0.0) -> None:
+    def __init__(
+        self, dim: int, hidden: int, out: int, norm: bool = False, drop: float = 0.0
+    ) -> None:
         super().__init__()
         self.fc1 = nn.Linear(dim, hidden)
         self.act = nn.GELU()
@@ -140,7 +142,9 @@ class DecoderLayer(nn.Module):
         self.dropout2 = nn.Dropout(dropout)
         self.dropout3 = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, memory: torch.Tensor, tgt_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, memory: torch.Tensor, tgt_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         h = self.norm1(x)
         x = x + self.dropout1(self.self_attn(h, h, h, key_mask=tgt_mask)[0])
         h = self.norm2(x)
@@ -152,7 +156,9 @@ class DecoderLayer(nn.Module):
 class RotaryAttention(nn.Module):
     """Self-attention over patches with RoPE on queries and keys (official `attn`)."""
 
-    def __init__(self, dim: int, num_heads: int, attn_drop: float = 0.0, proj_drop: float = 0.0) -> None:
+    def __init__(
+        self, dim: int, num_heads: int, attn_drop: float = 0.0, proj_drop: float = 0.0
+    ) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.rotary_emb = RotaryEmbedding(dim // num_heads)
@@ -163,7 +169,11 @@ class RotaryAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape
-        q, k, v = self.qkv_proj(x).view(b, n, 3, self.num_heads, d // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = (
+            self.qkv_proj(x)
+            .view(b, n, 3, self.num_heads, d // self.num_heads)
+            .permute(2, 0, 3, 1, 4)
+        )
         angles = self.rotary_emb.angles(n, x.device)
         q, k = apply_rotary(q, angles), apply_rotary(k, angles)
         p = self.attn_drop if self.training else 0.0
@@ -174,7 +184,9 @@ class RotaryAttention(nn.Module):
 class RotaryBlock(nn.Module):
     """Pre-norm temporal transformer block: RoPE attention + fc1/GELU/LayerNorm/fc2 MLP."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, drop_path: float = 0.0) -> None:
+    def __init__(
+        self, dim: int, num_heads: int, mlp_ratio: float = 4.0, drop_path: float = 0.0
+    ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = RotaryAttention(dim, num_heads)

@@ -50,12 +50,16 @@ from neurokit.plugins.models.luna.vocab import CHANNEL_VOCAB
 class CrossAttentionBlock(nn.Module):
     """Q learned queries attend over the channels of one patch, then over each other."""
 
-    def __init__(self, num_queries: int, dim: int, num_heads: int, ff_dim: int, dropout: float = 0.1) -> None:
+    def __init__(
+        self, num_queries: int, dim: int, num_heads: int, ff_dim: int, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         self.num_queries = num_queries
         self.query_embed = nn.Parameter(torch.empty(1, num_queries, dim))
         self.cross_attention = MultiheadAttention(dim, num_heads, dropout)
-        self.temparature = nn.Parameter(torch.tensor(1.0), requires_grad=False)  # official name; unused
+        self.temparature = nn.Parameter(
+            torch.tensor(1.0), requires_grad=False
+        )  # official name; unused
         self.ffn = Mlp(dim, ff_dim, dim, norm=True, drop=dropout)
         self.keys_norm = nn.LayerNorm(dim)
         self.values_norm = nn.LayerNorm(dim)
@@ -68,7 +72,11 @@ class CrossAttentionBlock(nn.Module):
         """x (N, C, D), key_mask (N, C) -> queries (N, Q, D), head-averaged map (N, Q, C)."""
         queries = self.queries_norm(self.query_embed.expand(x.shape[0], -1, -1))
         out, weights = self.cross_attention(
-            queries, self.keys_norm(x), self.values_norm(x), key_mask=key_mask, need_weights=need_weights
+            queries,
+            self.keys_norm(x),
+            self.values_norm(x),
+            key_mask=key_mask,
+            need_weights=need_weights,
         )
         out = self.ffn(out) + out
         return self.query_self_attn(out), weights
@@ -94,7 +102,9 @@ class TransformerDecoder(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(DecoderLayer(dim, num_heads, ff_dim) for _ in range(depth))
 
-    def forward(self, x: torch.Tensor, memory: torch.Tensor, tgt_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, memory: torch.Tensor, tgt_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x, memory, tgt_mask)
         return x
@@ -125,7 +135,9 @@ class PatchReconstructionHeadWithQueries(nn.Module):
 class ClassificationHeadWithQueries(nn.Module):
     """Fine-tuning head: one learned query attends over the patch tokens, then an MLP."""
 
-    def __init__(self, embed_dim: int, num_heads: int, num_classes: int, dropout: float = 0.15) -> None:
+    def __init__(
+        self, embed_dim: int, num_heads: int, num_classes: int, dropout: float = 0.15
+    ) -> None:
         super().__init__()
         self.decoder_attn = MultiheadAttention(embed_dim, num_heads, dropout)
         self.decoder_ffn = Mlp(embed_dim, 4 * embed_dim, num_classes, drop=dropout)
@@ -175,11 +187,16 @@ class LUNA(nn.Module):
         self.num_features = embed_dim * num_queries
         self.patch_embed = PatchEmbedNetwork(embed_dim, patch_size)
         self.freq_embed = FrequencyFeatureEmbedder(patch_size, embed_dim)
-        self.channel_location_embedder = nn.Sequential(Mlp(embed_dim, 2 * embed_dim, embed_dim, norm=True))
+        self.channel_location_embedder = nn.Sequential(
+            Mlp(embed_dim, 2 * embed_dim, embed_dim, norm=True)
+        )
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
-        self.cross_attn = CrossAttentionBlock(num_queries, embed_dim, num_heads, int(mlp_ratio * embed_dim))
+        self.cross_attn = CrossAttentionBlock(
+            num_queries, embed_dim, num_heads, int(mlp_ratio * embed_dim)
+        )
         self.blocks = nn.ModuleList(
-            RotaryBlock(self.num_features, num_heads * num_queries, mlp_ratio, drop_path) for _ in range(depth)
+            RotaryBlock(self.num_features, num_heads * num_queries, mlp_ratio, drop_path)
+            for _ in range(depth)
         )
         self.norm = nn.LayerNorm(self.num_features)
         self.decoder_head: PatchReconstructionHeadWithQueries | None = None
@@ -208,7 +225,9 @@ class LUNA(nn.Module):
         self.num_classes = num_classes
         if num_classes > 0:
             self.decoder_head = self.channel_emb = None
-            self.classifier = ClassificationHeadWithQueries(self.num_features, self.num_heads, num_classes)
+            self.classifier = ClassificationHeadWithQueries(
+                self.num_features, self.num_heads, num_classes
+            )
             self.classifier.apply(_init_linear_and_norm)
             self.mask_token.requires_grad_(False)
         else:
@@ -267,12 +286,18 @@ class LUNA(nn.Module):
         if token_mask is not None:
             tokens = torch.where(token_mask.unsqueeze(-1), self.mask_token.to(tokens.dtype), tokens)
         # positions stay in (at least) float32 under autocast: bf16 would round them to ~1e-2
-        locations = normalise_locations(channel_locations.to(torch.promote_types(tokens.dtype, torch.float32)), channel_mask)
+        locations = normalise_locations(
+            channel_locations.to(torch.promote_types(tokens.dtype, torch.float32)), channel_mask
+        )
         if self.training and self.location_jitter > 0:
             locations = locations + torch.randn_like(locations) * self.location_jitter
-        location_embedding = self.channel_location_embedder(nerf_encoding(locations, self.embed_dim))
+        location_embedding = self.channel_location_embedder(
+            nerf_encoding(locations, self.embed_dim)
+        )
         tokens = tokens + location_embedding.unsqueeze(2)
-        tokens = tokens.transpose(1, 2).reshape(b * s, c, self.embed_dim)  # sample-major (B*S, C, D)
+        tokens = tokens.transpose(1, 2).reshape(
+            b * s, c, self.embed_dim
+        )  # sample-major (B*S, C, D)
         key_mask = None if channel_mask is None else channel_mask.repeat_interleave(s, dim=0)
         queries, weights = self.cross_attn(tokens, key_mask, need_weights=need_weights)
         h = queries.reshape(b, s, self.num_features)
@@ -290,7 +315,9 @@ class LUNA(nn.Module):
     ) -> torch.Tensor:
         """Pretraining read-out (B, C, S*P) from `encode`'s output and vocabulary indices (B, C)."""
         if self.decoder_head is None or self.channel_emb is None:
-            raise RuntimeError("this LUNA has a classifier; build it with num_classes=0 to reconstruct")
+            raise RuntimeError(
+                "this LUNA has a classifier; build it with num_classes=0 to reconstruct"
+            )
         latent = encoded["latent"]
         s = latent.shape[1]
         queries = encoded["location_embedding"] + self.channel_emb(channel_indices)  # (B, C, D)
@@ -320,11 +347,15 @@ class LUNA(nn.Module):
             b, c, t = m.shape
             token_mask = m.view(b, c, t // self.patch_size, self.patch_size).any(-1)
         pretraining = self.classifier is None
-        encoded = self.encode(x_signal, channel_locations, token_mask, channel_mask, need_weights=pretraining)
+        encoded = self.encode(
+            x_signal, channel_locations, token_mask, channel_mask, need_weights=pretraining
+        )
         if self.classifier is not None:
             return self.classifier(encoded["latent"]), x_signal
         if channel_names is None:
-            raise ValueError("the pretraining form needs channel_names: (B, C) indices into CHANNEL_VOCAB")
+            raise ValueError(
+                "the pretraining form needs channel_names: (B, C) indices into CHANNEL_VOCAB"
+            )
         recon = self.reconstruct(encoded, channel_names)[..., : x_signal.shape[-1]]
         return recon, x_signal, encoded["attention"]
 
@@ -358,7 +389,9 @@ class LUNA(nn.Module):
         logits = self.classifier.decoder_ffn(pooled)
         return BackboneOutput(pooled=pooled, tokens=latent, extras={"logits": logits})
 
-    def pretraining_outputs(self, batch, mask_ratio: float = 0.5, **_: object) -> dict[str, torch.Tensor | int | None]:
+    def pretraining_outputs(
+        self, batch, mask_ratio: float = 0.5, **_: object
+    ) -> dict[str, torch.Tensor | int | None]:
         """One masked-reconstruction forward on a batch: what `masked-reconstruction` scores.
 
         Per sample, `mask_ratio` of its real (channel x 40-sample) tokens are masked; the

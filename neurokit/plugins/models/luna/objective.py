@@ -46,11 +46,17 @@ class MaskedReconstructionLoss(nn.Module):
         patch, t = int(outputs["patch_size"]), target.shape[-1]
         masked = outputs["token_mask"].repeat_interleave(patch, dim=-1)[..., :t]
         channel_mask = outputs.get("channel_mask")
-        real = torch.ones_like(masked) if channel_mask is None else channel_mask.unsqueeze(-1).expand_as(masked)
+        real = (
+            torch.ones_like(masked)
+            if channel_mask is None
+            else channel_mask.unsqueeze(-1).expand_as(masked)
+        )
         masked_loss = self._distance(recon[masked & real], target[masked & real])
         zero = recon.sum() * 0.0  # keeps the graph when one side is empty
         unmasked = ~masked & real
-        unmasked_loss = self._distance(recon[unmasked], target[unmasked]) if unmasked.any() else zero
+        unmasked_loss = (
+            self._distance(recon[unmasked], target[unmasked]) if unmasked.any() else zero
+        )
         if not (masked & real).any():
             masked_loss = zero
         loss = masked_loss + self.config.unmasked_weight * unmasked_loss
