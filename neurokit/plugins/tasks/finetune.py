@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from neurokit import ComponentConfig, hookimpl
-from neurokit.core.interfaces import DataView
+from neurokit.core.interfaces import DataView, Task
 
 
 class FinetuneConfig(ComponentConfig):
@@ -40,13 +40,13 @@ class FinetuneConfig(ComponentConfig):
     freeze_backbone: bool = Field(False, description="train only the classifier (linear probing)")
 
 
-class FinetuneTask:
+class FinetuneTask(Task):
     """Fine-tune a backbone on labelled windows: binary, multi-class or regression."""
 
     default_objective = "classification"
 
     def __init__(self, config: FinetuneConfig) -> None:
-        self.config = config
+        super().__init__(config)
         if config.mode == "regression":
             self.default_objective = "regression"
 

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from neurokit import ComponentConfig, ModelPreset
 from neurokit.core.errors import ConfigError
-from neurokit.core.interfaces import DataView
+from neurokit.core.interfaces import DataView, Task
 
 # ------------------------------------------------------------------------ objectives
 
@@ -93,13 +93,10 @@ class MEMPretrainConfig(ComponentConfig):
     )
 
 
-class _UnlabelledPretrainTask:
+class _UnlabelledPretrainTask(Task):
     """Shared by LaBraM's two pretraining stages: unlabelled 200 Hz windows."""
 
-    needs_labels = False
-
-    def __init__(self, config: TokenizerPretrainConfig | MEMPretrainConfig) -> None:
-        self.config = config
+    accepts = ("labram-*",)
 
     def data_view(self) -> DataView:
         c = self.config

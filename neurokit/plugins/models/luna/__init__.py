@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field
 
 from neurokit import ComponentConfig, ModelPreset, hookimpl
+from neurokit.core.task import Task
 
 
 class LunaConfig(ComponentConfig):
@@ -142,13 +143,11 @@ class LunaPretrainConfig(ComponentConfig):
     )
 
 
-class LunaPretrainTask:
+class LunaPretrainTask(Task):
     """Masked reconstruction pretraining of LUNA (what `--model luna --task pretrain` runs)."""
 
     default_objective = "masked-reconstruction"
-
-    def __init__(self, config: LunaPretrainConfig) -> None:
-        self.config = config
+    accepts = ("luna-*",)
 
     def data_view(self):
         from neurokit.core.interfaces import DataView

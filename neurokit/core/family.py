@@ -1,0 +1,127 @@
+"""A model family, declared by its plugin in one place.
+
+A family names its backbone variants, its tokenizers, its ordered stages (the names
+users type: `pretrain-tokenizer`, `pretrain`, `finetune`, `instruct`, ...), for each
+stage the task component, the official recipe and what it consumes from an earlier
+stage's run, the preprocessing profiles it owns and its checkpoint filter. Core reads
+these declarations; it knows no family by name.
+
+    LABRAM = Family(
+        name="labram",
+        backbone="labram-base",
+        variants=("labram-large", "labram-huge"),
+        tokenizers=("labram-vqnsp",),
+        profile="labram",
+        profiles={"labram": {"sfreq": 200.0, "l_freq": 0.1, "h_freq": 75.0, ...}},
+        stages=(
+            StageSpec("pretrain-tokenizer", task="labram-tokenizer", recipe={...}),
+            StageSpec("pretrain", task="labram-mem", recipe={...},
+                      consumes={"task.tokenizer": "pretrain-tokenizer"}),
+            StageSpec("finetune", task="finetune", recipe={...},
+                      consumes={"model.pretrained": "pretrain"}),
+        ),
+    )
+
+    @hookimpl
+    def register_models(register):
+        register("labram", LABRAM)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from neurokit.core.errors import UnknownComponentError
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One step of a family's pipeline under the name users type (`--task NAME`).
+
+    `recipe` holds run-config defaults in the run config's own sections (`trainer`,
+    `data`, `model`, `task`, `objective`); the user's file and `--set` go on top.
+    `consumes` maps a config key to the earlier stage whose run it needs: with
+    `--from RUN` (or in `neurokit pipeline`) that run's directory is put there, e.g.
+    `{"task.tokenizer": "pretrain-tokenizer"}` or `{"model.pretrained": "pretrain"}`.
+    """
+
+    name: str
+    task: str
+    recipe: Mapping[str, Any] = field(default_factory=dict)
+    consumes: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model family: what `--model NAME` means, from backbone to stages and profiles."""
+
+    name: str
+    backbone: str
+    stages: tuple[StageSpec, ...]
+    description: str = ""
+    variants: tuple[str, ...] = ()
+    tokenizers: tuple[str, ...] = ()
+    default_stage: str = "finetune"
+    backbone_options: Mapping[str, Any] = field(default_factory=dict)
+    profile: str | None = None
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    weights_filter: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"family {self.name!r} declares a stage twice: {names}")
+        if self.default_stage not in names:
+            raise ValueError(
+                f"family {self.name!r}: default stage {self.default_stage!r} is not a stage"
+            )
+        for spec in self.stages:
+            for key, source in spec.consumes.items():
+                if source not in names[: names.index(spec.name)]:
+                    raise ValueError(
+                        f"family {self.name!r}: stage {spec.name!r} consumes {key} from "
+                        f"{source!r}, which is not an earlier stage"
+                    )
+        if self.profile and self.profile not in self.profiles:
+            raise ValueError(f"family {self.name!r}: profile {self.profile!r} is not declared")
+
+    @property
+    def backbones(self) -> tuple[str, ...]:
+        """Every backbone of the family, the default first."""
+        return (self.backbone, *self.variants)
+
+    def stage(self, name: str) -> StageSpec:
+        """The stage called `name` (as a user types it, or by its task component)."""
+        for spec in self.stages:
+            if name in (spec.name, spec.task):
+                return spec
+        raise UnknownComponentError(
+            f"stage of model {self.name!r}", name, [s.name for s in self.stages]
+        )
+
+    def stage_names(self) -> list[str]:
+        return [spec.name for spec in self.stages]
+
+
+# Transitional: the pre-family preset, removed once every plugin declares a Family.
+from pydantic import Field  # noqa: E402
+
+from neurokit.core.components import ComponentConfig  # noqa: E402
+
+
+class ModelPreset(ComponentConfig):
+    """Deprecated: a named bundle for one model family (see :class:`Family`)."""
+
+    backbone: str = Field(description="backbone component built by `create_model`")
+    tokenizer: str | None = Field(None, description="tokenizer component, if the family has one")
+    default_task: str = Field("finetune", description="task run when `--task` is not given")
+    backbone_options: dict[str, Any] = Field({}, description="options passed to the backbone")
+    tasks: dict[str, dict[str, Any]] = Field(
+        {}, description="task name -> run-config recipe (merged under the user's)"
+    )
+    preprocessing_profile: str | None = Field(
+        None, description="store preprocessing profile the model expects"
+    )

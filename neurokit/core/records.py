@@ -1,0 +1,90 @@
+"""Data records: what a dataset hands the store writer and what a run learns about its data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass
+class RecordingSource:
+    """One raw recording a dataset found, with everything known before reading it."""
+
+    path: Path
+    recording_id: str
+    subject: str
+    session: str = ""
+    split: str = "train"
+    label: int | float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Event:
+    """A labelled span inside one recording (in samples of the prepared signal)."""
+
+    start: int
+    length: int
+    label: int
+    channel: int = -1
+
+
+@dataclass
+class Recording:
+    """A prepared recording, ready to be written to a store."""
+
+    source: RecordingSource
+    data: np.ndarray  # (channels, samples), float32, microvolts
+    channel_names: list[str]
+    sfreq: float
+    events: list[Event] = field(default_factory=list)
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """A corpus: finds recordings in its published layout, reads and labels them."""
+
+    class_names: Sequence[str]
+
+    def discover(self, raw: Path) -> list[RecordingSource]:
+        """List the recordings under `raw`, with subject, split and label if known."""
+        ...
+
+    def load(self, source: RecordingSource) -> Recording:
+        """Read and preprocess one recording. Raise `DataError` with a reason to skip it."""
+        ...
+
+
+@dataclass
+class DataView:
+    """What a task needs from the store; the run builds its windows from this.
+
+    None means "the store's / dataset's default" (`data.window_seconds` and
+    `data.stride_seconds` in the run config override the task's values).
+    """
+
+    window_seconds: float | None = None
+    stride_seconds: float | None = None  # None: non-overlapping windows
+    sfreq: float | None = (
+        None  # the sampling rate the model needs; a different store is a DataError
+    )
+    labels: bool = (
+        True  # True: windows without labels are an error (finetune); False: labels ignored
+    )
+
+
+@dataclass
+class DataInfo:
+    """What the run learned about the data before building the task module."""
+
+    sfreq: float
+    window_samples: int
+    channel_names: list[str] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)  # empty: no class labels
+    label_kind: str = "class"  # "class" | "continuous" | "none"
+    class_counts: list[int] | None = None  # training-split windows per class, when known
