@@ -194,6 +194,12 @@ def store_export_hdf5_command(
 @click.option(
     "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override, e.g. trainer.lr=1e-4."
 )
+@click.option(
+    "--from",
+    "from_run",
+    type=click.Path(file_okay=False),
+    help="An earlier stage's run whose outputs this stage consumes (tokenizer, weights).",
+)
 @click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
 @click.option(
     "--resume",
@@ -209,12 +215,31 @@ def store_export_hdf5_command(
     help="Processes (torchrun).",
 )
 def train_command(
-    model, dataset, task, config_file, overrides, print_config, resume, nproc
+    model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc
 ) -> None:
-    """Train MODEL on DATASET: resolved config, checkpoints and report in a run directory."""
+    """Train MODEL on DATASET: one stage; config, checkpoints and report in a run directory."""
     from neurokit.core.engine.cli_support import run_train
 
-    run_train(model, dataset, task, config_file, overrides, print_config, resume, nproc)
+    run_train(model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc)
+
+
+@cli.command("pipeline")
+@click.option("--model", "-m", required=True, help="Model family (e.g. labram, luna).")
+@click.option("--dataset", "-d", help="Dataset name; its store is DATA_ROOT/DATASET.zarr.")
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="YAML/TOML/JSON run config."
+)
+@click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override for every stage."
+)
+@click.option("--name", help="Pipeline directory under output_dir (default: MODEL-DATASET).")
+@click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")
+def pipeline_command(model, dataset, config_file, overrides, name, stages) -> None:
+    """Run every stage of a model family in order, each consuming the last; reruns skip
+    finished stages and resume an interrupted one."""
+    from neurokit.core.engine.cli_support import run_pipeline
+
+    run_pipeline(model, dataset, config_file, overrides, name, stages)
 
 
 @cli.command("eval")

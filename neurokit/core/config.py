@@ -67,7 +67,11 @@ class RunConfig(ComponentConfig):
     """Everything a `neurokit train` run needs, saved with the run."""
 
     model: Section = Field(
-        default_factory=Section, description="model preset or backbone, with options"
+        default_factory=Section, description="model family or backbone, with options"
+    )
+    stage: str | None = Field(
+        None,
+        description="the family stage this run is (pretrain-tokenizer, pretrain, finetune, ...)",
     )
     dataset: Section = Field(default_factory=Section, description="dataset name and options")
     task: Section = Field(
@@ -96,7 +100,12 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {str(path)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":
@@ -225,16 +234,17 @@ def component_config(
         raise ConfigError(f"invalid config: {message}") from None
 
 
-def resolve_run_config(
-    file: str | Path | None = None,
-    overrides: Iterable[str] = (),
-    flags: Mapping[str, Any] | None = None,
-    defaults: Mapping[str, Any] | None = None,
-) -> RunConfig:
-    """defaults < file < `--set` overrides < explicit CLI flags, then validated."""
-    layers = [defaults, load_config_file(file) if file else None, parse_overrides(overrides)]
-    layers.append({k: v for k, v in (flags or {}).items() if v is not None})
-    return validate(RunConfig, deep_merge(*layers))
+def nest(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested sections from a mapping whose keys may be dotted (`{"trainer.lr": 1e-4}`)."""
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        if "." in key:
+            layer: dict[str, Any] = {}
+            set_path(layer, key, value)
+        else:
+            layer = {key: value}
+        result = deep_merge(result, layer)
+    return result
 
 
 def to_yaml(config: BaseModel) -> str:

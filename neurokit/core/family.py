@@ -104,24 +104,3 @@ class Family:
 
     def stage_names(self) -> list[str]:
         return [spec.name for spec in self.stages]
-
-
-# Transitional: the pre-family preset, removed once every plugin declares a Family.
-from pydantic import Field  # noqa: E402
-
-from neurokit.core.components import ComponentConfig  # noqa: E402
-
-
-class ModelPreset(ComponentConfig):
-    """Deprecated: a named bundle for one model family (see :class:`Family`)."""
-
-    backbone: str = Field(description="backbone component built by `create_model`")
-    tokenizer: str | None = Field(None, description="tokenizer component, if the family has one")
-    default_task: str = Field("finetune", description="task run when `--task` is not given")
-    backbone_options: dict[str, Any] = Field({}, description="options passed to the backbone")
-    tasks: dict[str, dict[str, Any]] = Field(
-        {}, description="task name -> run-config recipe (merged under the user's)"
-    )
-    preprocessing_profile: str | None = Field(
-        None, description="store preprocessing profile the model expects"
-    )

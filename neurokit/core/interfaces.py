@@ -19,7 +19,7 @@ from neurokit.core.components import (
     Kind,
     first_line,
 )
-from neurokit.core.family import Family, ModelPreset, StageSpec
+from neurokit.core.family import Family, StageSpec
 from neurokit.core.model import (
     Backbone,
     BackboneOutput,
@@ -56,7 +56,6 @@ __all__ = [
     "Generative",
     "Kind",
     "LayeredBackbone",
-    "ModelPreset",
     "Recording",
     "RecordingSource",
     "RunContext",

@@ -19,12 +19,7 @@ from typing import Any
 import pluggy
 
 from neurokit.core import hookspecs
-from neurokit.core.errors import (
-    DuplicateComponentError,
-    PluginError,
-    UnknownComponentError,
-)
-from neurokit.core.interfaces import (
+from neurokit.core.components import (
     NAME_PATTERN,
     Component,
     ComponentConfig,
@@ -32,6 +27,12 @@ from neurokit.core.interfaces import (
     Kind,
     first_line,
 )
+from neurokit.core.errors import (
+    DuplicateComponentError,
+    PluginError,
+    UnknownComponentError,
+)
+from neurokit.core.family import Family
 
 ENTRY_POINT_GROUP = "neurokit"
 PLUGINS_ENV = "NEUROKIT_PLUGINS"
@@ -162,10 +163,16 @@ class Registry:
     def _registrar(self, kind: Kind, plugin: str, staged: list[Component]) -> Callable[..., None]:
         def register(
             name: str,
-            factory: Callable[[Any], Any],
+            factory: Callable[[Any], Any] | Family,
             config: type[ComponentConfig] | None = None,
             description: str | None = None,
         ) -> None:
+            if isinstance(factory, Family):  # a model family is declared, not built
+                if kind != Kind.MODEL:
+                    raise PluginError(f"{kind.value} {name!r}: a Family registers as a model")
+                family = factory
+                description = description or family.description
+                factory = _family_factory(family)
             if not isinstance(name, str) or not NAME_PATTERN.match(name):
                 raise PluginError(
                     f"{kind.value} name {name!r} is not lower-case letters, digits and dashes"
@@ -217,6 +224,28 @@ class Registry:
             )
         return registered[0]
 
+    def family(self, name: str) -> Family:
+        """The model family `name` (a registered model)."""
+        family = self.get(Kind.MODEL, name).create()
+        if not isinstance(family, Family):
+            raise PluginError(f"model {name!r} is not a Family (got {type(family).__name__})")
+        return family
+
+    def families(self) -> list[Family]:
+        """Every registered model family that loads without a conflict."""
+        found = []
+        for name in sorted(self._components[Kind.MODEL]):
+            try:
+                found.append(self.family(name))
+            except (DuplicateComponentError, PluginError):
+                continue
+        return found
+
+    def family_of_backbone(self, backbone: str) -> Family | None:
+        """The family that declares `backbone` as its default or a variant, if exactly one does."""
+        owners = [f for f in self.families() if backbone in f.backbones]
+        return owners[0] if len(owners) == 1 else None
+
     def conflicts(self) -> Iterator[tuple[Kind, str, list[str]]]:
         self.load()
         for kind, by_name in self._components.items():
@@ -233,6 +262,14 @@ class Registry:
             if singular in Kind._value2member_map_:
                 return Kind(singular)
             raise UnknownComponentError("kind", str(kind), [k.value for k in Kind]) from None
+
+
+def _family_factory(family: Family) -> Callable[[Any], Family]:
+    def declared(config: Any) -> Family:
+        return family
+
+    declared.__doc__ = family.description
+    return declared
 
 
 _registry: Registry | None = None

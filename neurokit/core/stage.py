@@ -110,7 +110,11 @@ class Stage(nn.Module):
     metrics: Mapping[str, Direction] = {"loss": "min"}
     monitor: str = "loss"
     class_names: list[str] = []
-    backbone: nn.Module | None = None
+    # `backbone` (when the stage has one) is a registered sub-module set in __init__; a
+    # class attribute would shadow it, so the defaults below look it up with `_backbone()`.
+
+    def _backbone(self) -> nn.Module | None:
+        return self._modules.get("backbone")
 
     # -------------------------------------------------------------- steps
 
@@ -173,13 +177,14 @@ class Stage(nn.Module):
 
     def fsdp_units(self) -> list[nn.Module]:
         """Sub-modules FSDP shards on their own (e.g. transformer blocks); the rest goes whole."""
-        blocks = getattr(self.backbone, "blocks", None)
+        blocks = getattr(self._backbone(), "blocks", None)
         return list(blocks) if isinstance(blocks, nn.ModuleList) else []
 
     def layered(self) -> tuple[str, LayeredBackbone] | None:
         """(parameter prefix, backbone) that layer-wise lr decay applies to, if any."""
-        if isinstance(self.backbone, LayeredBackbone):
-            return "backbone.", self.backbone
+        backbone = self._backbone()
+        if isinstance(backbone, LayeredBackbone):
+            return "backbone.", backbone
         return None
 
     def lr_multipliers(self) -> dict[str, float]:
@@ -189,6 +194,6 @@ class Stage(nn.Module):
     def no_weight_decay(self) -> set[str]:
         """Full parameter names (or leaf names) excluded from weight decay, beyond norms,
         biases and embeddings; default: what the backbone lists in `no_weight_decay()`."""
-        listed = getattr(self.backbone, "no_weight_decay", None)
+        listed = getattr(self._backbone(), "no_weight_decay", None)
         names = set(listed()) if callable(listed) else set()
         return names | {f"backbone.{n}" for n in names}

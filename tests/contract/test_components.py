@@ -18,8 +18,8 @@ from neurokit.core.interfaces import (
     Backbone,
     BackboneOutput,
     Dataset,
+    Family,
     Kind,
-    ModelPreset,
 )
 from neurokit.core.registry import get_registry
 
@@ -87,20 +87,23 @@ def test_backbone_runs_a_batch_and_resets_its_head(component):
 
 
 @pytest.mark.parametrize("component", components(Kind.MODEL))
-def test_model_preset_points_at_registered_components(component):
-    preset = component.create()
-    assert isinstance(preset, ModelPreset)
+def test_family_declares_registered_components_and_valid_recipes(component):
+    from neurokit.core.data.preprocess import Preprocessing
+    from neurokit.core.engine.resolve import RunSpec, resolve
+
+    family = component.create()
+    assert isinstance(family, Family) and family.name == component.name
     registry = get_registry()
-    registry.get(Kind.BACKBONE, preset.backbone)
-    if preset.tokenizer:
-        registry.get(Kind.TOKENIZER, preset.tokenizer)
-    for task in {preset.default_task, *preset.tasks}:
-        recipe_task = preset.tasks.get(task, {}).get(
-            "task", {}
-        )  # a family component behind a shared name
-        registry.get(
-            Kind.TASK,
-            recipe_task.get("name", task) if isinstance(recipe_task, dict) else recipe_task,
+    for backbone in family.backbones:
+        registry.get(Kind.BACKBONE, backbone)
+    for tokenizer in family.tokenizers:
+        registry.get(Kind.TOKENIZER, tokenizer)
+    for values in family.profiles.values():
+        Preprocessing(**values)
+    for spec in family.stages:
+        resolved = resolve(RunSpec(model=family.name, stage=spec.name))  # recipes validate
+        assert resolved.config.stage == spec.name and resolved.task.accepts_backbone(
+            family.backbone
         )
 
 

@@ -9,9 +9,9 @@ from neurokit.core.config import (
     component_config,
     deep_merge,
     load_config_file,
+    nest,
     parse_overrides,
-    resolve_run_config,
-    to_yaml,
+    validate,
 )
 from neurokit.core.errors import ConfigError
 from neurokit.core.registry import get_registry
@@ -34,36 +34,29 @@ def test_malformed_override_is_a_clear_error(bad):
         parse_overrides([bad])
 
 
-def test_precedence_defaults_file_set_flags(tmp_path):
-    path = tmp_path / "run.yaml"
-    path.write_text("model: {name: tiny, width: 8}\ndata: {batch_size: 4}\nseed: 3\n")
-    config = resolve_run_config(
-        path,
-        ["data.batch_size=16", "model.depth=2"],
-        flags={"model": "tiny-cnn", "dataset": None},
-        defaults={"seed": 1, "data": {"num_workers": 1}},
-    )
-    assert config.model.name == "tiny-cnn"  # flag beats file
-    assert config.model.options == {"width": 8, "depth": 2}  # options survive a name change
-    assert config.data.batch_size == 16 and config.data.num_workers == 1 and config.seed == 3
-
-
-def test_toml_and_json_files(tmp_path):
-    (tmp_path / "a.toml").write_text("seed = 5\n[trainer]\nlr = 0.1\n")
-    (tmp_path / "b.json").write_text('{"seed": 6}')
-    assert resolve_run_config(tmp_path / "a.toml").trainer.options == {"lr": 0.1}
-    assert resolve_run_config(tmp_path / "b.json").seed == 6
+def test_dotted_and_nested_keys_nest_alike():
+    assert nest({"trainer.lr": 0.1, "data": {"batch_size": 4}, "data.num_workers": 2}) == {
+        "trainer": {"lr": 0.1},
+        "data": {"batch_size": 4, "num_workers": 2},
+    }
 
 
 def test_bad_value_names_key_value_and_expectation():
     with pytest.raises(ConfigError) as info:
-        resolve_run_config(overrides=["data.batch_size=lots"])
+        validate(RunConfig, parse_overrides(["data.batch_size=lots"]))
     assert "data.batch_size: got 'lots'" in str(info.value) and "integer" in str(info.value)
 
 
 def test_unknown_top_level_key_is_named():
     with pytest.raises(ConfigError, match="nonsense: unknown option"):
-        resolve_run_config(overrides=["nonsense=1"])
+        validate(RunConfig, parse_overrides(["nonsense=1"]))
+
+
+def test_a_config_file_that_is_not_utf8_is_a_config_error(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_bytes("model: tiny\nseed: 1 # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config_file(path)
 
 
 def test_component_options_are_checked_against_the_component():
@@ -97,12 +90,6 @@ def test_bad_config_files(tmp_path, name, text, message):
 def test_missing_config_file():
     with pytest.raises(ConfigError, match="does not exist"):
         load_config_file("/nonexistent/run.yaml")
-
-
-def test_yaml_round_trip():
-    config = resolve_run_config(overrides=["model=tiny", "trainer.lr=0.01"])
-    again = resolve_run_config(flags=None, defaults=__import__("yaml").safe_load(to_yaml(config)))
-    assert again == config and isinstance(again, RunConfig)
 
 
 def test_deep_merge_keeps_section_options_when_a_name_is_given():

@@ -62,11 +62,19 @@ def test_unknown_model_is_one_message():
     assert "unknown model 'tinyy'" in message and "'tiny'" in message
 
 
+def test_unknown_dataset_is_refused_with_suggestions(tmp_path):
+    message = failure(
+        "train", "--model", "tiny", "--dataset", "dmeo", "--set", f"data_root={tmp_path}"
+    )
+    assert "unknown dataset 'dmeo'" in message and "Did you mean 'demo'" in message
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.parametrize(
     "dataset,command",
     [
         ("demo", "neurokit prepare demo --out {root}/demo.zarr"),
-        ("nosuch", "neurokit prepare nosuch --raw DIR --out {root}/nosuch.zarr"),
+        ("tuab", "neurokit prepare tuab --raw DIR --out {root}/tuab.zarr"),
     ],
 )
 def test_missing_store_says_which_prepare_command_to_run(tmp_path, dataset, command):

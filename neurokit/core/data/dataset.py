@@ -207,6 +207,12 @@ class WindowDataset:
         """Label per window (float; NaN where none), e.g. for class weights or a weighted sampler."""
         return self._label.copy()
 
+    def remap_labels(self, order: Sequence[int]) -> None:
+        """Class k becomes class `order[k]` (a store whose classes are ordered differently)."""
+        mapping = np.asarray(order, dtype=np.float64)
+        known = ~np.isnan(self._label)
+        self._label[known] = mapping[self._label[known].astype(np.int64)]
+
     @property
     def num_classes(self) -> int:
         return len(self.class_names)

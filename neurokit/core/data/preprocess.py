@@ -91,36 +91,35 @@ class Preprocessing(BaseModel):
         return f"{self.montage}, {band}, {notch}, {rate}, {self.units}"
 
 
-PROFILES: dict[str, dict[str, Any]] = {
-    # LaBraM dataset_maker: filter(0.1, 75), notch_filter(50) (even on 60 Hz TUH data), resample(200), uV.
-    "labram": {
-        "montage": "referential",
-        "l_freq": 0.1,
-        "h_freq": 75.0,
-        "notch": 50.0,
-        "sfreq": 200.0,
-    },
-    # LUNA process_raw_eeg: 0.1-75 Hz, 60 Hz notch, 256 Hz, TCP bipolar, files with < 20 pairs dropped.
-    "luna": {
-        "montage": "tcp",
-        "l_freq": 0.1,
-        "h_freq": 75.0,
-        "notch": 60.0,
-        "sfreq": 256.0,
-        "min_tcp_pairs": 20,
-    },
-    # Store the signal as recorded (units and channel names only).
-    "raw": {"montage": "referential", "l_freq": None, "h_freq": None, "notch": None, "sfreq": None},
+# The profile every store can use; model families declare their own (`Family.profiles`).
+RAW_PROFILE: dict[str, Any] = {
+    "montage": "referential",
+    "l_freq": None,
+    "h_freq": None,
+    "notch": None,
+    "sfreq": None,
 }
+
+
+def profiles() -> dict[str, dict[str, Any]]:
+    """Every preprocessing profile: `raw` plus those the registered model families declare."""
+    from neurokit.core.registry import get_registry
+
+    found: dict[str, dict[str, Any]] = {"raw": RAW_PROFILE}
+    for family in get_registry().families():
+        for name, values in family.profiles.items():
+            found.setdefault(name, dict(values))
+    return found
 
 
 def profile(name: str, **overrides: Any) -> Preprocessing:
     """The named profile, with overrides."""
-    if name not in PROFILES:
+    known = profiles()
+    if name not in known:
         raise DataError(
-            f"unknown preprocessing profile {name!r} (known: {', '.join(sorted(PROFILES))})"
+            f"unknown preprocessing profile {name!r} (known: {', '.join(sorted(known))})"
         )
-    return Preprocessing(**{**PROFILES[name], **overrides})
+    return Preprocessing(**{**known[name], **overrides})
 
 
 class DatasetConfig(ComponentConfig):
@@ -134,7 +133,8 @@ class DatasetConfig(ComponentConfig):
     default_preprocessing: ClassVar[dict[str, Any]] = {}
 
     profile: str | None = Field(
-        None, description=f"preprocessing profile: {', '.join(PROFILES)} (None: dataset default)"
+        None,
+        description="preprocessing profile: raw or one a model family declares (None: dataset default)",
     )
     preprocessing: Preprocessing = Field(
         default_factory=Preprocessing, description="preprocessing (overrides the profile)"
@@ -147,14 +147,15 @@ class DatasetConfig(ComponentConfig):
             return data
         data = dict(data)
         name = data.get("profile", cls.model_fields["profile"].default)
-        if name is not None and name not in PROFILES:
-            raise ValueError(f"unknown profile {name!r} (known: {', '.join(sorted(PROFILES))})")
+        known = profiles() if name is not None else {}
+        if name is not None and name not in known:
+            raise ValueError(f"unknown profile {name!r} (known: {', '.join(sorted(known))})")
         given = data.get("preprocessing") or {}
         if isinstance(given, Preprocessing):
             given = given.model_dump(exclude_unset=True)
         data["preprocessing"] = {
             **cls.default_preprocessing,
-            **(PROFILES[name] if name else {}),
+            **(known[name] if name else {}),
             **dict(given),
         }
         return data

@@ -49,46 +49,91 @@ def torchrun_command(nproc: int, args: list[str]) -> list[str]:
     ]
 
 
-def _train_args(model, dataset, task, config_file, overrides, print_config, resume) -> list[str]:
+def _train_args(model, dataset, task, config_file, overrides, from_run, resume) -> list[str]:
     args: list[str] = []
     for flag, value in (
         ("--model", model),
         ("--dataset", dataset),
         ("--task", task),
         ("--config", config_file),
+        ("--from", from_run),
         ("--resume", resume),
     ):
         if value is not None:
             args += [flag, str(value)]
     for item in overrides:
         args += ["--set", item]
-    return args + (["--print-config"] if print_config else [])
+    return args
 
 
-def run_train(model, dataset, task, config_file, overrides, print_config, resume, nproc) -> None:
-    from neurokit.core.engine.run import train
+def run_spec(model, dataset, task, config_file, overrides, from_run, resume):
+    """The typed RunSpec for what `neurokit train` was given."""
+    from neurokit.core.config import parse_overrides
+    from neurokit.core.engine.resolve import RunSpec
 
-    if nproc > 1 and not print_config and "WORLD_SIZE" not in os.environ:
+    return RunSpec(
+        model=model,
+        dataset=dataset,
+        stage=task,
+        config=config_file,
+        overrides=parse_overrides(overrides),
+        from_run=from_run,
+        resume=resume,
+    )
+
+
+def run_train(
+    model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc
+) -> None:
+    from neurokit.core.engine.run import resolved_config, train
+
+    spec = run_spec(model, dataset, task, config_file, overrides, from_run, resume)
+    if print_config:
+        sys.stdout.write(resolved_config(spec))
+        return
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        resolved_config(spec)  # refuse a bad config before starting processes
         command = torchrun_command(
-            nproc, _train_args(model, dataset, task, config_file, overrides, False, resume)
+            nproc, _train_args(model, dataset, task, config_file, overrides, from_run, resume)
         )
         out.console.print(f"launching: {' '.join(command[1:])}", highlight=False)
         code = subprocess.call(command)
         if code:
             click.get_current_context().exit(code)
         return
-    flags = {"model": model, "dataset": dataset, "task": task}
-    result = train(config_file, tuple(overrides), flags, resume, print_config)
-    if isinstance(result, str):
-        sys.stdout.write(result)
-        return
+    result = train(spec)
     if int(os.environ.get("RANK", "0")) != 0:
         return
-    if result.get("test"):
-        _metrics_table(
-            f"test ({result['dataset']}, selected epoch {result.get('best_epoch')})", result["test"]
-        )
-    out.console.print(f"run directory: {result['run_dir']}", highlight=False)
+    _show_result(result)
+
+
+def _show_result(result) -> None:
+    label = result.config.get("dataset", {}).get("name")
+    if result.test:
+        best = result.report.get("best_epoch")
+        _metrics_table(f"test ({label}, selected epoch {best})", result.test)
+    out.console.print(f"run directory: {result.run_dir}", highlight=False)
+
+
+def run_pipeline(model, dataset, config_file, overrides, name, stages) -> None:
+    from neurokit.core.config import parse_overrides
+    from neurokit.core.engine.run import pipeline
+
+    results = pipeline(
+        model,
+        dataset,
+        config=config_file,
+        overrides=parse_overrides(overrides),
+        name=name,
+        stages=list(stages) or None,
+    )
+    rows = [
+        [r.stage or "", "skipped (finished)" if r.skipped else "ran", str(r.run_dir)]
+        for r in results
+    ]
+    out.table(f"pipeline {model}", ["stage", "status", "run directory"], rows)
+    if results and results[-1].test:
+        _metrics_table(f"test ({results[-1].stage})", results[-1].test)
 
 
 def run_eval(

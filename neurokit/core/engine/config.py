@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -26,7 +26,9 @@ class TrainerConfig(ComponentConfig):
     weight_decay: float = Field(
         0.05, ge=0, description="AdamW weight decay (not on norms, biases, embeddings)"
     )
-    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW betas")
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = Field(
+        (0.9, 0.999), description="AdamW betas, each in [0, 1)"
+    )
     eps: float = Field(1e-8, gt=0, description="AdamW epsilon")
     layer_decay: float = Field(
         1.0, gt=0, le=1, description="layer-wise lr decay (1 = off; needs a LayeredBackbone)"

@@ -37,15 +37,18 @@ def prepare_command(dataset: str | None, location: str, profile: str | None = No
     return f"neurokit prepare {name}{raw}{flag} --out {location}"
 
 
-def _preset_profile(config: Any) -> str | None:
-    """The preprocessing profile the run's model preset expects, if it names one."""
-    try:
-        from neurokit import resolve_preset
+def _family_profile(config: Any) -> str | None:
+    """The preprocessing profile the run's model family expects, if it names one."""
+    from neurokit.core.registry import get_registry
 
-        preset = resolve_preset(str(config.model.name)) if config.model.name else None
-    except Exception:
+    if not config.model.name:
         return None
-    return getattr(preset, "preprocessing_profile", None)
+    registry = get_registry()
+    try:
+        family = registry.family(str(config.model.name))
+    except Exception:
+        family = registry.family_of_backbone(str(config.model.name))
+    return family.profile if family is not None else None
 
 
 def _generates(name: str) -> bool:
@@ -67,7 +70,7 @@ def open_run_store(config: Any):
     if not is_url(location) and not Path(location).exists():
         raise DataError(
             f"store {location!r} not found; create it with: "
-            f"{prepare_command(config.dataset.name, location, _preset_profile(config))}"
+            f"{prepare_command(config.dataset.name, location, _family_profile(config))}"
         )
     return open_store(location)
 

@@ -1,191 +1,47 @@
-"""Run orchestration: what `neurokit train` and `neurokit eval` do after parsing.
+"""Running stages: the typed API behind `neurokit train`, `eval` and `pipeline`.
 
-Resolution order: model preset (or bare backbone) -> task (the preset's default) ->
-the preset's recipe for that task as defaults under the user's file / --set / flags
--> every component section validated against its config class -> store -> task
-module -> trainer. The resolved config, with every default filled in, is what the
-run directory keeps and what --resume and eval rebuild from.
+`train(RunSpec) -> RunResult` resolves the spec (one resolver, `resolve.py`), builds
+the data and the stage, and only then creates the run directory, so that every
+mistake a user can make leaves nothing behind. Core returns data: progress reaches
+whoever passes `events` (the CLI shows it), nothing here prints.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neurokit.core.config import (
-    RunConfig,
-    component_config,
-    deep_merge,
-    load_config_file,
-    parse_overrides,
-    to_yaml,
-    validate,
+from neurokit.core.config import RunConfig, deep_merge, nest, to_yaml
+from neurokit.core.engine.resolve import (
+    ResolvedRun,
+    RunSpec,
+    load_run_config,
+    resolve,
 )
-from neurokit.core.errors import ConfigError, DataError, UnknownComponentError
-from neurokit.core.interfaces import Kind, ModelPreset, RunContext
+from neurokit.core.errors import ConfigError, DataError
+from neurokit.core.records import DataInfo
 from neurokit.core.registry import get_registry
+from neurokit.core.task import RunContext
+
+Events = Callable[[str, dict[str, Any]], None]
+RUN_FILE = "run.json"  # the run's identity: stage, config hash, data summary
+REPORT_FILE = "report.json"
 
 
 @dataclass
-class Resolved:
-    """A validated run config and the component configs it names."""
+class RunResult:
+    """What one finished (or skipped) stage run left behind."""
 
-    config: RunConfig
-    preset: ModelPreset | None
-    backbone: str
-    backbone_config: Any
-    task: Any  # the built task object
-    task_config: Any
-    objective: str | None
-    objective_config: Any
-    trainer: str
-    trainer_config: Any
-
-
-def _preset(name: str) -> ModelPreset | None:
-    registry = get_registry()
-    try:
-        return registry.get(Kind.MODEL, name).create()
-    except UnknownComponentError:
-        return None
-
-
-def _model_name(layers: list[dict[str, Any]]) -> str:
-    merged = deep_merge(*layers)
-    model = merged.get("model")
-    name = model.get("name") if isinstance(model, dict) else model
-    if not name:
-        raise ConfigError(
-            "no model: pass --model NAME (a model preset such as 'tiny', or a backbone)"
-        )
-    return str(name)
-
-
-def _task_name(layers: list[dict[str, Any]], preset: ModelPreset | None) -> str:
-    merged = deep_merge(*layers)
-    task = merged.get("task")
-    name = task.get("name") if isinstance(task, dict) else task
-    return str(name or (preset.default_task if preset else "finetune"))
-
-
-def _recipe_task(recipe: dict[str, Any]) -> str | None:
-    """The task component a preset's recipe names (`{"task": {"name": "luna-pretrain"}}`)."""
-    task = recipe.get("task")
-    name = task.get("name") if isinstance(task, dict) else task
-    return str(name) if name else None
-
-
-def _rename_task(layer: dict[str, Any], old: str, new: str) -> dict[str, Any]:
-    """`layer` with its task `old` (as typed: `--task pretrain`) replaced by component `new`."""
-    task = layer.get("task")
-    if task == old:
-        return {**layer, "task": new}
-    if isinstance(task, dict) and task.get("name") == old:
-        return {**layer, "task": {**task, "name": new}}
-    return layer
-
-
-def resolve(
-    file: str | None = None,
-    overrides: tuple[str, ...] = (),
-    flags: dict[str, Any] | None = None,
-    base: dict[str, Any] | None = None,
-) -> Resolved:
-    """The run config for these inputs, every section validated (no data is touched)."""
-    registry = get_registry()
-    user = [
-        base or {},
-        load_config_file(file) if file else {},
-        parse_overrides(overrides),
-        {k: v for k, v in (flags or {}).items() if v is not None},
-    ]
-    model = _model_name(user)
-    preset = _preset(model)
-    if preset is None:
-        try:
-            registry.get(Kind.BACKBONE, model)
-        except UnknownComponentError:
-            known = [
-                c.name for kind in (Kind.MODEL, Kind.BACKBONE) for c in registry.components(kind)
-            ]
-            raise UnknownComponentError("model", model, known) from None
-    task_name = _task_name(user, preset)
-    recipe = dict(preset.tasks.get(task_name, {})) if preset else {}
-    component = _recipe_task(recipe)
-    if component and component != task_name:  # the family's component for a shared task name
-        user = [_rename_task(layer, task_name, component) for layer in user]
-    defaults = deep_merge({"model": {"name": model}, "task": {"name": task_name}}, recipe)
-    config = validate(RunConfig, deep_merge(defaults, *user))
-    backbone = preset.backbone if preset else model
-    backbone_options = {**(preset.backbone_options if preset else {}), **config.model.options}
-    backbone_config = component_config(
-        registry.get(Kind.BACKBONE, backbone), backbone_options, "model"
-    )
-    task_component = registry.get(Kind.TASK, config.task.name)
-    task_config = component_config(task_component, config.task.options, "task")
-    task = task_component.factory(task_config)
-    objective = config.objective.name or getattr(task, "default_objective", None)
-    objective_config = None
-    if objective:
-        objective_config = component_config(
-            registry.get(Kind.OBJECTIVE, objective), config.objective.options, "objective"
-        )
-    trainer = config.trainer.name or "default"
-    trainer_config = component_config(
-        registry.get(Kind.TRAINER, trainer), config.trainer.options, "trainer"
-    )
-    # Fill every section with its validated options so the saved config is complete.
-    full = config.model_dump(mode="json")
-    full["model"] = {"name": model, **backbone_config.model_dump(mode="json")}
-    full["task"] = {"name": config.task.name, **task_config.model_dump(mode="json")}
-    full["objective"] = {
-        "name": objective,
-        **(objective_config.model_dump(mode="json") if objective_config else {}),
-    }
-    full["trainer"] = {"name": trainer, **trainer_config.model_dump(mode="json")}
-    config = validate(RunConfig, full)
-    return Resolved(
-        config,
-        preset,
-        backbone,
-        backbone_config,
-        task,
-        task_config,
-        objective,
-        objective_config,
-        trainer,
-        trainer_config,
-    )
-
-
-def load_run_config(run_dir: str | Path) -> dict[str, Any]:
-    """The resolved config a run directory saved."""
-    path = Path(run_dir) / "config.yaml"
-    if not Path(run_dir).is_dir():
-        raise DataError(f"run directory {str(run_dir)!r} does not exist")
-    if not path.is_file():
-        raise DataError(f"{str(run_dir)!r} is not a neurokit run directory (no config.yaml)")
-    return load_config_file(path)
-
-
-def _build_module(resolved: Resolved, context: RunContext):
-    registry = get_registry()
-    context.backbone = registry.get(Kind.BACKBONE, resolved.backbone).factory(
-        resolved.backbone_config
-    )
-    if resolved.objective:
-        context.objective = registry.get(Kind.OBJECTIVE, resolved.objective).factory(
-            resolved.objective_config
-        )
-    if (
-        getattr(resolved.task, "uses_tokenizer", False)
-        and resolved.preset is not None
-        and resolved.preset.tokenizer
-    ):
-        tokenizer = registry.get(Kind.TOKENIZER, resolved.preset.tokenizer)
-        context.tokenizer = tokenizer.create()
-    return resolved.task.build(context)
+    run_dir: Path
+    stage: str | None
+    config: dict[str, Any]
+    config_hash: str
+    val: dict[str, Any] = field(default_factory=dict)
+    test: dict[str, Any] | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False  # a pipeline stage that had already finished
 
 
 def _roles(config: RunConfig) -> dict[str, str | None]:
@@ -193,74 +49,115 @@ def _roles(config: RunConfig) -> dict[str, str | None]:
     return {"train": d.train_split, "val": d.val_split, "test": d.test_split}
 
 
-def _make_trainer(resolved: Resolved):
-    return get_registry().get(Kind.TRAINER, resolved.trainer).factory(resolved.trainer_config)
+def _build_stage(resolved: ResolvedRun, context: RunContext):
+    """Backbone, objective and the task's Stage for a run whose data is loaded."""
+    from neurokit.core.stage import Stage
+
+    context.backbone = resolved.components["model"].factory(resolved.options["model"])
+    if "objective" in resolved.components:
+        context.objective = resolved.components["objective"].factory(resolved.options["objective"])
+    stage = resolved.task.build(context)
+    if not isinstance(stage, Stage):
+        raise ConfigError(
+            f"task {resolved.config.task.name!r} built a {type(stage).__name__}, not a "
+            "neurokit Stage (plugin bug)"
+        )
+    return stage
 
 
-def train(
-    file: str | None = None,
-    overrides: tuple[str, ...] = (),
-    flags: dict[str, Any] | None = None,
-    resume: str | None = None,
-    print_config: bool = False,
-) -> dict[str, Any] | str:
-    """Run `neurokit train`; returns the report (or the YAML when `print_config`)."""
+def _trainer(resolved: ResolvedRun):
+    return resolved.components["trainer"].factory(resolved.options["trainer"])
+
+
+def _with_window(config: RunConfig, info: DataInfo) -> RunConfig:
+    """The config with the window length the data layer resolved (one knob, recorded)."""
+    if config.data.window_seconds is None and info.window_samples and info.sfreq:
+        data = config.data.model_copy(update={"window_seconds": info.window_samples / info.sfreq})
+        return config.model_copy(update={"data": data})
+    return config
+
+
+def _data_summary(info: DataInfo) -> dict[str, Any]:
+    return {key: value for key, value in asdict(info).items() if value is not None}
+
+
+def resolved_config(spec: RunSpec) -> str:
+    """The resolved config as YAML (`--print-config`): every check of `train` but the data."""
+    return to_yaml(resolve(spec).config)
+
+
+def train(spec: RunSpec, events: Events | None = None) -> RunResult:
+    """Run one stage; returns its run directory, metrics and resolved config."""
     from neurokit.core.engine import distributed as dist_utils
     from neurokit.core.engine import rundir
     from neurokit.core.engine.checkpoint import seed_everything
     from neurokit.core.engine.data import build_datasets
 
-    if resume:
-        if file or any(v is not None for v in (flags or {}).values()):
-            raise ConfigError(
-                "--resume continues a run with its own config; only --set overrides are allowed"
-            )
-        resolved = resolve(overrides=overrides, base=load_run_config(resume))
-    else:
-        resolved = resolve(file, overrides, flags)
+    resolved = resolve(spec)
     config = resolved.config
-    if print_config:
-        return to_yaml(config)
     info = dist_utils.init_from_env()
     try:
-        # every rank warms: under torch.distributed the ranks of a node split the decode and barrier
+        # every rank warms: under torch.distributed the ranks of a node split the decode
         datasets, data_info, collate = build_datasets(
             config, resolved.task.data_view(), _roles(config)
         )
+        config = _with_window(config, data_info)
         context = RunContext(
             config=config,
-            task_config=resolved.task_config,
+            task_config=resolved.options["task"],
             data=data_info,
             datasets=datasets,
             collate=collate,
-            resume=bool(resume),
+            resume=bool(spec.resume),
+            events=events if info.is_main else None,
         )
         seed_everything(config.seed)  # initial weights depend on the seed only
-        module = _build_module(resolved, context)
-        if resume:
-            run_dir = Path(resume)
-        else:
-            run_dir = None
-            if info.is_main:
-                run_dir = rundir.new_run_dir(
-                    config.output_dir,
-                    config.run_name,
-                    f"{config.model.name}-{config.task.name}-{config.dataset.name or 'data'}",
-                )
-            run_dir = Path(dist_utils.broadcast_object(str(run_dir) if run_dir else None))
+        stage = _build_stage(resolved, context)
+        run_dir = _run_dir(spec, config, info.is_main)
         context.run_dir = run_dir
+        identity = (_run_identity(run_dir) if spec.resume else None) or resolved.config_hash
         if info.is_main:
             (run_dir / rundir.CONFIG).write_text(to_yaml(config), encoding="utf-8")
-            device = str(getattr(resolved.trainer_config, "device", "auto"))
+            rundir.write_json(
+                run_dir / RUN_FILE,
+                {
+                    "stage": config.stage,
+                    "task": config.task.name,
+                    "config_hash": identity,
+                    "data": _data_summary(data_info),
+                },
+            )
+            device = str(getattr(resolved.options["trainer"], "device", "auto"))
             device = ("cuda" if _cuda() else "cpu") if device == "auto" else device
             rundir.write_json(
                 run_dir / rundir.ENVIRONMENT, rundir.environment(device, info.world_size)
             )
-        report = dict(_make_trainer(resolved).fit(module, context))
+        report = dict(_trainer(resolved).fit(stage, context))
         report["run_dir"] = str(run_dir)
-        return report
+        return RunResult(
+            run_dir=run_dir,
+            stage=config.stage,
+            config=config.model_dump(mode="json"),
+            config_hash=identity,
+            val=dict(report.get("val") or {}),
+            test=report.get("test"),
+            report=report,
+        )
     finally:
         dist_utils.destroy()
+
+
+def _run_dir(spec: RunSpec, config: RunConfig, is_main: bool) -> Path:
+    from neurokit.core.engine import distributed as dist_utils
+    from neurokit.core.engine import rundir
+
+    if spec.resume:
+        return Path(spec.resume)
+    path = None
+    if is_main:
+        label = f"{config.model.name}-{config.stage or config.task.name}-{config.dataset.name or 'data'}"
+        path = rundir.new_run_dir(config.output_dir, config.run_name, label)
+    return Path(dist_utils.broadcast_object(str(path) if path else None))
 
 
 def _cuda() -> bool:
@@ -269,55 +166,206 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
+# ------------------------------------------------------------------------ evaluation
+
+
+def _train_classes(run_dir: Path) -> list[str] | None:
+    """The class names the run's model was trained on (None for runs without a record)."""
+    import json
+
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        return None
+    classes = json.loads(path.read_text(encoding="utf-8")).get("data", {}).get("class_names")
+    return list(classes) if classes else None
+
+
+def _align_classes(trained: list[str], info: DataInfo, datasets: dict[str, Any]) -> None:
+    """Relabel evaluation windows so that class i means the model's class i, by name."""
+    given = list(info.class_names)
+    if given == trained:
+        return
+    if sorted(given) != sorted(trained):
+        raise DataError(
+            f"the model was trained on classes {trained} but the evaluation data has "
+            f"{given}; their names must match (order may differ)"
+        )
+    order = [trained.index(name) for name in given]
+    for dataset in datasets.values():
+        dataset.remap_labels(order)
+    info.class_names = list(trained)
+
+
 def evaluate(
-    run_dir: str,
+    run_dir: str | Path,
     dataset: str | None = None,
     split: str = "test",
     store: str | None = None,
     checkpoint: str = "best",
+    events: Events | None = None,
 ) -> dict[str, Any]:
-    """Re-evaluate a run's selected checkpoint on a split (its own dataset, or another)."""
+    """Re-evaluate a run's selected checkpoint on a split (its own dataset, or another).
+
+    Classes are matched by name: a model trained on (normal, abnormal) evaluated on a
+    store whose classes are (abnormal, normal) is scored correctly, and one whose names
+    differ is refused.
+    """
     from neurokit.core.engine import checkpoint as ckpt
     from neurokit.core.engine import rundir
     from neurokit.core.engine.data import build_datasets
 
+    run_dir = Path(run_dir)
     saved = load_run_config(run_dir)
     if dataset and dataset != (saved.get("dataset") or {}).get("name"):
         saved["dataset"] = {"name": dataset}
         saved.setdefault("data", {})["store"] = None
     if store:
         saved.setdefault("data", {})["store"] = store
-    resolved = resolve(base=saved)
+    resolved = resolve(RunSpec(config=saved))
     config = resolved.config
-    path = Path(run_dir) / (rundir.BEST if checkpoint == "best" else rundir.LAST)
+    path = run_dir / (rundir.BEST if checkpoint == "best" else rundir.LAST)
     if not path.is_file():
-        path = Path(run_dir) / rundir.LAST
+        path = run_dir / rundir.LAST
+    if not path.is_file():
+        raise DataError(f"{str(run_dir)!r} has no checkpoint to evaluate (did it finish a step?)")
     state = ckpt.load(path)
-    roles = {"eval": split, "train": config.data.train_split}
+    roles = {"eval": split, "train": config.data.train_split}  # train: class counts
     datasets, data_info, collate = build_datasets(
         config, resolved.task.data_view(), roles, warm=True, required=("eval",)
     )
+    trained = _train_classes(run_dir)
+    if trained and data_info.class_names:
+        _align_classes(trained, data_info, datasets)
     context = RunContext(
         config=config,
-        task_config=resolved.task_config,
+        task_config=resolved.options["task"],
         data=data_info,
-        datasets={"eval": datasets["eval"]},
+        datasets=datasets,
         collate=collate,
-        run_dir=Path(run_dir),
+        run_dir=run_dir,
+        events=events,
     )
-    module = _build_module(resolved, context)
+    stage = _build_stage(resolved, context)
     try:
-        module.load_state_dict(state["model"])
+        stage.load_state_dict(state["model"])
     except RuntimeError as exc:
         detail = " ".join(str(exc).split())[:300]
         raise DataError(
             f"{str(path)!r} does not fit the model built for dataset "
             f"{config.dataset.name!r} (different classes or channels?): {detail}"
         ) from None
-    metrics = dict(_make_trainer(resolved).evaluate(module, context, "eval"))
+    metrics = dict(_trainer(resolved).evaluate(stage, context, "eval"))
     name = config.dataset.name or "data"
     rundir.write_json(
-        Path(run_dir) / f"eval-{name}-{split}.json",
+        run_dir / f"eval-{name}-{split}.json",
         {"checkpoint": str(path), "dataset": name, "split": split, "metrics": metrics},
     )
     return metrics
+
+
+# -------------------------------------------------------------------------- pipeline
+
+
+def _finished(run_dir: Path) -> dict[str, Any] | None:
+    import json
+
+    path = run_dir / REPORT_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def pipeline(
+    model: str,
+    dataset: str | None = None,
+    *,
+    config: Mapping[str, Any] | str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    stages: list[str] | None = None,
+    events: Events | None = None,
+) -> list[RunResult]:
+    """Run a family's stages in order, each consuming the runs before it.
+
+    The stages live in `<output_dir>/<name>/<k>-<stage>/` (name: `<model>-<dataset>`).
+    A rerun skips stages that finished with the same config, resumes the one that was
+    interrupted, and refuses a finished stage whose config has since changed.
+    """
+    from neurokit.core.engine import rundir
+
+    registry = get_registry()
+    try:
+        family = registry.family(model)
+    except Exception:
+        family = registry.family_of_backbone(model)
+    if family is None:
+        raise ConfigError(f"pipeline: {model!r} is not a model family (see `neurokit list models`)")
+    chosen = [family.stage(s) for s in stages] if stages else list(family.stages)
+    base = deep_merge(nest(dict(overrides or {})))
+    probe = resolve(RunSpec(model=model, dataset=dataset, config=config, overrides=base))
+    root = Path(probe.config.output_dir) / (name or f"{model}-{dataset or 'data'}")
+    done: dict[str, Path] = {}
+    results: list[RunResult] = []
+    for index, spec in enumerate(family.stages):
+        run_dir = root / f"{index + 1}-{spec.name}"
+        if spec not in chosen:
+            if _finished(run_dir):
+                done[spec.name] = run_dir
+            continue
+        wired = {}
+        for key, source in spec.consumes.items():
+            if source not in done:
+                raise ConfigError(
+                    f"pipeline: stage {spec.name!r} consumes {key} from {source!r}, which has "
+                    f"not run under {str(root)!r}"
+                )
+            wired[key] = str(done[source])
+        layer = deep_merge(base, nest(wired), {"output_dir": str(root), "run_name": run_dir.name})
+        run_spec = RunSpec(
+            model=model, dataset=dataset, stage=spec.name, config=config, overrides=layer
+        )
+        identity = resolve(run_spec).config_hash
+        report = _finished(run_dir)
+        if report is not None:
+            saved = _run_identity(run_dir)
+            if saved != identity:
+                raise ConfigError(
+                    f"pipeline: stage {spec.name!r} finished in {str(run_dir)!r} with another "
+                    "config; delete that directory or pass another --name"
+                )
+            results.append(
+                RunResult(
+                    run_dir,
+                    spec.name,
+                    load_run_config(run_dir),
+                    identity,
+                    dict(report.get("val") or {}),
+                    report.get("test"),
+                    report,
+                    skipped=True,
+                )
+            )
+        elif (run_dir / rundir.LAST).is_file():
+            result = train(RunSpec(resume=run_dir), events)
+            results.append(result)
+        else:
+            if run_dir.exists() and not any(run_dir.iterdir()):
+                run_dir.rmdir()
+            elif run_dir.exists():
+                raise ConfigError(
+                    f"pipeline: {str(run_dir)!r} holds an unfinished run without a checkpoint; "
+                    "delete it to start that stage again"
+                )
+            results.append(train(run_spec, events))
+        done[spec.name] = run_dir
+    return results
+
+
+def _run_identity(run_dir: Path) -> str | None:
+    import json
+
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get("config_hash")
+
+
+__all__ = ["RunResult", "RunSpec", "evaluate", "pipeline", "resolved_config", "train"]

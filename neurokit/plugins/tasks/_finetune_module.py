@@ -11,10 +11,10 @@ from torch import nn
 
 from neurokit.core.engine.metrics import classification_metrics, regression_metrics
 from neurokit.core.errors import ConfigError, DataError
-from neurokit.core.interfaces import StepOutput
+from neurokit.core.stage import Stage, StepOutput
 
 
-class FinetuneModule(nn.Module):
+class FinetuneModule(Stage):
     """Backbone + its classifier + an objective; predictions are probabilities."""
 
     def __init__(

@@ -25,12 +25,6 @@ class FinetuneConfig(ComponentConfig):
     num_classes: int | None = Field(
         None, ge=2, description="classes (default: the store's class names)"
     )
-    window_seconds: float | None = Field(
-        None, gt=0, description="window length (default: the dataset's)"
-    )
-    stride_seconds: float | None = Field(
-        None, gt=0, description="window stride (default: the window)"
-    )
     sfreq: float | None = Field(
         None, gt=0, description="sampling rate the model needs (default: the store's)"
     )
@@ -52,12 +46,7 @@ class FinetuneTask(Task):
 
     def data_view(self) -> DataView:
         c = self.config
-        return DataView(
-            window_seconds=c.window_seconds,
-            stride_seconds=c.stride_seconds,
-            sfreq=c.sfreq,
-            labels=True,
-        )
+        return DataView(sfreq=c.sfreq, labels=True)
 
     def resolve_mode(self, context) -> str:
         """The concrete mode for this run's data."""

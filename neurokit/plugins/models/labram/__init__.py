@@ -166,6 +166,6 @@ def register_tasks(register):
 
 @hookimpl
 def register_models(register):
-    from neurokit.plugins.models.labram.components import LabramPreset
+    from neurokit.plugins.models.labram.components import LABRAM
 
-    register("labram", lambda config: config, config=LabramPreset)
+    register("labram", LABRAM)

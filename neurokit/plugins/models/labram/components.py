@@ -6,8 +6,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from neurokit import ComponentConfig, ModelPreset
+from neurokit import ComponentConfig
 from neurokit.core.errors import ConfigError
+from neurokit.core.family import Family, StageSpec
 from neurokit.core.interfaces import DataView, Task
 
 # ------------------------------------------------------------------------ objectives
@@ -50,12 +51,6 @@ def build_masked_token(config: MaskedTokenConfig):
 class TokenizerPretrainConfig(ComponentConfig):
     """Options of `pretrain-tokenizer`."""
 
-    window_seconds: float | None = Field(
-        None, gt=0, description="window cut from the store (default: the dataset's)"
-    )
-    stride_seconds: float | None = Field(
-        None, gt=0, description="window stride (default: the window)"
-    )
     token_budget: int = Field(
         256, ge=1, description="channels x seconds per chunk; windows are re-cut to fit"
     )
@@ -82,12 +77,6 @@ class MEMPretrainConfig(ComponentConfig):
     drop_path_rate: float = Field(
         0.0, ge=0, lt=1, description="stochastic depth of the student (reference: 0)"
     )
-    window_seconds: float | None = Field(
-        None, gt=0, description="window cut from the store (default: the dataset's)"
-    )
-    stride_seconds: float | None = Field(
-        None, gt=0, description="window stride (default: the window)"
-    )
     token_budget: int = Field(
         256, ge=1, description="channels x seconds per chunk; windows are re-cut to fit"
     )
@@ -99,13 +88,7 @@ class _UnlabelledPretrainTask(Task):
     accepts = ("labram-*",)
 
     def data_view(self) -> DataView:
-        c = self.config
-        return DataView(
-            window_seconds=c.window_seconds,
-            stride_seconds=c.stride_seconds,
-            sfreq=200.0,
-            labels=False,
-        )
+        return DataView(sfreq=200.0, labels=False)
 
 
 class TokenizerPretrainTask(_UnlabelledPretrainTask):
@@ -208,14 +191,43 @@ FINETUNE_RECIPE = {
 }
 
 
-class LabramPreset(ModelPreset):
-    """`--model labram`: labram-base with VQ-NSP; tokenizer -> MEM pretraining -> fine-tuning."""
+# LaBraM dataset_maker: filter(0.1, 75), notch_filter(50) (even on 60 Hz TUH data), resample(200), uV.
+LABRAM_PROFILE = {
+    "montage": "referential",
+    "l_freq": 0.1,
+    "h_freq": 75.0,
+    "notch": 50.0,
+    "sfreq": 200.0,
+}
 
-    backbone: str = "labram-base"
-    tokenizer: str | None = "labram-vqnsp"
-    default_task: str = "finetune"
-    tasks: dict[str, dict[str, Any]] = {
-        "pretrain-tokenizer": {**TOKENIZER_RECIPE, "task": {"name": "labram-tokenizer"}},
-        "pretrain": {**PRETRAIN_RECIPE, "task": {"name": "labram-mem"}},
-        "finetune": FINETUNE_RECIPE,
-    }
+LABRAM = Family(
+    name="labram",
+    description="LaBraM: VQ-NSP tokenizer -> masked EEG modelling -> fine-tuning (200 Hz, 1-s patches)",
+    backbone="labram-base",
+    variants=("labram-large", "labram-huge"),
+    tokenizers=("labram-vqnsp",),
+    profile="labram",
+    profiles={"labram": LABRAM_PROFILE},
+    stages=(
+        StageSpec(
+            "pretrain-tokenizer",
+            task="labram-tokenizer",
+            recipe=TOKENIZER_RECIPE,
+            description="VQ-NSP: codes whose decoders predict Fourier amplitude and phase",
+        ),
+        StageSpec(
+            "pretrain",
+            task="labram-mem",
+            recipe=PRETRAIN_RECIPE,
+            consumes={"task.tokenizer": "pretrain-tokenizer"},
+            description="masked EEG modelling: predict the frozen tokenizer's codes of masked patches",
+        ),
+        StageSpec(
+            "finetune",
+            task="finetune",
+            recipe=FINETUNE_RECIPE,
+            consumes={"model.pretrained": "pretrain"},
+            description="supervised fine-tuning with layer-wise lr decay 0.65",
+        ),
+    ),
+)

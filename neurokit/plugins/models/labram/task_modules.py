@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from neurokit.core.errors import ConfigError
-from neurokit.core.interfaces import StepOutput
+from neurokit.core.stage import Stage, StepOutput
 from neurokit.plugins.models.labram.batching import LabramInput, to_labram_input
 from neurokit.plugins.models.labram.losses import MaskedTokenOutputs
 from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM, random_masking
@@ -51,7 +51,7 @@ def token_valid(inp: LabramInput) -> torch.Tensor:
     return inp.channel_mask[:, :, None].expand(-1, -1, a).flatten(1)
 
 
-class TokenizerPretrainModule(nn.Module):
+class TokenizerPretrainModule(Stage):
     """`pretrain-tokenizer`: VQ-NSP trained on Fourier amplitude and phase targets."""
 
     def __init__(self, tokenizer: nn.Module, objective: nn.Module, token_budget: int) -> None:
@@ -93,7 +93,7 @@ class TokenizerPretrainModule(nn.Module):
         }
 
 
-class MEMPretrainModule(nn.Module):
+class MEMPretrainModule(Stage):
     """`pretrain`: masked EEG modelling against a frozen VQ-NSP, symmetric masking.
 
     `backbone` is the NeuralTransformerForMEM (so checkpoints hold `backbone.student.*`,

@@ -15,7 +15,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from neurokit import ComponentConfig, ModelPreset, hookimpl
+from neurokit import ComponentConfig, hookimpl
+from neurokit.core.family import Family, StageSpec
 from neurokit.core.task import Task
 
 
@@ -137,10 +138,6 @@ class LunaPretrainConfig(ComponentConfig):
     mask_ratio: float = Field(
         0.5, gt=0, lt=1, description="share of (channel x 40-sample) tokens masked per sample"
     )
-    window_seconds: float | None = Field(5.0, gt=0, description="window length (official: 5 s)")
-    stride_seconds: float | None = Field(
-        None, gt=0, description="window stride (default: the window)"
-    )
 
 
 class LunaPretrainTask(Task):
@@ -152,10 +149,7 @@ class LunaPretrainTask(Task):
     def data_view(self):
         from neurokit.core.interfaces import DataView
 
-        c = self.config
-        return DataView(
-            window_seconds=c.window_seconds, stride_seconds=c.stride_seconds, labels=False
-        )
+        return DataView(window_seconds=5.0, labels=False)  # official: 5-s windows
 
     def build(self, context):
         from neurokit.plugins.models.luna.pretrain import build_pretrain_module
@@ -163,68 +157,80 @@ class LunaPretrainTask(Task):
         return build_pretrain_module(self, context)
 
 
-class LunaPreset(ModelPreset):
-    """`--model luna`: LUNA-Base with the official fine-tuning and pretraining recipes.
+# LUNA process_raw_eeg: 0.1-75 Hz, 60 Hz notch, 256 Hz, TCP bipolar, files with < 20 pairs dropped.
+LUNA_PROFILE = {
+    "montage": "tcp",
+    "l_freq": 0.1,
+    "h_freq": 75.0,
+    "notch": 60.0,
+    "sfreq": 256.0,
+    "min_tcp_pairs": 20,
+}
 
-    Fine-tuning (finetune_task_LUNA + LUNA_finetune.yaml): AdamW lr 5e-4, betas
-    (0.9, 0.999), wd 0.05, layer decay 0.75 on the blocks, cosine with 10 warmup
-    epochs from 2.5e-7 to a 2.5e-6 floor, 30 epochs, drop_path 0.1, early stopping on
-    val loss (patience 8). Pretraining (pretrain_task_LUNA + LUNA_pretrain.yaml): AdamW
-    lr 1.25e-4 with PyTorch's default betas and weight decay (the yaml's are ignored by
-    the official task), cosine with 10 warmup epochs, floor 2.5e-7, 100 epochs, gradient
-    clip 1, mask ratio 0.5. The official batch sizes (256 and 2040 per GPU) are left to
-    `data.batch_size`. Windows are 5 s; stores at other rates are resampled to 256 Hz.
-    """
+# Fine-tuning (finetune_task_LUNA + LUNA_finetune.yaml): AdamW lr 5e-4, betas (0.9, 0.999),
+# wd 0.05, layer decay 0.75 on the blocks, cosine with 10 warmup epochs from 2.5e-7 to a
+# 2.5e-6 floor, 30 epochs, drop_path 0.1, early stopping on val loss (patience 8).
+FINETUNE_RECIPE = {
+    "model": {"drop_path": 0.1},
+    "data": {"window_seconds": 5.0},
+    "trainer": {
+        "lr": 5e-4,
+        "betas": [0.9, 0.999],
+        "weight_decay": 0.05,
+        "layer_decay": 0.75,
+        "epochs": 30,
+        "warmup_epochs": 10,
+        "warmup_start_lr": 2.5e-7,
+        "min_lr": 2.5e-6,
+        "monitor": "loss",
+        "early_stopping": 8,
+    },
+}
+# Pretraining (pretrain_task_LUNA + LUNA_pretrain.yaml): AdamW lr 1.25e-4 with PyTorch's
+# default betas and weight decay (the yaml's are ignored by the official task), cosine with
+# 10 warmup epochs, floor 2.5e-7, 100 epochs, gradient clip 1, mask ratio 0.5. The official
+# batch sizes (256 and 2040 per GPU) are left to `data.batch_size`.
+PRETRAIN_RECIPE = {
+    "task": {"mask_ratio": 0.5},
+    "objective": {"name": "masked-reconstruction"},
+    "model": {"num_classes": 0, "drop_path": 0.0},
+    "data": {"window_seconds": 5.0},
+    "trainer": {
+        "lr": 1.25e-4,
+        "betas": [0.9, 0.999],
+        "weight_decay": 0.01,
+        "epochs": 100,
+        "warmup_epochs": 10,
+        "warmup_start_lr": 2.5e-7,
+        "min_lr": 2.5e-7,
+        "clip_grad": 1.0,
+        "monitor": "loss",
+    },
+}
 
-    backbone: str = "luna-base"
-    default_task: str = "finetune"
-    preprocessing_profile: str | None = "luna"
-    tasks: dict = {
-        "finetune": {
-            "model": {"drop_path": 0.1},
-            "task": {"window_seconds": 5.0},
-            "trainer": {
-                "lr": 5e-4,
-                "betas": [0.9, 0.999],
-                "weight_decay": 0.05,
-                "layer_decay": 0.75,
-                "epochs": 30,
-                "warmup_epochs": 10,
-                "warmup_start_lr": 2.5e-7,
-                "min_lr": 2.5e-6,
-                "monitor": "loss",
-                "early_stopping": 8,
-            },
-        },
-        "pretrain": {
-            "task": {"name": "luna-pretrain", "mask_ratio": 0.5, "window_seconds": 5.0},
-            "objective": {"name": "masked-reconstruction"},
-            "model": {"num_classes": 0, "drop_path": 0.0},
-            "trainer": {
-                "lr": 1.25e-4,
-                "betas": [0.9, 0.999],
-                "weight_decay": 0.01,
-                "epochs": 100,
-                "warmup_epochs": 10,
-                "warmup_start_lr": 2.5e-7,
-                "min_lr": 2.5e-7,
-                "clip_grad": 1.0,
-                "monitor": "loss",
-            },
-        },
-    }
-
-
-class LunaLargePreset(LunaPreset):
-    """`--model luna-large`: LUNA-Large with the official recipes of `luna`."""
-
-    backbone: str = "luna-large"
-
-
-class LunaHugePreset(LunaPreset):
-    """`--model luna-huge`: LUNA-Huge with the official recipes of `luna`."""
-
-    backbone: str = "luna-huge"
+LUNA = Family(
+    name="luna",
+    description="LUNA: masked reconstruction pretraining -> fine-tuning; any montage, 256 Hz",
+    backbone="luna-base",
+    variants=("luna-large", "luna-huge"),
+    profile="luna",
+    profiles={"luna": LUNA_PROFILE},
+    stages=(
+        StageSpec(
+            "pretrain",
+            task="luna-pretrain",
+            recipe=PRETRAIN_RECIPE,
+            description="masked reconstruction of (channel x 40-sample) tokens",
+        ),
+        StageSpec(
+            "finetune",
+            task="finetune",
+            recipe=FINETUNE_RECIPE,
+            consumes={"model.pretrained": "pretrain"},
+            description="supervised fine-tuning, layer decay 0.75, early stopping on val loss",
+        ),
+    ),
+)
 
 
 @hookimpl
@@ -241,6 +247,4 @@ def register_tasks(register):
 
 @hookimpl
 def register_models(register):
-    register("luna", lambda config: config, config=LunaPreset)
-    register("luna-large", lambda config: config, config=LunaLargePreset)
-    register("luna-huge", lambda config: config, config=LunaHugePreset)
+    register("luna", LUNA)

@@ -7,10 +7,10 @@ from typing import Any
 from torch import nn
 
 from neurokit.core.errors import ConfigError
-from neurokit.core.interfaces import StepOutput
+from neurokit.core.stage import Stage, StepOutput
 
 
-class LunaPretrainModule(nn.Module):
+class LunaPretrainModule(Stage):
     """Backbone in pretraining form + the reconstruction objective; selects on val loss."""
 
     def __init__(self, backbone: nn.Module, objective: nn.Module, mask_ratio: float) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from neurokit import ComponentConfig, ModelPreset, hookimpl
+from neurokit import ComponentConfig, hookimpl
+from neurokit.core.family import Family, StageSpec
 
 
 class TinyCNNConfig(ComponentConfig):
@@ -31,12 +32,19 @@ def build_tiny_cnn(config: TinyCNNConfig):
     return TinyCNN(config)
 
 
-class TinyPreset(ModelPreset):
-    """`--model tiny`: tiny-cnn fine-tuned on windows; the quickstart's model."""
-
-    backbone: str = "tiny-cnn"
-    default_task: str = "finetune"
-    tasks: dict = {"finetune": {"trainer": {"lr": 3e-3, "epochs": 25, "warmup_epochs": 1}}}
+TINY = Family(
+    name="tiny",
+    description="tiny-cnn fine-tuned on windows; the quickstart's model",
+    backbone="tiny-cnn",
+    stages=(
+        StageSpec(
+            "finetune",
+            task="finetune",
+            recipe={"trainer": {"lr": 3e-3, "epochs": 25, "warmup_epochs": 1}},
+            description="supervised training from scratch",
+        ),
+    ),
+)
 
 
 @hookimpl
@@ -46,4 +54,4 @@ def register_backbones(register):
 
 @hookimpl
 def register_models(register):
-    register("tiny", lambda config: config, config=TinyPreset)
+    register("tiny", TINY)
