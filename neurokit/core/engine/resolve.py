@@ -159,11 +159,11 @@ def _check_device(trainer_options: Any) -> None:
 def resolve(spec: RunSpec, registry: Registry | None = None) -> ResolvedRun:
     """The validated run config for `spec`; no data is touched and nothing is written."""
     registry = registry or get_registry()
-    base = load_run_config(spec.resume) if spec.resume else {}
     if spec.resume and (spec.model or spec.dataset or spec.stage or spec.config or spec.from_run):
         raise ConfigError(
-            "--resume continues a run with its own config; only overrides are allowed"
+            "--resume continues a run with its own config; only --set overrides are allowed"
         )
+    base = load_run_config(spec.resume) if spec.resume else {}
     file = spec.config
     user_file = (
         dict(file) if isinstance(file, Mapping) else (load_config_file(file) if file else {})
