@@ -76,5 +76,7 @@ def plugins_table(rows: list[dict[str, Any]]) -> None:
             f"{len(v)} {k}{'s' if len(v) > 1 else ''}" for k, v in row["registered"].items()
         )
         status = f"[red]{row['error']}[/]" if row["error"] else registered or "nothing"
+        if row.get("conflicts"):
+            status += f" [yellow]name conflict: {'; '.join(row['conflicts'])}[/]"
         data.append([row["name"], row["package"] or "-", row["version"] or "-", status])
     table(None, ["plugin", "package", "version", "registered"], data)

@@ -74,5 +74,16 @@ def list_rows(
 
 
 def plugin_rows(registry: Registry) -> list[dict[str, Any]]:
+    """Each plugin with what it registered, its errors, and names it shares with another plugin."""
     registry.load()
-    return [info.to_dict() for info in registry.plugins.values()]
+    shared: dict[str, list[str]] = {}
+    for kind, name, owners in registry.conflicts():
+        for owner in owners:
+            others = [o for o in owners if o != owner]
+            shared.setdefault(owner, []).append(f"{kind.value} {name!r} (also {', '.join(others)})")
+    rows = []
+    for info in registry.plugins.values():
+        row = info.to_dict()
+        row["conflicts"] = shared.get(info.name, [])
+        rows.append(row)
+    return rows

@@ -134,11 +134,13 @@ class Registry:
         try:
             module = load()
             self._pm.register(module, name=info.name)
-        except Exception as exc:  # a broken plugin must not take neurokit down
+        except (Exception, SystemExit) as exc:  # a broken plugin must not take neurokit down
             self._fail(info, "failed to load", exc)
 
     def _fail(self, info: PluginInfo, what: str, exc: BaseException) -> None:
-        info.error = f"{what}: {type(exc).__name__}: {exc}"
+        """Record a plugin failure; a plugin that fails twice keeps both reasons."""
+        message = f"{what}: {type(exc).__name__}: {exc}"
+        info.error = f"{info.error}; {message}" if info.error else message
 
     def _collect(self, only: str | None = None) -> None:
         """Call every plugin's register hooks, one plugin at a time."""
@@ -153,7 +155,7 @@ class Registry:
                     for impl in hook.get_hookimpls():
                         if impl.plugin is plugin:
                             impl.function(register=self._registrar(kind, plugin_name, staged))
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 self._fail(info, "failed to register", exc)
                 continue
             for component in staged:
@@ -295,7 +297,7 @@ def add_plugin_commands(registry: Registry, cli: Any) -> None:
     for impl in registry._pm.hook.register_commands.get_hookimpls():
         try:
             impl.function(cli=cli)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             info = registry.plugins.get(impl.plugin_name)
             if info is not None:
                 registry._fail(info, "failed to add commands", exc)

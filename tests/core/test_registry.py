@@ -134,3 +134,71 @@ def test_description_defaults_to_the_factory_docstring():
 def test_unknown_kind_is_a_clear_error():
     with pytest.raises(UnknownComponentError, match="unknown kind 'widget'"):
         Registry(entry_points=[]).get("widget", "x")
+
+
+def test_a_plugin_calling_sys_exit_at_import_is_isolated(tmp_path, monkeypatch):
+    (tmp_path / "nk_exit_mod.py").write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    eps = [
+        md.EntryPoint(name="exits", value="nk_exit_mod", group="neurokit"),
+        md.EntryPoint(name="tiny-cnn", value="neurokit.plugins.models.tinycnn", group="neurokit"),
+    ]
+    registry = Registry(entry_points=eps).load()
+    assert "SystemExit" in registry.plugins["exits"].error
+    assert registry.get("backbone", "tiny-cnn").name == "tiny-cnn"
+    sys.modules.pop("nk_exit_mod", None)
+
+
+def test_a_plugin_failing_twice_keeps_both_errors_and_conflicts_are_reported():
+    from neurokit.core import catalog
+    from neurokit.core.registry import add_plugin_commands
+
+    module = make_plugin("twice", fail="register")
+
+    def register_commands(cli):
+        raise ValueError("boom in commands")
+
+    module.register_commands = neurokit.hookimpl(register_commands)
+    registry = Registry(entry_points=[])
+    info = registry.add_plugin(module, name="twice")
+    add_plugin_commands(registry, cli=None)
+    assert "boom in register" in info.error and "boom in commands" in info.error
+    registry.add_plugin(make_plugin("alpha"), name="alpha")
+    registry.add_plugin(make_plugin("beta"), name="beta")
+    rows = {row["name"]: row for row in catalog.plugin_rows(registry)}
+    assert rows["alpha"]["conflicts"] == ["backbone 'twin-net' (also beta)"]
+    assert rows["twice"]["conflicts"] == []
+
+
+def test_a_family_is_registered_as_a_model_and_found_by_its_backbones():
+    from neurokit.core.family import Family, StageSpec
+
+    family = Family(
+        name="fam",
+        description="a test family",
+        backbone="twin-net",
+        variants=("twin-net-large",),
+        stages=(StageSpec("finetune", task="finetune"),),
+    )
+    module = make_plugin("fam")
+    module.register_models = neurokit.hookimpl(lambda register: register("fam", family))
+    registry = Registry(entry_points=[])
+    registry.add_plugin(module, name="fam")
+    assert registry.family("fam") is family
+    assert registry.family_of_backbone("twin-net-large") is family
+    assert registry.family_of_backbone("other") is None
+    assert registry.get("model", "fam").description == "a test family"
+
+
+def test_a_family_refuses_stages_that_consume_from_later_ones():
+    from neurokit.core.family import Family, StageSpec
+
+    with pytest.raises(ValueError, match="not an earlier stage"):
+        Family(
+            name="bad",
+            backbone="x",
+            stages=(
+                StageSpec("finetune", task="finetune", consumes={"model.pretrained": "pretrain"}),
+                StageSpec("pretrain", task="p"),
+            ),
+        )
