@@ -51,6 +51,9 @@ def component_info(info: dict[str, Any]) -> None:
     console.print(f"[bold]{info['kind']} {info['name']}[/]  (plugin: {info['plugin']})")
     if info["description"]:
         console.print(info["description"])
+    if "family" in info:
+        family_info(info["family"])
+        return
     if not info["config"]:
         console.print("no options")
         return
@@ -67,6 +70,31 @@ def component_info(info: dict[str, Any]) -> None:
             for f in info["config"]
         ],
     )
+
+
+def family_info(family: dict[str, Any]) -> None:
+    """A model family: its backbones and profile, then each stage's recipe as a table."""
+    backbones = ", ".join([family["backbone"], *family["variants"]])
+    console.print(f"backbones: {backbones}", highlight=False)
+    if family["tokenizers"]:
+        console.print(f"tokenizers: {', '.join(family['tokenizers'])}", highlight=False)
+    if family["profile"]:
+        values = ", ".join(f"{k}={v}" for k, v in family["profiles"][family["profile"]].items())
+        console.print(f"store profile: {family['profile']} ({values})", highlight=False)
+    for index, stage in enumerate(family["stages"], 1):
+        default = " (default)" if stage["name"] == family["default_stage"] else ""
+        consumes = "; ".join(f"{k} <- {v} run" for k, v in stage["consumes"].items())
+        title = f"stage {index}: {stage['name']}{default} -> task {stage['task']}"
+        rows = [[key, repr(value)] for key, value in stage["recipe"].items()]
+        if consumes:
+            rows.append(["(consumes)", consumes])
+        console.print()
+        if stage["description"]:
+            console.print(f"[bold]{title}[/]: {stage['description']}", highlight=False)
+        else:
+            console.print(f"[bold]{title}[/]", highlight=False)
+        if rows:
+            table(None, ["recipe key", "value"], rows)
 
 
 def plugins_table(rows: list[dict[str, Any]]) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 
-from neurokit.core.interfaces import Component, Kind
+from neurokit.core.components import Component, Kind
+from neurokit.core.family import Family
 from neurokit.core.registry import Registry
 
 
@@ -63,8 +64,45 @@ def component_summary(component: Component) -> dict[str, Any]:
     }
 
 
+def _flatten(recipe: Any, prefix: str = "") -> dict[str, Any]:
+    """`{"trainer": {"lr": 1e-4}}` -> `{"trainer.lr": 1e-4}` (a recipe as a table)."""
+    if not isinstance(recipe, dict) or not recipe:
+        return {prefix: recipe} if prefix else {}
+    rows: dict[str, Any] = {}
+    for key, value in recipe.items():
+        rows.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return rows
+
+
+def family_info(family: Family) -> dict[str, Any]:
+    """A family as data: backbones, tokenizers, profiles and each stage with its recipe."""
+    return {
+        "backbone": family.backbone,
+        "variants": list(family.variants),
+        "tokenizers": list(family.tokenizers),
+        "profile": family.profile,
+        "profiles": {name: dict(values) for name, values in family.profiles.items()},
+        "default_stage": family.default_stage,
+        "stages": [
+            {
+                "name": spec.name,
+                "task": spec.task,
+                "description": spec.description,
+                "consumes": dict(spec.consumes),
+                "recipe": _flatten(dict(spec.recipe)),
+            }
+            for spec in family.stages
+        ],
+    }
+
+
 def component_info(component: Component) -> dict[str, Any]:
-    return {**component_summary(component), "config": config_fields(component)}
+    info = {**component_summary(component), "config": config_fields(component)}
+    if component.kind == Kind.MODEL:
+        family = component.create()
+        if isinstance(family, Family):
+            info["family"] = family_info(family)
+    return info
 
 
 def list_rows(

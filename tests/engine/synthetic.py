@@ -106,9 +106,17 @@ def build(
 
 
 def write_store(
-    path: Path, labelled: bool = True, recordings: int = 12, seconds: float = 16.0
+    path: Path,
+    labelled: bool = True,
+    recordings: int = 12,
+    seconds: float = 16.0,
+    swap_classes: bool = False,
+    class_names: list[str] | None = None,
 ) -> Path:
-    """A small store in the neurokit format: 4 channels at 64 Hz, train/val/test by recording."""
+    """A small store in the neurokit format: 4 channels at 64 Hz, train/val/test by recording.
+
+    `swap_classes` writes the same signals with the class order reversed (names and labels).
+    """
     from neurokit.core.data.schema import StoreSchema
     from neurokit.core.data.writer import StoreWriter
     from neurokit.core.interfaces import Recording, RecordingSource
@@ -119,7 +127,9 @@ def write_store(
         StoreSchema(
             dataset="synthetic",
             sfreq=SFREQ,
-            class_names=["a", "b"] if labelled else [],
+            class_names=(class_names or (["b", "a"] if swap_classes else ["a", "b"]))
+            if labelled
+            else [],
             label_kind="recording" if labelled else "none",
         )
     )
@@ -130,8 +140,9 @@ def write_store(
         data = np.concatenate(
             [window(label, rng, int(4 * SFREQ)) for _ in range(int(seconds // 4))], axis=1
         )
+        stored = 1 - label if swap_classes else label
         source = RecordingSource(
-            Path(f"r{i}.edf"), f"r{i}", f"s{i}", split=split, label=label if labelled else None
+            Path(f"r{i}.edf"), f"r{i}", f"s{i}", split=split, label=stored if labelled else None
         )
         writer.write(Recording(source, data, list(NAMES), SFREQ))
     writer.finalize()

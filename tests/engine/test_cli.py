@@ -10,6 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from neurokit.cli import cli
+from tests.engine.synthetic import write_store
 
 FAST = [
     "--set",
@@ -177,3 +178,15 @@ def test_train_then_eval_reproduces_the_test_metrics(store, tmp_path):
         )
     assert Path(run_dir / "eval-synthetic-test.json").is_file()
     assert "has no 'nosplit' split" in failure("eval", str(run_dir), "--split", "nosplit")
+
+    # the same signals in a store whose classes are ordered (b, a): matched by name, not position
+    swapped = write_store(tmp_path / "swapped.zarr", swap_classes=True)
+    evaluated = invoke("eval", str(run_dir), "--store", str(swapped), "--json")
+    assert evaluated.exit_code == 0, evaluated.stderr
+    on_swapped = json.loads(evaluated.stdout)
+    assert on_swapped["balanced_accuracy"] == pytest.approx(report["test"]["balanced_accuracy"])
+    assert on_swapped["confusion_matrix"] == report["test"]["confusion_matrix"]
+    # a store whose class names differ is refused, naming both
+    other = write_store(tmp_path / "other.zarr", class_names=["x", "y"])
+    message = failure("eval", str(run_dir), "--store", str(other))
+    assert "['a', 'b']" in message and "['x', 'y']" in message
