@@ -454,6 +454,7 @@ def _export_luna(
     import h5py
 
     from neurokit.core.data.dataset import WindowDataset
+    from neurokit.core.data.ids import check_split
 
     splits = [split] if isinstance(split, str) else list(split or src.splits())
     out.mkdir(parents=True, exist_ok=True)
@@ -461,7 +462,10 @@ def _export_luna(
     window = None if src.schema.label_kind == "events" else window_seconds
     written: dict[str, int] = {}
     for name in splits:
+        check_split(name, f"{src.location}")
         target = out / f"{name}.h5"
+        if target.resolve().parent != out.resolve():  # never write outside --out
+            raise DataError(f"{src.location}: split {name!r} would be written outside {out}")
         if target.exists() and not overwrite:
             raise DataError(f"{target}: exists (pass overwrite to replace it)")
         view = WindowDataset(

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neurokit.core.data.lock import store_lock
 from neurokit.core.data.ids import unique_ids
+from neurokit.core.data.lock import store_lock
 from neurokit.core.data.schema import StoreSchema, safe_id
 from neurokit.core.data.writer import DEFAULT_CHUNK_SECONDS, StoreWriter, WriteResult
 from neurokit.core.errors import DataError
@@ -335,9 +335,10 @@ def prepare(
     config = config if config is not None else getattr(dataset, "config", None)
     location = str(out) if out is not None else f"{name}.zarr"
     started = time.perf_counter()
-    with store_lock(location, "prepare"), tempfile.TemporaryDirectory(
-        prefix=f"neurokit-{name}-"
-    ) as scratch:
+    with (
+        store_lock(location, "prepare"),
+        tempfile.TemporaryDirectory(prefix=f"neurokit-{name}-") as scratch,
+    ):
         raw_dir = _raw_dir(name, dataset, raw, Path(scratch))
         sources = unique_ids(list(dataset.discover(raw_dir)))
         unreadable = list(getattr(dataset, "discovery_problems", None) or [])
