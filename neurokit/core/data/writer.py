@@ -5,6 +5,11 @@ A recording is written completely under `_partial/<id>` and then renamed into
 where renames are copies, it is written in place and its `complete` attribute is
 set last; readers ignore recordings without it. Either way a reader never sees a
 half-written recording, and a rerun skips what is complete and redoes the rest.
+
+Each recording also records what complete means (`n_chunks` chunk objects, and
+`data_checksum` of its samples as stored); every chunk ends in a crc32c. `verify.py`
+checks these: on resume (structure), when the cache decodes a recording, and in
+`neurokit store verify`.
 """
 
 from __future__ import annotations
