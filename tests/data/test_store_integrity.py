@@ -135,6 +135,8 @@ def test_deleted_chunk_is_detected_by_verify_cache_and_cli(tmp_path):
     cache.warm(["r0"])
     with pytest.raises(DataError, match="recording 'r1' is damaged"):
         cache.warm(["r1"])  # training would have learnt from a recording of zeros
+    with pytest.raises(DataError, match="recording 'r1' is damaged"):
+        RecordingCache(Store(store), "memory").window("r1", 0, 100)
     result = run_cli("store", "verify", str(store))
     assert result.returncode != 0 and "r1" in result.stdout and "Traceback" not in result.stderr
     assert "r0" not in result.stdout.replace(str(store), "")

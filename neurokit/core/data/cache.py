@@ -97,7 +97,7 @@ class RecordingCache:
     def _load(self, rid: str) -> np.ndarray:
         meta = self.store.recordings[rid]
         if self.mode == "memory":
-            return self.store.read(rid)
+            return _read_checked(self.store, rid)
         if self.mode == "none":
             return self.store.array(rid)
         path = self.path(meta)

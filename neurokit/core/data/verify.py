@@ -29,7 +29,7 @@ from neurokit.core.data.writer import data_digest, is_url, local_path
 from neurokit.core.errors import DataError
 
 
-def _read_json(root: Any, location: str, key: str) -> dict | None:
+def _read_json(location: str, key: str, options: dict | None = None) -> dict | None:
     """A metadata document of the store, or None if it is missing; ValueError if unparsable."""
     if not is_url(location):
         path = local_path(location) / key
@@ -38,7 +38,7 @@ def _read_json(root: Any, location: str, key: str) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     import fsspec
 
-    fs, base = fsspec.core.url_to_fs(location)
+    fs, base = fsspec.core.url_to_fs(location, **(options or {}))
     target = f"{base.rstrip('/')}/{key}"
     if not fs.exists(target):
         return None
@@ -46,7 +46,7 @@ def _read_json(root: Any, location: str, key: str) -> dict | None:
         return json.loads(handle.read().decode("utf-8"))
 
 
-def stored_chunks(location: str, rid: str) -> int:
+def stored_chunks(location: str, rid: str, options: dict | None = None) -> int:
     """How many chunk (or shard) objects of a recording's data array exist."""
     key = f"{RECORDINGS}/{rid}/{DATA}/c"
     if not is_url(location):
@@ -54,18 +54,18 @@ def stored_chunks(location: str, rid: str) -> int:
         return sum(1 for _, _, files in os.walk(base) for _ in files) if base.exists() else 0
     import fsspec
 
-    fs, base = fsspec.core.url_to_fs(location)
+    fs, base = fsspec.core.url_to_fs(location, **(options or {}))
     target = f"{base.rstrip('/')}/{key}"
     return len(fs.find(target)) if fs.exists(target) else 0
 
 
-def structural_problem(root: Any, location: str, rid: str) -> str | None:
+def structural_problem(location: str, rid: str, options: dict | None = None) -> str | None:
     """Why the published recording `rid` is incomplete, or None if its parts are all there."""
     prefix = f"{RECORDINGS}/{rid}"
     try:
-        group = _read_json(root, location, f"{prefix}/zarr.json")
-        data = _read_json(root, location, f"{prefix}/{DATA}/zarr.json")
-        events = _read_json(root, location, f"{prefix}/{EVENTS}/zarr.json")
+        group = _read_json(location, f"{prefix}/zarr.json", options)
+        data = _read_json(location, f"{prefix}/{DATA}/zarr.json", options)
+        events = _read_json(location, f"{prefix}/{EVENTS}/zarr.json", options)
     except (ValueError, UnicodeDecodeError) as exc:
         return f"unreadable metadata ({type(exc).__name__}: {exc})"
     if group is None:
@@ -83,7 +83,7 @@ def structural_problem(root: Any, location: str, rid: str) -> str | None:
         return f"array `{DATA}` has shape {shape}, the recording declares {expected}"
     n_chunks = attrs.get("n_chunks")
     if n_chunks is not None:
-        found = stored_chunks(location, rid)
+        found = stored_chunks(location, rid, options)
         if found != n_chunks:
             return f"{found} of its {n_chunks} chunk files present"
     return None
@@ -97,7 +97,7 @@ def read_verified(store: Any, rid: str) -> np.ndarray:
     """
     from neurokit.core.data.store import describe_read_error
 
-    problem = structural_problem(store.root, store.location, rid)
+    problem = structural_problem(store.location, rid, store.storage_options)
     if problem is not None:
         raise store.damaged(rid, problem)
     array = store.array(rid)

@@ -261,7 +261,7 @@ class StoreWriter:
             names = set(recordings.group_keys())
         done = set()
         for name in sorted(names):
-            if structural_problem(self.root, self.location, name) is None:
+            if structural_problem(self.location, name, self.storage_options) is None:
                 done.add(name)
             elif self.local:
                 shutil.rmtree(local_path(self.location) / RECORDINGS / name, ignore_errors=True)
