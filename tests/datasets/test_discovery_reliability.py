@@ -105,3 +105,8 @@ def test_labels_csv_with_a_utf8_bom_is_read(tmp_path):
     store = Store(tmp_path / "s.zarr")
     assert len(summary.written) == 2 and store.class_names == ["bad", "good"]
     assert {m.id: m.label for m in store.recordings.values()} == {"x": 1, "y": 0}
+
+
+def test_absent_folders_are_not_problems(tmp_path):
+    problems: list = []
+    assert find_edfs(tmp_path / "nope", problems) == [] and problems == []

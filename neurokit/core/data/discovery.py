@@ -23,6 +23,8 @@ def find_files(
     wanted = {s.lower() for s in suffixes}
 
     def unreadable(exc: OSError) -> None:
+        if isinstance(exc, FileNotFoundError | NotADirectoryError):
+            return  # an absent folder holds no recordings (layouts list optional folders)
         if problems is not None and exc.filename is not None:
             reason = exc.strerror or type(exc).__name__
             problems.append(
