@@ -121,6 +121,16 @@ def store_info_command(store: str, as_json: bool) -> None:
     store_info(store, as_json)
 
 
+@store_group.command("verify")
+@click.argument("store")
+@json_option
+def store_verify_command(store: str, as_json: bool) -> None:
+    """Check every recording (metadata, chunk files, checksums); name the damaged ones."""
+    from neurokit.core.data.cli_support import store_verify
+
+    store_verify(store, as_json)
+
+
 @store_group.command("import-hdf5")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", required=True, help="Store path to create (or resume).")

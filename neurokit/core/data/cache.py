@@ -97,7 +97,7 @@ class RecordingCache:
     def _load(self, rid: str) -> np.ndarray:
         meta = self.store.recordings[rid]
         if self.mode == "memory":
-            return self.store.read(rid)
+            return _read_checked(self.store, rid)
         if self.mode == "none":
             return self.store.array(rid)
         path = self.path(meta)
@@ -106,7 +106,7 @@ class RecordingCache:
         return np.load(path, mmap_mode="r")
 
     def _build(self, rid: str, path: Path) -> None:
-        data = self.store.read(rid)
+        data = _read_checked(self.store, rid)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
@@ -136,3 +136,11 @@ class RecordingCache:
             path = self.path(self.store.recordings[rid])
             if not path.exists():
                 self._build(rid, path)
+
+
+def _read_checked(store: Store, rid: str) -> np.ndarray:
+    """A recording read once for the cache, verified against what its writer recorded
+    (chunk count, checksum): a missing chunk would otherwise be cached as zeros."""
+    from neurokit.core.data.verify import read_verified
+
+    return read_verified(store, rid)

@@ -48,3 +48,22 @@ def store_info(location: str, as_json: bool) -> None:
         out_console.print_json(info)
     else:
         print_store_info(info)
+
+
+def store_verify(location: str, as_json: bool) -> None:
+    """`neurokit store verify`: print what was checked; non-zero exit if anything is damaged."""
+    from neurokit import console as out_console
+    from neurokit.core.data.verify import verify_store
+
+    report = verify_store(location)
+    if as_json:
+        out_console.print_json(report.to_dict())
+    else:
+        from neurokit.core.data.report import print_verify
+
+        print_verify(report)
+    if not report.ok:
+        raise NeurokitError(
+            f"{report.store}: {len(report.damaged)} damaged recording(s); delete them from "
+            "recordings/ and rerun the same `neurokit prepare` to write them again"
+        )

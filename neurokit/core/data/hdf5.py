@@ -329,6 +329,7 @@ def import_hdf5(
     groups already in the store are skipped.
     """
     from neurokit.core.data.channels import normalise_channel_names
+    from neurokit.core.data.lock import store_lock
     from neurokit.core.data.schema import StoreSchema, safe_id
     from neurokit.core.data.writer import StoreWriter
 
@@ -349,27 +350,28 @@ def import_hdf5(
         class_names=list(class_names or []),
         label_kind="events" if labelled else "none",
     )
-    writer = StoreWriter(out)
-    writer.create(schema, overwrite=overwrite)
-    done = writer.completed()
-    summary = ImportSummary(store=str(out), layout=layout)
-    for path in files:
-        for recording, windows in _ITERATORS[layout](path, sfreq, names):
-            rid = safe_id(recording.source.recording_id)
-            if rid in done:
-                summary.skipped.append(f"{rid}: already in the store")
-                continue
-            if recording.data.shape[1] == 0:
-                summary.skipped.append(
-                    f"{path}:{recording.source.extra.get('hdf5_group')}: no samples"
-                )
-                continue
-            result = writer.write(recording, checksum="", dtype=dtype)
-            done.add(result.id)
-            summary.recordings += 1
-            summary.windows += windows
-            summary.seconds += result.seconds
-    writer.finalize()
+    with store_lock(out, "import"):
+        writer = StoreWriter(out)
+        writer.create(schema, overwrite=overwrite)
+        done = writer.completed()
+        summary = ImportSummary(store=str(out), layout=layout)
+        for path in files:
+            for recording, windows in _ITERATORS[layout](path, sfreq, names):
+                rid = safe_id(recording.source.recording_id)
+                if rid in done:
+                    summary.skipped.append(f"{rid}: already in the store")
+                    continue
+                if recording.data.shape[1] == 0:
+                    summary.skipped.append(
+                        f"{path}:{recording.source.extra.get('hdf5_group')}: no samples"
+                    )
+                    continue
+                result = writer.write(recording, checksum="", dtype=dtype)
+                done.add(result.id)
+                summary.recordings += 1
+                summary.windows += windows
+                summary.seconds += result.seconds
+        writer.finalize()
     if summary.recordings == 0 and not any("already" in s for s in summary.skipped):
         raise DataError(f"{files[0]}: nothing to import")
     return summary
@@ -454,6 +456,7 @@ def _export_luna(
     import h5py
 
     from neurokit.core.data.dataset import WindowDataset
+    from neurokit.core.data.ids import check_split
 
     splits = [split] if isinstance(split, str) else list(split or src.splits())
     out.mkdir(parents=True, exist_ok=True)
@@ -461,7 +464,10 @@ def _export_luna(
     window = None if src.schema.label_kind == "events" else window_seconds
     written: dict[str, int] = {}
     for name in splits:
+        check_split(name, f"{src.location}")
         target = out / f"{name}.h5"
+        if target.resolve().parent != out.resolve():  # never write outside --out
+            raise DataError(f"{src.location}: split {name!r} would be written outside {out}")
         if target.exists() and not overwrite:
             raise DataError(f"{target}: exists (pass overwrite to replace it)")
         view = WindowDataset(

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neurokit.core.data.ids import unique_ids
+from neurokit.core.data.lock import store_lock
 from neurokit.core.data.schema import StoreSchema, safe_id
 from neurokit.core.data.writer import DEFAULT_CHUNK_SECONDS, StoreWriter, WriteResult
 from neurokit.core.errors import DataError
@@ -97,6 +99,71 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit this worker as soon as its parent is gone (`kill -9` of `prepare` leaves no orphans).
+
+    Linux also gets PR_SET_PDEATHSIG; the polling thread covers other systems and the
+    case where the forking thread, not the process, ends. A half-written recording
+    stays under `_partial/`, which the next run clears.
+    """
+    import signal
+    import threading
+
+    if os.getppid() != parent:
+        os._exit(1)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="neurokit-parent-watch", daemon=True).start()
+
+
+def _worker_main(tasks: Any, results: Any, parent: int, init: tuple) -> None:
+    """A pool worker: takes (index, source) until None; reports start and result of each."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _watch_parent(parent)
+    _init_worker(*init)
+    while True:
+        item = tasks.get()
+        if item is None:
+            return
+        index, source = item
+        results.put(("start", index, os.getpid()))
+        results.put(("done", index, _prepare_one(source)))
+
+
+def _stop_workers(procs: list) -> None:
+    """Terminate workers now (their unfinished recordings stay unpublished); a second
+    Ctrl-C during this cannot interrupt it, and it is bounded to a few seconds."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        deadline = time.monotonic() + 3.0
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1.0)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_jobs(
     dataset: Any,
     sources: Sequence[RecordingSource],
@@ -105,7 +172,11 @@ def run_jobs(
     workers: int,
     on_result: Any = None,
 ) -> list[WriteResult]:
-    """Process `sources`, in this process (workers <= 1) or a process pool."""
+    """Process `sources`, in this process (workers <= 1) or in worker processes.
+
+    Ctrl-C stops at once: workers are terminated, only recordings already published
+    stay in the store, and KeyboardInterrupt propagates.
+    """
     results: list[WriteResult] = []
     if workers <= 1 or len(sources) <= 1:
         _init_worker(dataset, location, options)
@@ -115,27 +186,92 @@ def run_jobs(
             if on_result:
                 on_result(result)
         return results
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_context(),
-        initializer=_init_worker,
-        initargs=(dataset, location, options),
-    ) as pool:
-        futures = {pool.submit(_prepare_one, s): s for s in sources}
-        for future in as_completed(futures):
-            source = futures[future]
+    ctx = _context()
+    tasks, replies = ctx.Queue(), ctx.Queue()
+    tasks.cancel_join_thread()  # never block exit on tasks no worker will take
+    for item in enumerate(sources):
+        tasks.put(item)
+    n_workers = min(workers, len(sources))
+    for _ in range(n_workers):
+        tasks.put(None)
+    init = (dataset, location, options)
+    procs = [
+        ctx.Process(target=_worker_main, args=(tasks, replies, os.getpid(), init), daemon=True)
+        for _ in range(n_workers)
+    ]
+    pending = set(range(len(sources)))
+    running: dict[int, int] = {}  # worker pid -> index it is working on
+
+    def handle(reply: tuple) -> None:
+        kind, index, payload = reply
+        if kind == "start":
+            running[payload] = index
+            return
+        for pid in [p for p, i in running.items() if i == index]:
+            del running[pid]
+        if index in pending:
+            pending.discard(index)
+            results.append(payload)
+            if on_result:
+                on_result(payload)
+
+    finished = False
+    try:
+        for proc in procs:
+            proc.start()
+        while pending:
             try:
-                result = future.result()
-            except Exception as exc:  # the worker died (killed, crashed interpreter)
-                result = WriteResult(
-                    safe_id(source.recording_id),
-                    "failed",
-                    f"{source.path}: worker died ({type(exc).__name__})",
-                )
+                handle(replies.get(timeout=0.5))
+                continue
+            except queue.Empty:
+                pass
+            _reap_dead(procs, running, pending, sources, results, on_result)
+            if pending and not any(p.is_alive() for p in procs):
+                try:  # replies sent just before the last worker died
+                    while True:
+                        handle(replies.get(timeout=0.2))
+                except queue.Empty:
+                    _fail_rest(pending, sources, results, on_result)
+        finished = True
+    finally:
+        if not finished:
+            _stop_workers(procs)
+        else:
+            for proc in procs:
+                proc.join(5.0)
+            _stop_workers([p for p in procs if p.is_alive()])
+    return results
+
+
+def _reap_dead(procs, running, pending, sources, results, on_result) -> None:
+    """A worker that died (killed, crashed interpreter) fails the recording it held."""
+    for proc in procs:
+        if proc.is_alive() or proc.pid not in running:
+            continue
+        index = running.pop(proc.pid)
+        if index in pending:
+            pending.discard(index)
+            source = sources[index]
+            result = WriteResult(
+                safe_id(source.recording_id),
+                "failed",
+                f"{source.path}: worker died (exit code {proc.exitcode})",
+            )
             results.append(result)
             if on_result:
                 on_result(result)
-    return results
+
+
+def _fail_rest(pending, sources, results, on_result) -> None:
+    for index in sorted(pending):
+        source = sources[index]
+        result = WriteResult(
+            safe_id(source.recording_id), "failed", f"{source.path}: all workers died"
+        )
+        results.append(result)
+        if on_result:
+            on_result(result)
+    pending.clear()
 
 
 # ------------------------------------------------------------------ driver
@@ -199,17 +335,19 @@ def prepare(
     config = config if config is not None else getattr(dataset, "config", None)
     location = str(out) if out is not None else f"{name}.zarr"
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f"neurokit-{name}-") as scratch:
+    with (
+        store_lock(location, "prepare"),
+        tempfile.TemporaryDirectory(prefix=f"neurokit-{name}-") as scratch,
+    ):
         raw_dir = _raw_dir(name, dataset, raw, Path(scratch))
-        sources = list(dataset.discover(raw_dir))
+        sources = unique_ids(list(dataset.discover(raw_dir)))
+        unreadable = list(getattr(dataset, "discovery_problems", None) or [])
         if not sources:
             raise DataError(
                 f"{raw_dir}: no {name} recordings found (is this the corpus's published layout?)"
+                + (f"; unreadable: {unreadable[0][0]} ({unreadable[0][1]})" if unreadable else "")
             )
-        ids = [safe_id(s.recording_id) for s in sources]
-        if len(set(ids)) != len(ids):
-            dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
-            raise DataError(f"{raw_dir}: duplicate recording ids {', '.join(dup)}")
+        ids = [s.recording_id for s in sources]
         writer = StoreWriter(location)
         fresh = overwrite or not writer._exists()
         schema = writer.create(
@@ -230,20 +368,21 @@ def prepare(
             "compression": schema.compression,
         }
         results = _run_with_progress(dataset, todo, location, options, workers, progress)
-    for result in results:
-        (summary.written if result.status == "written" else summary.failed).append(result)
-    summary.seconds_written = sum(r.seconds for r in summary.written)
-    summary.failed.sort(key=lambda r: r.id)
-    writer.finalize(failures={r.id: r.reason for r in summary.failed})
-    from neurokit.core.data.store import Store
+        results += [WriteResult(str(where), "failed", why) for where, why in unreadable]
+        for result in results:
+            (summary.written if result.status == "written" else summary.failed).append(result)
+        summary.seconds_written = sum(r.seconds for r in summary.written)
+        summary.failed.sort(key=lambda r: r.id)
+        writer.finalize(failures={r.id: r.reason for r in summary.failed})
+        from neurokit.core.data.store import Store
 
-    store = Store(location)
-    summary.store_hours = sum(m.seconds for m in store.recordings.values()) / 3600
-    summary.store_bytes = store.size_bytes()
+        store = Store(location)
+        summary.store_hours = sum(m.seconds for m in store.recordings.values()) / 3600
+        summary.store_bytes = store.size_bytes()
+        if summary.failed and not summary.written and not summary.present and fresh:
+            writer._delete_all()  # leave nothing behind, so a rerun with other options starts clean
     summary.elapsed = time.perf_counter() - started
     if summary.failed and not summary.written and not summary.present:
-        if fresh:  # leave nothing behind, so a rerun with other options starts clean
-            writer._delete_all()
         first = summary.failed[0].reason
         raise PrepareFailed(f"all {len(summary.failed)} recordings failed; first: {first}", summary)
     return summary

@@ -57,6 +57,7 @@ def check_edf_size(path: Path) -> None:
         ]
     except (ValueError, UnicodeDecodeError):
         raise DataError(f"{path}: corrupt EDF/BDF header (samples per record unreadable)") from None
+    check_edf_calibration(path, signal_header, n_signals)
     if n_records < 0:  # -1: still being recorded; mne infers the count from the size
         return
     expected = 256 * (n_signals + 1) + n_records * sum(samples) * bytes_per_sample
@@ -64,6 +65,42 @@ def check_edf_size(path: Path) -> None:
         raise DataError(
             f"{path}: truncated file ({size} bytes, the header declares {n_records} records = {expected} bytes)"
         )
+
+
+def check_edf_calibration(path: Path, header: bytes, n_signals: int) -> None:
+    """Refuse impossible calibrations: digital max <= digital min, or physical max == min.
+
+    mne reads them anyway (warning only) and scales the channel by a zero or negative
+    digital span, which stored a flat channel at 5 V peak to peak. A physical minimum
+    above the maximum is legal (a negative gain, as some PhysioNet EDFs have) and is
+    left to mne, which reads it correctly.
+    """
+
+    def field(offset: int, width: int, i: int) -> str:
+        start = offset * n_signals + width * i
+        return header[start : start + width].decode("ascii", "replace").strip()
+
+    for i in range(n_signals):
+        label = field(0, 16, i)
+        if label.endswith("Annotations"):  # EDF+/BDF+ annotation channel: not a signal
+            continue
+        try:
+            pmin, pmax = float(field(104, 8, i)), float(field(112, 8, i))
+            dmin, dmax = int(float(field(120, 8, i))), int(float(field(128, 8, i)))
+        except ValueError:
+            raise DataError(
+                f"{path}: corrupt EDF/BDF header (channel {i + 1} {label!r}: calibration unreadable)"
+            ) from None
+        if dmax <= dmin:
+            raise DataError(
+                f"{path}: corrupt EDF/BDF header (channel {i + 1} {label!r}: digital maximum "
+                f"{dmax} <= digital minimum {dmin}, so its samples cannot be scaled)"
+            )
+        if pmax == pmin:
+            raise DataError(
+                f"{path}: corrupt EDF/BDF header (channel {i + 1} {label!r}: physical minimum "
+                f"= maximum = {pmin:g}, so its samples cannot be scaled)"
+            )
 
 
 def read_raw(path: str | Path, preload: bool = True) -> Any:

@@ -90,3 +90,22 @@ def print_store_info(info: dict[str, Any]) -> None:
     table("channel sets", ["channels", "recordings", "names"], sets)
     if info.get("failed"):
         console.print(f"[yellow]{len(info['failed'])} recordings failed in the last prepare run[/]")
+
+
+def print_verify(report: Any) -> None:
+    """`neurokit store verify` as a human reads it: the damaged recordings, one a line."""
+    from neurokit.console import console
+
+    status = "[green]ok[/]" if report.ok else f"[red]{len(report.damaged)} damaged[/]"
+    console.print(
+        f"{report.store}: {report.checked} recordings checked, {status}"
+        + (
+            f" ({report.unchecked} written before checksums: decode-checked only)"
+            if report.unchecked
+            else ""
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+    for rid, reason in sorted(report.damaged.items()):
+        console.print(f"  {rid}: {reason}", highlight=False, soft_wrap=True)

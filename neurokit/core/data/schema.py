@@ -14,6 +14,7 @@ A reader refuses a store whose format name or major version it does not know.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,12 +99,16 @@ def check_schema(attrs: dict[str, Any], where: str) -> StoreSchema:
         raise DataError(f"{where}: broken store schema attributes ({exc})") from None
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^\w.-]+")  # \w: Unicode letters and digits (`患者1` stays `患者1`)
 
 
 def safe_id(recording_id: str) -> str:
-    """A recording id usable as a Zarr node name on any store (`a/b c` -> `a__b_c`)."""
-    text = recording_id.replace("/", "__").replace("\\", "__")
+    """A recording id usable as a Zarr node name on any store (`a/b c` -> `a__b_c`).
+
+    NFC-normalised so one name typed two ways is one id; distinct names that still
+    collide are told apart by `ids.unique_ids`.
+    """
+    text = unicodedata.normalize("NFC", recording_id).replace("/", "__").replace("\\", "__")
     text = _UNSAFE.sub("_", text).lstrip(".")
     if not text or text.startswith("__"):
         text = "r" + text

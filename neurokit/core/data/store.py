@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from neurokit.core.data.ids import check_split
 from neurokit.core.data.schema import (
     DATA,
     EVENTS,
@@ -47,9 +48,11 @@ def scan_recordings(root: Any, where: str) -> list[RecordingMeta]:
         if not raw.get("complete", False):
             continue
         try:
-            metas.append(RecordingMeta.model_validate(raw))
+            meta = RecordingMeta.model_validate(raw)
         except Exception as exc:
             raise DataError(f"{where}: recording {name!r} has broken attributes ({exc})") from None
+        check_split(meta.split, f"{where}: recording {name!r}")
+        metas.append(meta)
     return metas
 
 
@@ -114,24 +117,44 @@ class Store:
             )
         return chosen
 
+    def damaged(self, rid: str, detail: str) -> DataError:
+        """The one error for a recording whose stored bytes are broken, with the way out."""
+        error = DataError(
+            f"{self.location}: recording {rid!r} is damaged ({detail}); run "
+            f"`neurokit store verify {self.location}` to list every damaged recording, then "
+            f"delete {RECORDINGS}/{rid} from the store and rerun the same `neurokit prepare` "
+            "to write it again"
+        )
+        error.detail = detail  # type: ignore[attr-defined]
+        return error
+
     def array(self, rid: str):
         """The zarr array of one recording (channels x samples)."""
         if rid not in self.recordings:
             raise DataError(f"{self.location}: no recording {rid!r}")
-        return self.root[f"{RECORDINGS}/{rid}/{DATA}"]
+        try:
+            return self.root[f"{RECORDINGS}/{rid}/{DATA}"]
+        except Exception as exc:  # missing or corrupt zarr.json
+            raise self.damaged(rid, f"array metadata: {type(exc).__name__}: {exc}") from None
 
     def read(self, rid: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Samples [start, stop) of one recording, (channels, samples) float32 uV."""
-        return np.asarray(self.array(rid)[:, start:stop], dtype=np.float32)
+        array = self.array(rid)
+        try:
+            return np.asarray(array[:, start:stop], dtype=np.float32)
+        except Exception as exc:  # a truncated or junk chunk (crc32c / codec errors)
+            raise self.damaged(rid, describe_read_error(exc)) from None
 
     def events(self, rid: str) -> np.ndarray:
         """(n, 4) int64 events of one recording: start, length, label, channel."""
         meta = self.recordings[rid]
         if meta.n_events == 0:
             return np.zeros((0, 4), dtype=np.int64)
-        return np.asarray(self.root[f"{RECORDINGS}/{rid}/{EVENTS}"][:], dtype=np.int64).reshape(
-            -1, 4
-        )
+        try:
+            stored = self.root[f"{RECORDINGS}/{rid}/{EVENTS}"][:]
+        except Exception as exc:
+            raise self.damaged(rid, f"events: {type(exc).__name__}: {exc}") from None
+        return np.asarray(stored, dtype=np.int64).reshape(-1, 4)
 
     def event_table(self, split: str | Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """All events as columns: recording (id), start, length, label, channel, split."""
@@ -212,6 +235,14 @@ class Store:
         if isinstance(label, int) and 0 <= label < len(names):
             return names[label]
         return label
+
+
+def describe_read_error(exc: Exception) -> str:
+    """A chunk decoding error in words (zarr's own messages are about codecs, not files)."""
+    text = " ".join(str(exc).split())[:200]
+    if "checksum" in text.lower():
+        return "a chunk fails its crc32c checksum: its bytes changed after writing"
+    return f"a chunk cannot be decoded: {type(exc).__name__}: {text}"
 
 
 def open_store(location: str | os.PathLike | Store, storage_options: dict | None = None) -> Store:

@@ -5,6 +5,11 @@ A recording is written completely under `_partial/<id>` and then renamed into
 where renames are copies, it is written in place and its `complete` attribute is
 set last; readers ignore recordings without it. Either way a reader never sees a
 half-written recording, and a rerun skips what is complete and redoes the rest.
+
+Each recording also records what complete means (`n_chunks` chunk objects, and
+`data_checksum` of its samples as stored); every chunk ends in a crc32c. `verify.py`
+checks these: on resume (structure), when the cache decodes a recording, and in
+`neurokit store verify`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from neurokit.core.data.ids import check_split
 from neurokit.core.data.schema import (
     DATA,
     EVENTS,
@@ -75,20 +81,26 @@ def open_group(location: str | os.PathLike, mode: str, storage_options: dict | N
         raise DataError(f"{location}: cannot open store ({type(exc).__name__}: {exc})") from None
 
 
-def compressors(name: str) -> tuple[Any, ...] | None:
-    """Codec tuple for a compression spec: `blosc-zstd-3` (default), `zstd-3`, `none`."""
-    from zarr.codecs import BloscCodec, ZstdCodec
+def compressors(name: str, checksum: bool = True) -> tuple[Any, ...] | None:
+    """Codec tuple for a compression spec: `blosc-zstd-3` (default), `zstd-3`, `none`.
 
+    `checksum` appends a crc32c codec, so a damaged chunk fails to decode instead of
+    decoding to wrong samples. Stores written before it keep reading: each array's
+    metadata names its own codecs.
+    """
+    from zarr.codecs import BloscCodec, Crc32cCodec, ZstdCodec
+
+    crc = (Crc32cCodec(),) if checksum else ()
     if name in {"", "none"}:
-        return None
+        return crc or None
     kind, _, level = name.rpartition("-")
     level_num = int(level) if level.isdigit() else 3
     if kind == "blosc-zstd" or name == "blosc-zstd":
-        return (BloscCodec(cname="zstd", clevel=level_num, shuffle="shuffle", typesize=4),)
+        return (BloscCodec(cname="zstd", clevel=level_num, shuffle="shuffle", typesize=4),) + crc
     if kind == "blosc-lz4" or name == "blosc-lz4":
-        return (BloscCodec(cname="lz4", clevel=level_num, shuffle="shuffle", typesize=4),)
+        return (BloscCodec(cname="lz4", clevel=level_num, shuffle="shuffle", typesize=4),) + crc
     if kind == "zstd" or name == "zstd":
-        return (ZstdCodec(level=level_num),)
+        return (ZstdCodec(level=level_num),) + crc
     raise DataError(f"unknown compression {name!r} (use blosc-zstd-3, blosc-lz4-5, zstd-3 or none)")
 
 
@@ -236,16 +248,26 @@ class StoreWriter:
         return self._root
 
     def completed(self) -> set[str]:
-        """Ids of the recordings already published (what a resumed run skips)."""
+        """Ids of the recordings already published and structurally whole (what a resumed
+        run skips). A published recording with missing arrays or chunks is removed here,
+        so the run writes it again."""
+        from neurokit.core.data.verify import structural_problem
+
         recordings = self.root.require_group(RECORDINGS)
         if self.local:
             base = local_path(self.location) / RECORDINGS
-            return (
-                {p.name for p in base.iterdir() if (p / "zarr.json").exists()}
-                if base.exists()
-                else set()
-            )
-        return {n for n in recordings.group_keys() if recordings[n].attrs.get("complete", False)}
+            names = {p.name for p in base.iterdir() if p.is_dir()} if base.exists() else set()
+        else:
+            names = set(recordings.group_keys())
+        done = set()
+        for name in sorted(names):
+            if structural_problem(self.location, name, self.storage_options) is None:
+                done.add(name)
+            elif self.local:
+                shutil.rmtree(local_path(self.location) / RECORDINGS / name, ignore_errors=True)
+            else:
+                del recordings[name]
+        return done
 
     # ------------------------------------------------------------ recordings
 
@@ -278,10 +300,12 @@ class StoreWriter:
         n_ch, n_samples = data.shape
         if not np.isfinite(data).all():
             raise DataError(f"{src.path}: NaN/Inf samples after preprocessing")
+        check_split(str(src.split), str(src.path))
         chunk = max(1, min(n_samples, int(round(chunk_seconds * recording.sfreq))))
         itemsize = np.dtype(dtype).itemsize
         per_shard = max(1, MAX_SHARD_BYTES // (n_ch * chunk * itemsize))
         shard = chunk * min(per_shard, math.ceil(n_samples / chunk))
+        stored = np.ascontiguousarray(data, dtype=dtype)
         meta = RecordingMeta(
             id=rid,
             channel_names=list(recording.channel_names),
@@ -297,13 +321,18 @@ class StoreWriter:
             extra=_jsonable(src.extra),
             complete=False,
         )
+        # what a complete recording is, checked by `store verify`, the cache and resume
+        integrity = {
+            "n_chunks": math.ceil(n_samples / (shard if shard > chunk else chunk)),
+            "data_checksum": data_digest(stored),
+        }
         if self.local:
             target = f"{PARTIAL}/{rid}"
             shutil.rmtree(local_path(self.location) / PARTIAL / rid, ignore_errors=True)
         else:
             target = f"{RECORDINGS}/{rid}"
         group = self.root.require_group(target)
-        group.attrs.update(meta.model_dump(mode="json"))
+        group.attrs.update({**meta.model_dump(mode="json"), **integrity})
         array = group.create_array(
             DATA,
             shape=(n_ch, n_samples),
@@ -313,8 +342,9 @@ class StoreWriter:
             compressors=compressors(compression),
             dimension_names=("channel", "time"),
             overwrite=True,
+            config={"write_empty_chunks": True},  # an all-zero chunk is stored, so counts hold
         )
-        array[:] = data.astype(dtype, copy=False)
+        array[:] = stored
         events = np.array(
             [[e.start, e.length, e.label, e.channel] for e in recording.events], dtype=np.int64
         ).reshape(-1, 4)
@@ -394,6 +424,13 @@ class StoreWriter:
         tables.create_array(
             EVENTS, data=table, chunks=(max(1, min(len(table), 1 << 16)), 5), overwrite=True
         )
+
+
+def data_digest(array: np.ndarray) -> str:
+    """`sha256:<hex>` of an array's bytes as stored (its dtype, C order)."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:

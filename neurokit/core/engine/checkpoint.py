@@ -8,6 +8,7 @@ a crash, a full disk) leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import glob
 import os
 import random
 import tempfile
@@ -21,12 +22,21 @@ from neurokit.core.errors import DataError
 
 
 def save_atomic(state: dict[str, Any], path: str | Path) -> None:
-    """torch.save to a temp file beside `path`, fsync, then os.replace."""
+    """torch.save to a temp file beside `path`, fsync, then os.replace.
+
+    The temp name carries this process's id; temporaries left by a process that is
+    gone (a kill mid-write) are removed first. The file gets the usual permissions
+    (0666 minus the umask), not mkstemp's 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    clean_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             torch.save(state, handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -36,11 +46,52 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
         raise
 
 
+def clean_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporaries `.<name>.<pid>.*.tmp` of checkpoint `path` whose writer is
+    not running (and ones without a pid, from older versions): what a kill mid-write
+    leaves. Run before every write and on resume (`load`). Returns what was removed."""
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = _writer_pid(tmp.name)
+        if pid is not None and (pid == os.getpid() or _alive(pid)):
+            continue
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            pass
+    return removed
+
+
+def _writer_pid(name: str) -> int | None:
+    parts = name.split(".")  # ['', 'last', 'pt', '<pid>', '<random>', 'tmp']
+    return int(parts[-3]) if len(parts) >= 5 and parts[-3].isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it; there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint safely; a missing or unreadable file is a DataError."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"checkpoint {str(path)!r} does not exist")
+    clean_stale_temporaries(path)
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:

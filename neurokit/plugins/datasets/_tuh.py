@@ -66,9 +66,14 @@ def subject_of(path: Path) -> str:
     return parts.subject if parts else path.stem.split("_")[0]
 
 
-def find_edfs(root: Path) -> list[Path]:
-    """Every `.edf` under `root`, sorted, so discovery is deterministic across file systems."""
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() == ".edf" and p.is_file())
+def find_edfs(root: Path, problems: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Every `.edf` under `root`, sorted, so discovery is deterministic across file systems.
+
+    Folders that cannot be read are appended to `problems` (the prepare summary lists them).
+    """
+    from neurokit.core.data.discovery import find_files
+
+    return find_files(root, (".edf",), problems)
 
 
 def require_dir(path: Path, what: str) -> Path:
@@ -286,6 +291,7 @@ class TUHDataset:
     def __init__(self, config):
         self.config = config
         self.preprocessing = config.preprocessing
+        self.discovery_problems: list[tuple[str, str]] = []  # unreadable folders
 
     def discover(self, raw: Path) -> list:  # pragma: no cover - abstract
         raise NotImplementedError

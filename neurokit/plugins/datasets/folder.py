@@ -71,10 +71,12 @@ class FolderDataset:
         self.preprocessing = config.preprocessing
         self.class_names: list[str] = list(config.class_names or [])
         self.label_kind = "none"
+        self.discovery_problems: list[tuple[str, str]] = []  # unreadable folders
 
     # ------------------------------------------------------------ discovery
 
     def discover(self, raw: Path) -> list:
+        from neurokit.core.data.discovery import find_files
         from neurokit.core.data.splits import split_subjects
         from neurokit.core.interfaces import RecordingSource
 
@@ -88,12 +90,14 @@ class FolderDataset:
             suffixes = {
                 e.lower() if e.startswith(".") else f".{e.lower()}" for e in self.config.extensions
             }
-            files = sorted(
-                p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-            )
+            files = find_files(root, suffixes, self.discovery_problems)
             if not files:
+                unreadable = "".join(
+                    f"; {where}: {why}" for where, why in self.discovery_problems[:3]
+                )
                 raise DataError(
                     f"{root}: no recordings ({', '.join(sorted(suffixes))}) in this folder"
+                    + unreadable
                 )
             rows = [
                 {"path": p, "label": self._folder_label(p, root), "subject": "", "split": ""}
@@ -166,7 +170,7 @@ class FolderDataset:
             if not path.is_file():
                 raise DataError(f"{path}: labels CSV not found")
         try:
-            with path.open(newline="", encoding="utf-8") as handle:
+            with path.open(newline="", encoding="utf-8-sig") as handle:  # Excel writes a BOM
                 lines = list(csv.reader(handle))
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise DataError(f"{path}: cannot read labels CSV ({exc})") from None

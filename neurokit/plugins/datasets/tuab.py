@@ -65,7 +65,7 @@ class TUAB(TUHDataset):
         for folder in ("train", "eval"):
             for label, cls in enumerate(CLASSES):
                 for montage in self.config.montage_dirs:
-                    for path in find_edfs(root / folder / cls / montage):
+                    for path in find_edfs(root / folder / cls / montage, self.discovery_problems):
                         parts = parse_stem(path.stem)
                         subject = parts.subject if parts else path.stem.split("_")[0]
                         found.append((path, folder, subject, label))

@@ -106,7 +106,7 @@ class TUAR(TUHDataset):
 
         cfg = self.config
         root = resolve_root(Path(raw), cfg.montage_dirs)
-        paths = [p for m in cfg.montage_dirs for p in find_edfs(root / m)]
+        paths = [p for m in cfg.montage_dirs for p in find_edfs(root / m, self.discovery_problems)]
         subjects = [
             (parse_stem(p.stem).subject if parse_stem(p.stem) else p.stem.split("_")[0])
             for p in paths

@@ -71,7 +71,7 @@ class TUEV(TUHDataset):
         root = resolve_root(Path(raw), ("train", "eval"))
         found = []
         for folder in ("train", "eval"):
-            for path in find_edfs(root / folder):
+            for path in find_edfs(root / folder, self.discovery_problems):
                 # train/<subject>/<subject>_<n>.edf; eval/<index>/<class>_<index>_<part>.edf
                 found.append((path, folder, path.parent.name))
         val = split_subjects(

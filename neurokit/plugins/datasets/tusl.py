@@ -65,7 +65,7 @@ class TUSL(TUHDataset):
 
         raw = Path(raw)
         root = raw / "edf" if (raw / "edf").is_dir() else raw
-        paths = find_edfs(root)
+        paths = find_edfs(root, self.discovery_problems)
         subjects = [self._subject(p, root) for p in paths]
         cfg = self.config
         assignment = split_subjects(
