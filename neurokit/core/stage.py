@@ -110,7 +110,11 @@ class Stage(nn.Module):
     metrics: Mapping[str, Direction] = {"loss": "min"}
     monitor: str = "loss"
     class_names: list[str] = []
-    backbone: nn.Module | None = None
+    backbone: nn.Module | None  # set in __init__: a class-level None would hide the submodule
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = None
 
     # -------------------------------------------------------------- steps
 
@@ -145,14 +149,17 @@ class Stage(nn.Module):
                 predictions.append(step.predictions[:valid].detach().float().cpu().numpy())
                 if step.targets is not None:
                     targets.append(step.targets[:valid].detach().float().cpu().numpy())
-        totals = evaluation.all_reduce_sum({**sums, "__count__": float(count)})
+        rows = {"__count__": float(count), "__rows__": float(len(predictions))}
+        totals = evaluation.all_reduce_sum({**sums, **rows})
         total = max(totals.pop("__count__"), 1.0)
+        any_rows = totals.pop("__rows__") > 0  # every rank gathers, or none (no deadlock)
         result: dict[str, Any] = {key: value / total for key, value in totals.items()}
-        if predictions:
-            gathered = evaluation.gather(np.concatenate(predictions))
-            truth = (
-                evaluation.gather(np.concatenate(targets)) if targets else np.zeros(len(gathered))
-            )
+        if any_rows:
+            empty = np.zeros((0,))
+            gathered = evaluation.gather(np.concatenate(predictions) if predictions else empty)
+            truth = evaluation.gather(np.concatenate(targets) if targets else empty)
+            if len(truth) != len(gathered):
+                truth = np.zeros(len(gathered))
             result.update(self.compute_metrics(gathered, truth))
         return result
 
