@@ -154,6 +154,10 @@ def test_lr_multipliers_scale_the_groups_longest_prefix_first():
     trainer.device, trainer.fsdp = torch.device("cpu"), False
     stage = Listed()
     by_id = {id(p): n for n, p in stage.named_parameters()}
-    lrs = {by_id[id(p)]: grp["lr"] for grp in trainer._optimizer(stage).param_groups for p in grp["params"]}
+    lrs = {
+        by_id[id(p)]: grp["lr"]
+        for grp in trainer._optimizer(stage).param_groups
+        for p in grp["params"]
+    }
     assert lrs["head.weight"] == pytest.approx(trainer.config.lr * 10.0)
     assert lrs["backbone.blocks.1.1.weight"] == pytest.approx(trainer.config.lr * 0.5)

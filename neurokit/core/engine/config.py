@@ -67,7 +67,9 @@ class TrainerConfig(ComponentConfig):
         description="end this invocation after N steps with a resumable checkpoint (time-limited jobs)",
     )
     log_every: int = Field(10, ge=1, description="steps between metrics.jsonl lines")
-    progress: bool = Field(True, description="per-step progress events (the CLI's progress bar) on rank 0")
+    progress: bool = Field(
+        True, description="per-step progress events (the CLI's progress bar) on rank 0"
+    )
     strategy: Literal["auto", "ddp", "fsdp"] = Field(
         "auto", description="multi-process strategy under torchrun: DDP (auto) or FSDP"
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+
 def _safe(fn, *args, **kwargs) -> float | None:
     try:
         with warnings.catch_warnings():
