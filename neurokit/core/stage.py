@@ -110,11 +110,11 @@ class Stage(nn.Module):
     metrics: Mapping[str, Direction] = {"loss": "min"}
     monitor: str = "loss"
     class_names: list[str] = []
-    # `backbone` (when the stage has one) is a registered sub-module set in __init__; a
-    # class attribute would shadow it, so the defaults below look it up with `_backbone()`.
+    backbone: nn.Module | None  # set in __init__: a class-level None would hide the submodule
 
-    def _backbone(self) -> nn.Module | None:
-        return self._modules.get("backbone")
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = None
 
     # -------------------------------------------------------------- steps
 
@@ -149,14 +149,17 @@ class Stage(nn.Module):
                 predictions.append(step.predictions[:valid].detach().float().cpu().numpy())
                 if step.targets is not None:
                     targets.append(step.targets[:valid].detach().float().cpu().numpy())
-        totals = evaluation.all_reduce_sum({**sums, "__count__": float(count)})
+        rows = {"__count__": float(count), "__rows__": float(len(predictions))}
+        totals = evaluation.all_reduce_sum({**sums, **rows})
         total = max(totals.pop("__count__"), 1.0)
+        any_rows = totals.pop("__rows__") > 0  # every rank gathers, or none (no deadlock)
         result: dict[str, Any] = {key: value / total for key, value in totals.items()}
-        if predictions:
-            gathered = evaluation.gather(np.concatenate(predictions))
-            truth = (
-                evaluation.gather(np.concatenate(targets)) if targets else np.zeros(len(gathered))
-            )
+        if any_rows:
+            empty = np.zeros((0,))
+            gathered = evaluation.gather(np.concatenate(predictions) if predictions else empty)
+            truth = evaluation.gather(np.concatenate(targets) if targets else empty)
+            if len(truth) != len(gathered):
+                truth = np.zeros(len(gathered))
             result.update(self.compute_metrics(gathered, truth))
         return result
 
@@ -177,14 +180,13 @@ class Stage(nn.Module):
 
     def fsdp_units(self) -> list[nn.Module]:
         """Sub-modules FSDP shards on their own (e.g. transformer blocks); the rest goes whole."""
-        blocks = getattr(self._backbone(), "blocks", None)
+        blocks = getattr(self.backbone, "blocks", None)
         return list(blocks) if isinstance(blocks, nn.ModuleList) else []
 
     def layered(self) -> tuple[str, LayeredBackbone] | None:
         """(parameter prefix, backbone) that layer-wise lr decay applies to, if any."""
-        backbone = self._backbone()
-        if isinstance(backbone, LayeredBackbone):
-            return "backbone.", backbone
+        if isinstance(self.backbone, LayeredBackbone):
+            return "backbone.", self.backbone
         return None
 
     def lr_multipliers(self) -> dict[str, float]:
@@ -194,6 +196,6 @@ class Stage(nn.Module):
     def no_weight_decay(self) -> set[str]:
         """Full parameter names (or leaf names) excluded from weight decay, beyond norms,
         biases and embeddings; default: what the backbone lists in `no_weight_decay()`."""
-        listed = getattr(self._backbone(), "no_weight_decay", None)
+        listed = getattr(self.backbone, "no_weight_decay", None)
         names = set(listed()) if callable(listed) else set()
         return names | {f"backbone.{n}" for n in names}

@@ -20,7 +20,14 @@ def main() -> None:
         module, context, trainer = build(
             run_dir, batch_size=batch_size, dropout=0.0, epochs=2, strategy=strategy
         )
+        units = [module.backbone.features] if strategy == "fsdp" else []
+        module.fsdp_units = lambda: units  # the stage's FSDP units are what gets sharded
         trainer.fit(module, context)
+        if units:
+            from torch.distributed.fsdp import FSDPModule
+
+            assert all(isinstance(unit, FSDPModule) for unit in units), "fsdp_units not sharded"
+            assert not isinstance(module.backbone.head, FSDPModule)
     finally:
         distributed.destroy()
     print(f"rank {info.rank} done")

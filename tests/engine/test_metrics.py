@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurokit.core.engine.metrics import classification_metrics, lower_is_better, regression_metrics
+from neurokit.core.engine.metrics import classification_metrics, regression_metrics
 
 
 def test_binary_metrics_use_the_positive_score():
@@ -35,11 +35,6 @@ def test_single_class_split_gives_none_not_a_crash():
     assert m["accuracy"] == 0.5
 
 
-def test_regression_metrics_and_direction():
+def test_regression_metrics():
     m = regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0]))
     assert m["mse"] == pytest.approx(4 / 3) and m["mae"] == pytest.approx(2 / 3)
-    assert (
-        lower_is_better("mse")
-        and lower_is_better("val/loss")
-        and not lower_is_better("balanced_accuracy")
-    )

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from neurokit.core.engine.params import param_groups
+from neurokit.core.stage import Stage
 
 
 class Layered(nn.Module):
@@ -37,14 +38,20 @@ class Layered(nn.Module):
         return self.depth + 1
 
     def no_weight_decay(self):
-        return {"time_embed"}
+        return {"time_embed", "pos_embed", "cls_token"}
 
 
-class Task(nn.Module):
+class Task(Stage):
     def __init__(self) -> None:
         super().__init__()
         self.backbone = Layered()
         self.extra = nn.Linear(8, 8)
+
+
+class Plain(Stage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Linear(3, 3)
 
 
 def groups_by_name(module, **kwargs):
@@ -99,9 +106,7 @@ def test_layer_decay_scale_is_decay_to_the_L_plus_1_minus_i():
 
 def test_layer_decay_off_or_plain_backbone_gives_one_scale():
     assert {g["lr_scale"] for g in param_groups(Task(), 0.05)} == {1.0}
-    plain = nn.Module()
-    plain.backbone = nn.Linear(3, 3)
-    assert {g["lr_scale"] for g in param_groups(plain, 0.05, layer_decay=0.5)} == {1.0}
+    assert {g["lr_scale"] for g in param_groups(Plain(), 0.05, layer_decay=0.5)} == {1.0}
 
 
 def test_frozen_parameters_are_left_out():
@@ -109,3 +114,50 @@ def test_frozen_parameters_are_left_out():
     t.backbone.requires_grad_(False)
     names = {n for g in param_groups(t, 0.05) for n in g["names"]}
     assert names == {"extra.weight", "extra.bias"}
+
+
+class Listed(Stage):
+    """A stage that adds its own exclusion and per-module learning rates."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = Layered()
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, 8))
+        self.head = nn.Linear(8, 2)
+
+    def no_weight_decay(self):
+        return super().no_weight_decay() | {"head.weight"}
+
+    def lr_multipliers(self):
+        return {"head.": 10.0, "backbone.blocks.": 0.5, "backbone.blocks.2.": 0.1}
+
+
+def test_core_knows_no_parameter_names_only_what_the_stage_lists():
+    g = groups_by_name(Listed())
+    assert g["head.weight"]["weight_decay"] == 0.0  # the stage's own exclusion
+    assert g["mask_token"]["weight_decay"] == 0.05  # listed by nobody: decays
+    assert g["backbone.pos_embed"]["weight_decay"] == 0.0  # listed by the backbone
+
+
+def test_lr_multipliers_scale_the_groups_longest_prefix_first():
+    d = 0.5
+    g = groups_by_name(Listed(), layer_decay=d)
+    assert g["head.weight"]["lr_scale"] == pytest.approx(10.0)
+    assert g["head.bias"]["lr_scale"] == pytest.approx(10.0)
+    assert g["backbone.blocks.0.1.weight"]["lr_scale"] == pytest.approx(0.5 * d**3)
+    assert g["backbone.blocks.2.1.weight"]["lr_scale"] == pytest.approx(0.1 * d)
+    assert g["mask_token"]["lr_scale"] == 1.0
+    # the optimiser gets lr * scale per group
+    from neurokit.core.engine.trainer import DefaultTrainer
+
+    trainer = DefaultTrainer()
+    trainer.device, trainer.fsdp = torch.device("cpu"), False
+    stage = Listed()
+    by_id = {id(p): n for n, p in stage.named_parameters()}
+    lrs = {
+        by_id[id(p)]: grp["lr"]
+        for grp in trainer._optimizer(stage).param_groups
+        for p in grp["params"]
+    }
+    assert lrs["head.weight"] == pytest.approx(trainer.config.lr * 10.0)
+    assert lrs["backbone.blocks.1.1.weight"] == pytest.approx(trainer.config.lr * 0.5)

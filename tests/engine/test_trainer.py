@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from neurokit.core.engine import checkpoint as ckpt
+from neurokit.core.engine.selection import TIE_RTOL
 from neurokit.core.engine.trainer import Interrupted
 from tests.engine.synthetic import build
 
@@ -108,14 +109,15 @@ def test_accumulation_matches_one_large_batch(tmp_path):
 
 
 def test_early_stopping_stops_and_selection_keeps_the_best(tmp_path):
-    # lr so small that balanced accuracy cannot move: epoch 1 stays the best
+    # lr so small that balanced accuracy cannot move; whatever the val loss does in its last
+    # digits, selection and early stopping agree: the run ends `patience` evaluations after
+    # the selected epoch (test_trainer_stage.py pins the tie tolerance with scripted metrics)
     module, context, trainer = build(
         tmp_path, epochs=10, lr=1e-9, min_lr=0.0, warmup_steps=0, early_stopping=2, dropout=0.0
     )
     report = trainer.fit(module, context)
-    assert report["stopped_early"] and report["epochs"] == 3
-    assert report["best_epoch"] == 1
-    assert ckpt.load(tmp_path / "checkpoints/best.pt")["epoch"] == 1
+    assert report["stopped_early"] and report["epochs"] == report["best_epoch"] + 2 < 10
+    assert ckpt.load(tmp_path / "checkpoints/best.pt")["epoch"] == report["best_epoch"]
 
 
 def test_selection_breaks_metric_ties_on_val_loss(tmp_path):
@@ -128,11 +130,11 @@ def test_selection_breaks_metric_ties_on_val_loss(tmp_path):
         if '"val/loss"' in x
     ]
     top = max(r["val/balanced_accuracy"] for r in val)
-    expected = min(
-        (r for r in val if r["val/balanced_accuracy"] == top), key=lambda r: r["val/loss"]
-    )
-    assert report["best_epoch"] == expected["epoch"]
-    assert sum(r["val/balanced_accuracy"] == top for r in val) > 1  # there was a tie to break
+    tied = [r for r in val if r["val/balanced_accuracy"] == top]
+    assert len(tied) > 1  # there was a tie to break
+    best = next(r for r in val if r["epoch"] == report["best_epoch"])
+    assert best in tied  # the metric first, then the lowest val loss (within the tie tolerance)
+    assert all(r["val/loss"] >= best["val/loss"] * (1 - TIE_RTOL) for r in tied)
 
 
 def test_time_limited_chunks_add_up_to_the_full_run(tmp_path):

@@ -46,10 +46,18 @@ class TrainerConfig(ComponentConfig):
         True, description="deterministic algorithms (exact CPU reproducibility)"
     )
     monitor: str | None = Field(
-        None, description="val metric selecting the best checkpoint (default: the task's)"
+        None,
+        description="val metric selecting the best checkpoint (default: the stage's; "
+        "must be one the stage declares)",
+    )
+    min_delta: float = Field(
+        0.0,
+        ge=0,
+        description="improvement the monitored metric must show to be a new best "
+        "(ties within 1e-6 relative are broken by val loss)",
     )
     early_stopping: int | None = Field(
-        None, ge=1, description="stop after N evaluations without improvement"
+        None, ge=1, description="stop after N evaluations without a new best"
     )
     eval_every: int = Field(1, ge=1, description="validate every N epochs")
     checkpoint_every: int | None = Field(
@@ -61,7 +69,9 @@ class TrainerConfig(ComponentConfig):
         description="end this invocation after N steps with a resumable checkpoint (time-limited jobs)",
     )
     log_every: int = Field(10, ge=1, description="steps between metrics.jsonl lines")
-    progress: bool = Field(True, description="rich progress bar on rank 0")
+    progress: bool = Field(
+        True, description="per-step progress events (the CLI's progress bar) on rank 0"
+    )
     strategy: Literal["auto", "ddp", "fsdp"] = Field(
         "auto", description="multi-process strategy under torchrun: DDP (auto) or FSDP"
     )

@@ -67,28 +67,37 @@ def broadcast_object(value: Any) -> Any:
     return holder[0]
 
 
-def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
-    """Mean of scalars over ranks (for logging)."""
+def all_reduce_sum(values: dict[str, float]) -> dict[str, float]:
+    """Sum of scalars over ranks (every rank must pass the same keys)."""
     if not current().enabled or not values:
-        return values
+        return dict(values)
     keys = sorted(values)
     t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
     if dist.get_backend() == "nccl":
         t = t.cuda()
     dist.all_reduce(t)
-    return {k: float(v) / current().world_size for k, v in zip(keys, t.tolist(), strict=True)}
+    return {k: float(v) for k, v in zip(keys, t.tolist(), strict=True)}
 
 
-def gather_arrays(arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """Concatenate per-rank arrays (in rank order) on every rank; shapes may differ per rank."""
+def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
+    """Mean of scalars over ranks (for logging)."""
+    if not current().enabled or not values:
+        return values
+    world = current().world_size
+    return {k: v / world for k, v in all_reduce_sum(values).items()}
+
+
+def gather_rows(rows: np.ndarray) -> np.ndarray:
+    """This rank's rows concatenated with every other rank's, in rank order.
+
+    Ranks without rows may pass an empty array of any shape; it is left out.
+    """
     if not current().enabled:
-        return arrays
-    gathered: list[list[np.ndarray] | None] = [None] * current().world_size
-    dist.all_gather_object(gathered, arrays)
-    return [
-        np.concatenate([parts[i] for parts in gathered if parts is not None])
-        for i in range(len(arrays))
-    ]
+        return rows
+    parts: list[np.ndarray | None] = [None] * current().world_size
+    dist.all_gather_object(parts, rows)
+    kept = [p for p in parts if p is not None and p.size]
+    return np.concatenate(kept) if kept else rows
 
 
 def destroy() -> None:

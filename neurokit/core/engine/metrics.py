@@ -12,13 +12,6 @@ from typing import Any
 
 import numpy as np
 
-LOWER_IS_BETTER = {"loss", "mse", "mae", "rmse"}
-
-
-def lower_is_better(name: str) -> bool:
-    """Whether the metric `name` (possibly `val/…`-prefixed) is minimised."""
-    return name.rsplit("/", 1)[-1] in LOWER_IS_BETTER or name.endswith("_loss")
-
 
 def _safe(fn, *args, **kwargs) -> float | None:
     try:

@@ -1,10 +1,15 @@
-"""The default trainer: one loop for every task (fine-tuning and pretraining alike).
+"""The default trainer: one loop for every Stage (fine-tuning and pretraining alike).
 
-It owns everything around the task's `training_step`: AdamW groups, warmup+cosine,
+It owns everything around the stage's `training_step`: AdamW groups, warmup+cosine,
 accumulation, clipping, autocast, EMA, torch.compile, DDP/FSDP, checkpoints that
 resume exactly, validation-based selection, early stopping, the final test and the
 report. A checkpoint is written only at optimiser-step boundaries, so a resumed run
 replays exactly the same batches, dropout masks and updates.
+
+It uses only the typed members of :class:`~neurokit.core.stage.Stage` (no attribute
+probing) and never prints: progress goes to `RunContext.emit` as events (`start`,
+`resume`, `step`, `epoch`, `early-stop`, `interrupt`, `end`) for the CLI to show.
+`fit` is a sequence of named steps over one :class:`TrainingState`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import math
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +29,18 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from neurokit import console as out
 from neurokit.core.engine import checkpoint as ckpt
 from neurokit.core.engine import distributed as dist_utils
 from neurokit.core.engine import rundir
 from neurokit.core.engine.config import TrainerConfig
-from neurokit.core.engine.metrics import lower_is_better
 from neurokit.core.engine.params import param_groups
 from neurokit.core.engine.report import write_report
 from neurokit.core.engine.sampler import ResumableSampler, ShardSampler
 from neurokit.core.engine.schedule import make_scheduler
+from neurokit.core.engine.selection import Selection
 from neurokit.core.errors import ConfigError, DataError, NeurokitError
-from neurokit.core.interfaces import RunContext
+from neurokit.core.stage import Evaluation, Stage, StepOutput
+from neurokit.core.task import RunContext
 
 CHECKPOINT_FORMAT = "neurokit-checkpoint"
 
@@ -47,13 +52,13 @@ class Interrupted(NeurokitError):
 
 
 class StepModule(nn.Module):
-    """Routes forward() to the task's steps so that DDP/FSDP/compile see one forward."""
+    """Routes forward() to the stage's steps so that DDP/FSDP/compile see one forward."""
 
-    def __init__(self, module: nn.Module) -> None:
+    def __init__(self, module: Stage) -> None:
         super().__init__()
         self.module = module
 
-    def forward(self, batch: Any, train: bool = True):
+    def forward(self, batch: Any, train: bool = True) -> StepOutput:
         return self.module.training_step(batch) if train else self.module.evaluation_step(batch)
 
 
@@ -67,11 +72,89 @@ class Progress:
     best_value: float | None = None
     best_epoch: int | None = None
     best_step: int | None = None
-    best_loss: float | None = (
-        None  # breaks ties of the monitored metric (e.g. balanced accuracy 1.0)
-    )
-    bad_evals: int = 0
+    best_loss: float | None = None  # breaks ties of the monitored metric (see selection.py)
+    bad_evals: int = 0  # validations since the last new best (early stopping)
     stopped_early: bool = False
+
+
+@dataclass
+class Accumulator:
+    """Training loss and logs summed on the device since the last metrics line.
+
+    Saved in checkpoints (`pending`) so that a resumed run logs the same averages.
+    """
+
+    device: torch.device
+    loss: torch.Tensor = field(init=False)
+    logs: dict[str, torch.Tensor] = field(default_factory=dict)
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        self.loss = torch.zeros((), dtype=torch.float64, device=self.device)
+
+    @classmethod
+    def restore(cls, pending: dict[str, Any], device: torch.device) -> Accumulator:
+        acc = cls(device)
+        acc.loss = torch.tensor(
+            float(pending.get("loss_sum", 0.0)), dtype=torch.float64, device=device
+        )
+        acc.logs = {
+            k: torch.tensor(float(v), dtype=torch.float64, device=device)
+            for k, v in pending.get("log_sums", {}).items()
+        }
+        acc.count = int(pending.get("count", 0))
+        return acc
+
+    def add(self, step: StepOutput) -> None:
+        self.loss += step.loss.detach().double()
+        for key, value in step.logs.items():
+            self.logs[key] = (
+                self.logs.get(key, torch.zeros((), dtype=torch.float64, device=self.device))
+                + torch.as_tensor(value, device=self.device).detach().double()
+            )
+        self.count += 1
+
+    def means(self) -> dict[str, float]:
+        """`train/loss` and `train/<log>` averages (a host sync)."""
+        return {
+            "train/loss": float(self.loss) / self.count,
+            **{f"train/{k}": float(v) / self.count for k, v in self.logs.items()},
+        }
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "loss_sum": float(self.loss),
+            "count": self.count,
+            "log_sums": {k: float(v) for k, v in self.logs.items()},
+        }
+
+    def reset(self) -> None:
+        self.loss.zero_()
+        self.logs.clear()
+        self.count = 0
+
+
+@dataclass
+class TrainingState:
+    """Everything `fit` carries from step to step (one object instead of loose arguments)."""
+
+    stage: Stage
+    wrapped: nn.Module  # what a training step runs through (DDP/FSDP root, maybe compiled)
+    parallel: nn.Module  # the DDP/FSDP root: gradient-sync control
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: torch.amp.GradScaler
+    ema: Any  # torch_ema.ExponentialMovingAverage or None
+    sampler: ResumableSampler
+    selection: Selection
+    log: rundir.MetricsLog
+    pending: Accumulator
+    steps_per_epoch: int
+    total_steps: int
+    started: float
+    progress: Progress = field(default_factory=Progress)
+    start_step: int = 0  # stop_after_steps counts the steps of this invocation
+    stop_reason: str | None = None
 
 
 def _ignore_sigint(worker_id: int) -> None:
@@ -90,8 +173,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _scalar(value: Any) -> float:
-    return float(value.detach().float().item()) if isinstance(value, torch.Tensor) else float(value)
+def require_stage(module: Any) -> Stage:
+    """The module a task built, if it is a Stage; a clear error otherwise."""
+    if not isinstance(module, Stage):
+        raise ConfigError(
+            f"the task built a {type(module).__name__}, not a neurokit Stage: "
+            "Task.build must return a subclass of neurokit.core.stage.Stage"
+        )
+    return module
 
 
 class DefaultTrainer:
@@ -100,6 +189,307 @@ class DefaultTrainer:
     def __init__(self, config: TrainerConfig | None = None) -> None:
         self.config = config or TrainerConfig()
         self._interrupted = False
+
+    # ------------------------------------------------------------------- fit
+
+    def fit(self, stage: Stage, context: RunContext) -> dict[str, Any]:
+        """Train, select on val, test the selected weights, write the report."""
+        selection = self._selection(require_stage(stage))
+        self._setup(context)
+        state = self._prepare(stage, context, selection)
+        if context.resume:
+            self._restore(state, context)
+        state.start_step = state.progress.step
+        self._emit(
+            context,
+            "start",
+            step=state.progress.step,
+            total_steps=state.total_steps,
+            epoch=state.progress.epoch,
+            epochs=self.config.epochs,
+            monitor=selection.monitor,
+            progress=self.config.progress,
+        )
+        try:
+            with self._catch_sigint(context):
+                while self._epochs_left(state):
+                    self._train_epoch(state, context)
+                    if state.stop_reason:
+                        break
+                    self._end_of_epoch(state, context)
+                    if state.stop_reason:
+                        break
+        finally:
+            self._emit(context, "end", step=state.progress.step, reason=state.stop_reason)
+        if state.stop_reason:
+            where = context.run_dir if context.run_dir else "the run directory"
+            raise Interrupted(
+                f"{state.stop_reason} at step {state.progress.step}; the last checkpoint is "
+                f"intact. Resume with: neurokit train --resume {where}"
+            )
+        return self._finish(state, context)
+
+    def _selection(self, stage: Stage) -> Selection:
+        """The monitored metric and its declared direction; undeclared ones fail here."""
+        monitor = self.config.monitor or stage.monitor
+        return Selection(monitor, stage.direction(monitor), self.config.min_delta)
+
+    def _prepare(self, stage: Stage, context: RunContext, selection: Selection) -> TrainingState:
+        """Model on the device, wrapped; optimiser, schedule, scaler, EMA, log; empty progress."""
+        c = self.config
+        train_set = context.datasets.get("train")
+        if train_set is None or len(train_set) == 0:
+            raise DataError("the training split has no windows")
+        if context.run_dir is not None and self.dist.is_main:
+            (context.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        stage.to(self.device)
+        stage.train()
+        wrapped, parallel = self._wrap(stage)
+        optimizer = self._optimizer(stage)
+        sampler = ResumableSampler(
+            train_set, self.dist.world_size, self.dist.rank, shuffle=True, seed=self.seed
+        )
+        batches_per_epoch = math.ceil(len(sampler) / self.batch_size)
+        steps_per_epoch = batches_per_epoch // c.accumulate
+        if steps_per_epoch == 0:
+            raise ConfigError(
+                f"trainer.accumulate={c.accumulate} needs at least that many batches per epoch "
+                f"(this rank has {batches_per_epoch})"
+            )
+        total_steps = steps_per_epoch * c.epochs
+        if c.max_steps is not None:
+            total_steps = min(total_steps, c.max_steps)
+        warmup = (
+            c.warmup_steps
+            if c.warmup_steps is not None
+            else round(c.warmup_epochs * steps_per_epoch)
+        )
+        scheduler = make_scheduler(
+            optimizer, total_steps, min(warmup, total_steps), c.lr, c.min_lr, c.warmup_start_lr
+        )
+        ema = None
+        if c.ema:
+            from torch_ema import ExponentialMovingAverage
+
+            ema = ExponentialMovingAverage(
+                [p for p in stage.parameters() if p.requires_grad], decay=c.ema_decay
+            )
+        return TrainingState(
+            stage=stage,
+            wrapped=wrapped,
+            parallel=parallel,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            scaler=torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16"),
+            ema=ema,
+            sampler=sampler,
+            selection=selection,
+            log=rundir.MetricsLog(
+                context.run_dir / rundir.METRICS if context.run_dir else Path("/dev/null"),
+                enabled=self.dist.is_main and context.run_dir is not None,
+            ),
+            pending=Accumulator(self.device),
+            steps_per_epoch=steps_per_epoch,
+            total_steps=total_steps,
+            started=time.time(),
+        )
+
+    def _epochs_left(self, state: TrainingState) -> bool:
+        p = state.progress
+        return p.epoch < self.config.epochs and p.step < state.total_steps and not p.stopped_early
+
+    def _train_epoch(self, state: TrainingState, context: RunContext) -> None:
+        """The rest of the current epoch (all of it unless resumed mid-epoch)."""
+        c, p = self.config, state.progress
+        state.sampler.set_epoch(p.epoch)
+        state.sampler.set_start(p.batch_in_epoch * self.batch_size)
+        train_set = context.datasets["train"]
+        loader = self._loader(train_set, state.sampler, context, self.seed + p.epoch)
+        remaining = state.steps_per_epoch * c.accumulate - p.batch_in_epoch
+        state.optimizer.zero_grad(set_to_none=True)
+        for batch in itertools.islice(loader, remaining):
+            p.batch_in_epoch += 1
+            boundary = p.batch_in_epoch % c.accumulate == 0
+            self._train_step(state, batch, boundary)
+            if not boundary:
+                continue
+            grad_norm = self._update(state)
+            self._after_update(state, context, grad_norm)
+            if p.step >= state.total_steps or self._checkpoint_or_stop(state, context):
+                break
+
+    def _train_step(self, state: TrainingState, batch: Any, boundary: bool) -> None:
+        """Forward and backward of one micro-batch; gradients sync only at `boundary`."""
+        batch = batch.to(self.device, non_blocking=True)
+        sync = contextlib.nullcontext()
+        if self.fsdp:
+            state.parallel.set_requires_gradient_sync(boundary)
+        elif self.dist.enabled and not boundary:
+            sync = state.parallel.no_sync()
+        with sync:
+            with self._autocast():
+                step = state.wrapped(batch, train=True)
+            state.scaler.scale(step.loss / self.config.accumulate).backward()
+        state.pending.add(step)
+
+    def _update(self, state: TrainingState) -> float | None:
+        """Clip, optimiser step, schedule, EMA; returns the gradient norm when clipping."""
+        grad_norm = None
+        optimizer, scaler = state.optimizer, state.scaler
+        if self.config.clip_grad is not None:
+            scaler.unscale_(optimizer)
+            params = [p for p in state.stage.parameters() if p.grad is not None]
+            norm = torch.nn.utils.clip_grad_norm_(params, self.config.clip_grad)
+            grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        state.scheduler.step()
+        if state.ema is not None:
+            state.ema.update()
+        state.progress.step += 1
+        return grad_norm
+
+    def _after_update(
+        self, state: TrainingState, context: RunContext, grad_norm: float | None
+    ) -> None:
+        """A metrics line every `log_every` steps (the only host sync of a step)."""
+        c, p = self.config, state.progress
+        record = None
+        if p.step % c.log_every == 0 or p.step == state.total_steps:
+            record = state.pending.means()
+            if not math.isfinite(record["train/loss"]):
+                raise NeurokitError(
+                    f"training loss is {record['train/loss']} before step {p.step} (the "
+                    "last checkpoint is intact); lower trainer.lr or set trainer.clip_grad"
+                )
+            if grad_norm is not None:
+                record["train/grad_norm"] = grad_norm
+            record = dist_utils.all_reduce_mean(record)
+            lr = max(g["lr"] for g in state.optimizer.param_groups)
+            state.log.write({"step": p.step, "epoch": p.epoch, "lr": lr, **record})
+            state.pending.reset()
+        if c.progress:
+            loss = None if record is None else record["train/loss"]
+            self._emit(
+                context,
+                "step",
+                step=p.step,
+                total_steps=state.total_steps,
+                epoch=p.epoch,
+                epochs=c.epochs,
+                loss=loss,
+            )
+
+    def _checkpoint_or_stop(self, state: TrainingState, context: RunContext) -> bool:
+        """Write last.pt when due or when stopping; True when this invocation must stop."""
+        c, p = self.config, state.progress
+        requested = self._should_stop()
+        limit = c.stop_after_steps is not None and p.step - state.start_step >= c.stop_after_steps
+        if requested or limit or (c.checkpoint_every and p.step % c.checkpoint_every == 0):
+            self._save_last(state, context)
+        if requested or limit:
+            state.stop_reason = "interrupted" if requested else "stop_after_steps"
+        return bool(state.stop_reason)
+
+    def _end_of_epoch(self, state: TrainingState, context: RunContext) -> None:
+        """Validate (or keep the latest weights without a val split), early stopping, last.pt."""
+        c, p = self.config, state.progress
+        p.epoch += 1
+        p.batch_in_epoch = 0
+        last_epoch = p.epoch >= c.epochs or p.step >= state.total_steps
+        val_set = context.datasets.get("val")
+        if val_set is not None and len(val_set):
+            if p.epoch % c.eval_every == 0 or last_epoch:
+                self._validate(state, context, val_set)
+        else:
+            p.best_epoch, p.best_step = p.epoch, p.step
+            with self._ema_weights(state.ema):
+                self._save_best(state, context, {})
+        if c.early_stopping and p.bad_evals >= c.early_stopping:
+            p.stopped_early = True
+            self._emit(
+                context,
+                "early-stop",
+                epoch=p.epoch,
+                monitor=state.selection.monitor,
+                evaluations=p.bad_evals,
+            )
+        self._save_last(state, context)
+        if self._should_stop():
+            state.stop_reason = "interrupted"
+
+    def _validate(self, state: TrainingState, context: RunContext, val_set) -> None:
+        """Evaluate on val (EMA weights), update the selection, log, report the epoch."""
+        p, selection = state.progress, state.selection
+        monitor = selection.monitor
+        with self._ema_weights(state.ema):
+            metrics = self._evaluate_split(state.stage, state.wrapped, val_set, context, "val")
+            if monitor not in metrics:
+                known = ", ".join(sorted(k for k in metrics if k != "confusion_matrix"))
+                raise ConfigError(
+                    f"trainer.monitor: {monitor!r} is not a validation metric of "
+                    f"{type(state.stage).__name__} (known: {known})"
+                )
+            value = metrics[monitor]
+            loss = float(metrics["loss"])
+            best = selection.is_new_best(
+                value, loss, p.best_value, p.best_loss, first=p.best_epoch is None
+            )
+            p.bad_evals = 0 if best else p.bad_evals + 1
+            if best:
+                p.best_value, p.best_loss = _plain(value), loss
+                p.best_epoch, p.best_step = p.epoch, p.step
+                self._save_best(state, context, metrics)
+        scalars = {
+            f"val/{k}": v for k, v in metrics.items() if isinstance(v, int | float) or v is None
+        }
+        state.log.write({"step": p.step, "epoch": p.epoch, **scalars})
+        self._emit(
+            context,
+            "epoch",
+            epoch=p.epoch,
+            step=p.step,
+            loss=loss,
+            monitor=monitor,
+            value=value,
+            best=best,
+            metrics={k: v for k, v in metrics.items() if isinstance(v, int | float) or v is None},
+        )
+
+    def _finish(self, state: TrainingState, context: RunContext) -> dict[str, Any]:
+        """Load the selected weights, test them, write the report."""
+        p = state.progress
+        best_path = context.run_dir / rundir.BEST if context.run_dir else None
+        dist_utils.barrier()
+        best_val: dict[str, Any] = {}
+        if best_path is not None and best_path.is_file():
+            best = ckpt.load(best_path)
+            self._load_weights(state.stage, state.wrapped, best["model"])
+            best_val = best.get("metrics", {})
+        test_set = context.datasets.get("test")
+        test = None
+        if test_set is not None and len(test_set):
+            test = self._evaluate_split(state.stage, state.wrapped, test_set, context, "test")
+        report = {
+            "run_dir": str(context.run_dir) if context.run_dir else None,
+            "model": context.config.model.name,
+            "task": context.config.task.name,
+            "dataset": context.config.dataset.name,
+            "monitor": state.selection.monitor,
+            "best_value": p.best_value,
+            "best_epoch": p.best_epoch,
+            "best_step": p.step if p.best_step is None else p.best_step,
+            "steps": p.step,
+            "epochs": p.epoch,
+            "stopped_early": p.stopped_early,
+            "val": best_val,
+            "test": test,
+            "duration_s": round(time.time() - state.started, 2),
+        }
+        if self.dist.is_main and context.run_dir is not None:
+            write_report(context.run_dir, report, state.log.read(), list(state.stage.class_names))
+        return report
 
     # ------------------------------------------------------------------ setup
 
@@ -138,6 +528,11 @@ class DefaultTrainer:
         self.batch_size = int(context.config.data.batch_size)
         self.num_workers = int(context.config.data.num_workers)
 
+    def _emit(self, context: RunContext, event: str, **data: Any) -> None:
+        """Progress events come from rank 0 only."""
+        if self.dist.is_main:
+            context.emit(event, **data)
+
     def _autocast(self):
         if self.amp_dtype is None:
             return contextlib.nullcontext()
@@ -157,19 +552,19 @@ class DefaultTrainer:
             worker_init_fn=_ignore_sigint if self.num_workers else None,
         )
 
-    def _wrap(self, module: nn.Module) -> nn.Module:
-        step_module = StepModule(module)
+    def _wrap(self, stage: Stage) -> tuple[nn.Module, nn.Module]:
+        """(module a training step runs through, DDP/FSDP root)."""
+        step_module = StepModule(stage)
         wrapped: nn.Module = step_module
         if self.dist.enabled and self.fsdp:
-            # FSDP2: shard each transformer block, then the rest; parameters become DTensors in place.
+            # FSDP2: shard the stage's units (e.g. transformer blocks), then the rest;
+            # parameters become DTensors in place.
             from torch.distributed.device_mesh import init_device_mesh
             from torch.distributed.fsdp import fully_shard
 
             mesh = init_device_mesh(self.device.type, (self.dist.world_size,))
-            blocks = getattr(getattr(module, "backbone", None), "blocks", None)
-            if isinstance(blocks, nn.ModuleList):
-                for block in blocks:
-                    fully_shard(block, mesh=mesh)
+            for unit in stage.fsdp_units():
+                fully_shard(unit, mesh=mesh)
             fully_shard(step_module, mesh=mesh)
         elif self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel as DDP
@@ -180,16 +575,16 @@ class DefaultTrainer:
                 device_ids=ids,
                 find_unused_parameters=self.config.find_unused_parameters,
             )
-        self._parallel = wrapped  # DDP / FSDP root, for gradient-sync control under compile
+        parallel = wrapped
         if self.config.compile:
             wrapped = torch.compile(wrapped)
-        return wrapped
+        return wrapped, parallel
 
-    def _optimizer(self, module: nn.Module):
+    def _optimizer(self, stage: Stage):
         c = self.config
-        groups = param_groups(module, c.weight_decay, c.layer_decay)
+        groups = param_groups(stage, c.weight_decay, c.layer_decay)
         if not groups:
-            raise ConfigError("the task module has no trainable parameters")
+            raise ConfigError(f"{type(stage).__name__} has no trainable parameters")
         opt_groups = [
             {
                 "params": g["params"],
@@ -206,7 +601,7 @@ class DefaultTrainer:
     # --------------------------------------------------------------- signals
 
     @contextlib.contextmanager
-    def _catch_sigint(self):
+    def _catch_sigint(self, context: RunContext):
         """First Ctrl-C: finish the step, checkpoint, stop. Second: stop now (checkpoint intact)."""
         if threading.current_thread() is not threading.main_thread():
             yield
@@ -216,8 +611,7 @@ class DefaultTrainer:
             if self._interrupted:
                 raise KeyboardInterrupt
             self._interrupted = True
-            if self.dist.is_main:
-                out.warning("interrupt: stopping after this step (Ctrl-C again to stop now)")
+            self._emit(context, "interrupt")
 
         previous = signal.signal(signal.SIGINT, handler)
         try:
@@ -241,7 +635,7 @@ class DefaultTrainer:
 
     # ----------------------------------------------------------- checkpoints
 
-    def _model_state(self, module: nn.Module, wrapped: nn.Module) -> dict[str, torch.Tensor]:
+    def _model_state(self, stage: Stage, wrapped: nn.Module) -> dict[str, torch.Tensor]:
         if self.fsdp:
             from torch.distributed.checkpoint.state_dict import (
                 StateDictOptions,
@@ -252,7 +646,7 @@ class DefaultTrainer:
                 wrapped, options=StateDictOptions(full_state_dict=True, cpu_offload=True)
             )
             return {k.removeprefix("module."): v for k, v in state.items()}
-        return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+        return {k: v.detach().cpu() for k, v in stage.state_dict().items()}
 
     def _optim_state(self, wrapped: nn.Module, optimizer) -> dict[str, Any]:
         if self.fsdp:
@@ -266,20 +660,9 @@ class DefaultTrainer:
             )
         return optimizer.state_dict()
 
-    def _save_last(
-        self,
-        context: RunContext,
-        module,
-        wrapped,
-        optimizer,
-        scheduler,
-        scaler,
-        ema,
-        progress: Progress,
-        pending: dict[str, Any],
-    ) -> None:
-        model_state = self._model_state(module, wrapped)
-        optim_state = self._optim_state(wrapped, optimizer)
+    def _save_last(self, state: TrainingState, context: RunContext) -> None:
+        model_state = self._model_state(state.stage, state.wrapped)
+        optim_state = self._optim_state(state.wrapped, state.optimizer)
         rng = ckpt.rng_state()
         if self.dist.enabled:
             gathered: list[Any] = [None] * self.dist.world_size
@@ -288,33 +671,28 @@ class DefaultTrainer:
         else:
             rng_all = [rng]
         if self.dist.is_main and context.run_dir is not None:
-            state = {
+            saved = {
                 "format": CHECKPOINT_FORMAT,
                 "version": 1,
                 "model": model_state,
                 "optimizer": optim_state,
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict(),
-                "ema": ema.state_dict() if ema is not None else None,
+                "scheduler": state.scheduler.state_dict(),
+                "scaler": state.scaler.state_dict(),
+                "ema": state.ema.state_dict() if state.ema is not None else None,
                 "rng": rng_all,
-                "progress": asdict(progress),
-                "pending": pending,
+                "progress": asdict(state.progress),
+                "pending": state.pending.state(),
                 "world_size": self.dist.world_size,
                 "config": context.config.model_dump(mode="json"),
             }
-            ckpt.save_atomic(state, context.run_dir / rundir.LAST)
+            ckpt.save_atomic(saved, context.run_dir / rundir.LAST)
         dist_utils.barrier()
 
-    def _save_best(
-        self,
-        context: RunContext,
-        model_state: dict[str, torch.Tensor],
-        progress: Progress,
-        monitor: str,
-        metrics: dict[str, Any],
-    ) -> None:
+    def _save_best(self, state: TrainingState, context: RunContext, metrics: dict) -> None:
+        model_state = self._model_state(state.stage, state.wrapped)  # every rank (FSDP)
         if not self.dist.is_main or context.run_dir is None:
             return
+        p = state.progress
         scalars = {k: _plain(v) for k, v in metrics.items() if k != "confusion_matrix"}
         ckpt.save_atomic(
             {
@@ -322,355 +700,68 @@ class DefaultTrainer:
                 "version": 1,
                 "kind": "best",
                 "model": model_state,
-                "epoch": progress.epoch,
-                "step": progress.step,
-                "monitor": monitor,
-                "value": _plain(progress.best_value),
+                "epoch": p.epoch,
+                "step": p.step,
+                "monitor": state.selection.monitor,
+                "value": _plain(p.best_value),
                 "metrics": scalars,
                 "config": context.config.model_dump(mode="json"),
             },
             context.run_dir / rundir.BEST,
         )
 
-    def _restore(
-        self, path: Path, module, wrapped, optimizer, scheduler, scaler, ema
-    ) -> tuple[Progress, dict]:
-        state = ckpt.load(path, map_location="cpu")
-        if state.get("format") != CHECKPOINT_FORMAT or "optimizer" not in state:
+    def _restore(self, state: TrainingState, context: RunContext) -> None:
+        """Weights, optimiser, schedule, scaler, EMA, RNG and progress from last.pt."""
+        path = context.run_dir / rundir.LAST if context.run_dir else None
+        if path is None or not path.is_file():
+            raise DataError(f"nothing to resume: {str(path)!r} does not exist")
+        saved = ckpt.load(path, map_location="cpu")
+        if saved.get("format") != CHECKPOINT_FORMAT or "optimizer" not in saved:
             raise DataError(f"{str(path)!r} is not a resumable neurokit checkpoint")
-        if state.get("world_size", 1) != self.dist.world_size:
+        if saved.get("world_size", 1) != self.dist.world_size:
             raise ConfigError(
-                f"{str(path)!r} was written by {state['world_size']} process(es); resume with the same "
-                f"number (now {self.dist.world_size}) so that batches replay exactly"
+                f"{str(path)!r} was written by {saved['world_size']} process(es); resume with "
+                f"the same number (now {self.dist.world_size}) so that batches replay exactly"
             )
         if self.fsdp:
             from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
 
             set_state_dict(
-                wrapped,
-                optimizer,
-                model_state_dict={f"module.{k}": v for k, v in state["model"].items()},
-                optim_state_dict=state["optimizer"],
+                state.wrapped,
+                state.optimizer,
+                model_state_dict={f"module.{k}": v for k, v in saved["model"].items()},
+                optim_state_dict=saved["optimizer"],
                 options=StateDictOptions(full_state_dict=True),
             )
         else:
-            module.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        if ema is not None:
-            if state.get("ema") is None:
+            state.stage.load_state_dict(saved["model"])
+            state.optimizer.load_state_dict(saved["optimizer"])
+        state.scheduler.load_state_dict(saved["scheduler"])
+        state.scaler.load_state_dict(saved["scaler"])
+        if state.ema is not None:
+            if saved.get("ema") is None:
                 raise ConfigError("trainer.ema is on but the checkpoint has no EMA state")
-            ema.load_state_dict(state["ema"])
-        ckpt.set_rng_state(state["rng"][self.dist.rank])
-        return Progress(**state["progress"]), state.get("pending") or {}
+            state.ema.load_state_dict(saved["ema"])
+        ckpt.set_rng_state(saved["rng"][self.dist.rank])
+        state.progress = Progress(**saved["progress"])
+        state.pending = Accumulator.restore(saved.get("pending") or {}, self.device)
+        state.log.truncate_after(state.progress.step)
+        self._emit(context, "resume", epoch=state.progress.epoch, step=state.progress.step)
 
-    # -------------------------------------------------------------- evaluation
-
-    @torch.no_grad()
-    def _run_eval(
-        self, module: nn.Module, wrapped: nn.Module, dataset, context: RunContext
-    ) -> dict[str, Any]:
-        """Loss, step logs and the module's metrics over a whole split (all ranks)."""
-        world, rank = self.dist.world_size, self.dist.rank
-        sampler = ShardSampler(len(dataset), world, rank)
-        real = len(sampler)
-        if self.fsdp:  # FSDP needs the same number of forwards on every rank
-            per_rank = math.ceil(len(dataset) / world)
-            sampler.indices += sampler.indices[: per_rank - real] if real else []
-        loader = self._loader(dataset, sampler, context, self.seed)
-        runner = wrapped if self.fsdp else StepModule(module)
-        was_training = module.training
-        module.eval()
-        loss_sum, count, seen = 0.0, 0, 0
-        log_sums: dict[str, float] = {}
-        preds: list[np.ndarray] = []
-        targets: list[np.ndarray] = []
-        for batch in loader:
-            batch = batch.to(self.device, non_blocking=True)
-            with self._autocast():
-                step = runner(batch, train=False)
-            n = min(len(batch), real - seen)
-            seen += len(batch)
-            if n <= 0:
-                continue
-            loss_sum += _scalar(step.loss) * n
-            count += n
-            for key, value in step.logs.items():
-                log_sums[key] = log_sums.get(key, 0.0) + _scalar(value) * n
-            if step.predictions is not None and step.targets is not None:
-                preds.append(step.predictions[:n].detach().float().cpu().numpy())
-                targets.append(step.targets[:n].detach().float().cpu().numpy())
-        module.train(was_training)
-        totals = np.array([loss_sum, count], dtype=np.float64)
-        sums = np.array([log_sums.get(k, 0.0) for k in sorted(log_sums)], dtype=np.float64)
-        if self.dist.enabled:
-            packed = torch.tensor(np.concatenate([totals, sums]))
-            torch.distributed.all_reduce(packed)
-            totals, sums = packed[:2].numpy(), packed[2:].numpy()
-        n_total = max(float(totals[1]), 1.0)
-        result: dict[str, Any] = {
-            k: float(v) / n_total for k, v in zip(sorted(log_sums), sums, strict=True)
-        }
-        result["loss"] = float(totals[0]) / n_total
-        if hasattr(module, "compute_metrics"):
-            local = [
-                np.concatenate(preds) if preds else np.zeros((0,)),
-                np.concatenate(targets) if targets else np.zeros((0,)),
-            ]
-            all_preds, all_targets = dist_utils.gather_arrays(local)
-            if len(all_targets):
-                result.update(module.compute_metrics(all_preds, all_targets))
-        return result
-
-    def evaluate(self, module: nn.Module, context: RunContext, split: str) -> dict[str, Any]:
-        """Metrics of the module's current weights on `split` (used by `neurokit eval`)."""
-        if not hasattr(self, "device"):
-            self._setup(context)
-        dataset = context.datasets.get(split)
-        if dataset is None or len(dataset) == 0:
-            raise DataError(f"split {split!r} has no windows to evaluate")
-        module.to(self.device)
-        return self._run_eval(module, module, dataset, context)
-
-    # ------------------------------------------------------------------- fit
-
-    def fit(self, module: nn.Module, context: RunContext) -> dict[str, Any]:
-        """Train, select on val, test the selected weights, write the report."""
-        self._setup(context)
-        c = self.config
-        started = time.time()
-        train_set = context.datasets.get("train")
-        if train_set is None or len(train_set) == 0:
-            raise DataError("the training split has no windows")
-        if context.run_dir is not None and self.dist.is_main:
-            (context.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        val_set = context.datasets.get("val")
-        test_set = context.datasets.get("test")
-        module.to(self.device)
-        module.train()
-        wrapped = self._wrap(module)
-        optimizer = self._optimizer(module)
-        sampler = ResumableSampler(
-            train_set, self.dist.world_size, self.dist.rank, shuffle=True, seed=self.seed
-        )
-        batches_per_epoch = math.ceil(len(sampler) / self.batch_size)
-        steps_per_epoch = batches_per_epoch // c.accumulate
-        if steps_per_epoch == 0:
-            raise ConfigError(
-                f"trainer.accumulate={c.accumulate} needs at least that many batches per epoch "
-                f"(this rank has {batches_per_epoch})"
+    def _load_weights(self, stage: Stage, wrapped: nn.Module, weights: dict) -> None:
+        if self.fsdp:
+            from torch.distributed.checkpoint.state_dict import (
+                StateDictOptions,
+                set_model_state_dict,
             )
-        total_steps = steps_per_epoch * c.epochs
-        if c.max_steps is not None:
-            total_steps = min(total_steps, c.max_steps)
-        warmup = (
-            c.warmup_steps
-            if c.warmup_steps is not None
-            else round(c.warmup_epochs * steps_per_epoch)
-        )
-        scheduler = make_scheduler(
-            optimizer, total_steps, min(warmup, total_steps), c.lr, c.min_lr, c.warmup_start_lr
-        )
-        scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
-        ema = None
-        if c.ema:
-            from torch_ema import ExponentialMovingAverage
 
-            ema = ExponentialMovingAverage(
-                [p for p in module.parameters() if p.requires_grad], decay=c.ema_decay
-            )
-        monitor = c.monitor or getattr(module, "monitor", None) or "loss"
-        minimise = lower_is_better(monitor)
-        log = rundir.MetricsLog(
-            context.run_dir / rundir.METRICS if context.run_dir else Path("/dev/null"),
-            enabled=self.dist.is_main and context.run_dir is not None,
-        )
-        progress, pending = Progress(), {}
-        last_path = context.run_dir / rundir.LAST if context.run_dir else None
-        if context.resume:
-            if last_path is None or not last_path.is_file():
-                raise DataError(f"nothing to resume: {str(last_path)!r} does not exist")
-            progress, pending = self._restore(
-                last_path, module, wrapped, optimizer, scheduler, scaler, ema
-            )
-            log.truncate_after(progress.step)
-            if self.dist.is_main:
-                out.console.print(f"resuming at epoch {progress.epoch + 1}, step {progress.step}")
-        start_step = progress.step  # stop_after_steps counts the steps of this invocation
-        acc_loss = torch.tensor(
-            float(pending.get("loss_sum", 0.0)), dtype=torch.float64, device=self.device
-        )
-        acc_logs = {
-            k: torch.tensor(float(v), dtype=torch.float64, device=self.device)
-            for k, v in pending.get("log_sums", {}).items()
-        }
-        acc_count = int(pending.get("count", 0))
-
-        def pending_state() -> dict[str, Any]:
-            return {
-                "loss_sum": float(acc_loss),
-                "count": acc_count,
-                "log_sums": {k: float(v) for k, v in acc_logs.items()},
-            }
-
-        def save_last() -> None:
-            self._save_last(
-                context,
-                module,
+            set_model_state_dict(
                 wrapped,
-                optimizer,
-                scheduler,
-                scaler,
-                ema,
-                progress,
-                pending_state(),
+                {f"module.{k}": v for k, v in weights.items()},
+                options=StateDictOptions(full_state_dict=True),
             )
-
-        bar = self._progress_bar()
-        stop_reason = None
-        with self._catch_sigint(), bar or contextlib.nullcontext():
-            task = (
-                bar.add_task("train", total=total_steps, completed=progress.step) if bar else None
-            )
-            while (
-                progress.epoch < c.epochs
-                and progress.step < total_steps
-                and not progress.stopped_early
-            ):
-                epoch = progress.epoch
-                sampler.set_epoch(epoch)
-                sampler.set_start(progress.batch_in_epoch * self.batch_size)
-                loader = self._loader(train_set, sampler, context, self.seed + epoch)
-                remaining = steps_per_epoch * c.accumulate - progress.batch_in_epoch
-                optimizer.zero_grad(set_to_none=True)
-                for batch in itertools.islice(loader, remaining):
-                    progress.batch_in_epoch += 1
-                    boundary = progress.batch_in_epoch % c.accumulate == 0
-                    batch = batch.to(self.device, non_blocking=True)
-                    sync = contextlib.nullcontext()
-                    if self.fsdp:
-                        self._parallel.set_requires_gradient_sync(boundary)
-                    elif self.dist.enabled and not boundary:
-                        sync = self._parallel.no_sync()
-                    with sync:
-                        with self._autocast():
-                            step_out = wrapped(batch, train=True)
-                        loss = step_out.loss
-                        scaler.scale(loss / c.accumulate).backward()
-                    acc_loss += loss.detach().double()
-                    for key, value in step_out.logs.items():
-                        acc_logs[key] = (
-                            acc_logs.get(
-                                key, torch.zeros((), dtype=torch.float64, device=self.device)
-                            )
-                            + torch.as_tensor(value, device=self.device).detach().double()
-                        )
-                    acc_count += 1
-                    if not boundary:
-                        continue
-                    grad_norm = self._optimizer_step(module, wrapped, optimizer, scaler)
-                    scheduler.step()
-                    if ema is not None:
-                        ema.update()
-                    progress.step += 1
-                    if bar:
-                        bar.update(task, completed=progress.step)
-                    if progress.step % c.log_every == 0 or progress.step == total_steps:
-                        # the only host sync of a step, every log_every steps
-                        record = {
-                            "train/loss": float(acc_loss) / acc_count,
-                            **{f"train/{k}": float(v) / acc_count for k, v in acc_logs.items()},
-                        }
-                        if not math.isfinite(record["train/loss"]):
-                            raise NeurokitError(
-                                f"training loss is {record['train/loss']} before step {progress.step} (the "
-                                "last checkpoint is intact); lower trainer.lr or set trainer.clip_grad"
-                            )
-                        if bar:
-                            bar.update(
-                                task,
-                                description=f"epoch {epoch + 1}/{c.epochs} loss {record['train/loss']:.4f}",
-                            )
-                        if grad_norm is not None:
-                            record["train/grad_norm"] = grad_norm
-                        record = dist_utils.all_reduce_mean(record)
-                        log.write(
-                            {
-                                "step": progress.step,
-                                "epoch": epoch,
-                                "lr": max(g["lr"] for g in optimizer.param_groups),
-                                **record,
-                            }
-                        )
-                        acc_loss.zero_()
-                        acc_logs.clear()
-                        acc_count = 0
-                    if progress.step >= total_steps:
-                        break
-                    stop_requested = self._should_stop()
-                    limit = (
-                        c.stop_after_steps is not None
-                        and progress.step - start_step >= c.stop_after_steps
-                    )
-                    if (
-                        stop_requested
-                        or limit
-                        or (c.checkpoint_every and progress.step % c.checkpoint_every == 0)
-                    ):
-                        save_last()
-                    if stop_requested or limit:
-                        stop_reason = "interrupted" if stop_requested else "stop_after_steps"
-                        break
-                if stop_reason:
-                    break
-                # end of epoch (or of the step budget)
-                progress.epoch += 1
-                progress.batch_in_epoch = 0
-                last_epoch = progress.epoch >= c.epochs or progress.step >= total_steps
-                if (
-                    val_set is not None
-                    and len(val_set)
-                    and (progress.epoch % c.eval_every == 0 or last_epoch)
-                ):
-                    self._validate(
-                        module, wrapped, val_set, context, ema, progress, monitor, minimise, log
-                    )
-                elif val_set is None or not len(val_set):
-                    progress.best_epoch, progress.best_step = progress.epoch, progress.step
-                    with self._ema_weights(ema):
-                        self._save_best(
-                            context, self._model_state(module, wrapped), progress, monitor, {}
-                        )
-                if c.early_stopping and progress.bad_evals >= c.early_stopping:
-                    progress.stopped_early = True
-                    if self.dist.is_main:
-                        out.console.print(
-                            f"early stopping: no val {monitor} improvement in {progress.bad_evals} evaluations"
-                        )
-                save_last()
-                if self._should_stop():
-                    stop_reason = "interrupted"
-                    break
-        if stop_reason:
-            where = context.run_dir if context.run_dir else "the run directory"
-            raise Interrupted(
-                f"{stop_reason} at step {progress.step}; the last checkpoint is intact. "
-                f"Resume with: neurokit train --resume {where}"
-            )
-        return self._finish(module, wrapped, context, test_set, progress, monitor, started, log)
-
-    def _optimizer_step(self, module, wrapped, optimizer, scaler) -> float | None:
-        grad_norm = None
-        if self.config.clip_grad is not None:
-            scaler.unscale_(optimizer)
-            params = [p for p in module.parameters() if p.grad is not None]
-            norm = torch.nn.utils.clip_grad_norm_(params, self.config.clip_grad)
-            grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        return grad_norm
+        else:
+            stage.load_state_dict(weights)
 
     @contextlib.contextmanager
     def _ema_weights(self, ema):
@@ -680,137 +771,61 @@ class DefaultTrainer:
             with ema.average_parameters():
                 yield
 
-    def _validate(
-        self,
-        module,
-        wrapped,
-        val_set,
-        context,
-        ema,
-        progress: Progress,
-        monitor: str,
-        minimise: bool,
-        log: rundir.MetricsLog,
-    ) -> None:
-        with self._ema_weights(ema):
-            metrics = self._run_eval(module, wrapped, val_set, context)
-            value = metrics.get(monitor)
-            if value is None and monitor not in metrics:
-                raise ConfigError(
-                    f"trainer.monitor: {monitor!r} is not a validation metric "
-                    f"(known: {', '.join(sorted(k for k in metrics if k != 'confusion_matrix'))})"
-                )
-            loss = float(metrics["loss"])
-            tie_better = (
-                value == progress.best_value
-                and progress.best_loss is not None
-                and loss < progress.best_loss
-            )
-            improved = value is not None and (
-                progress.best_value is None
-                or (value < progress.best_value if minimise else value > progress.best_value)
-            )
-            better = (
-                improved or tie_better
-            )  # selection breaks ties on val loss; patience needs improvement
-            progress.bad_evals = 0 if improved else progress.bad_evals + 1
-            if better:
-                progress.best_value, progress.best_epoch, progress.best_step = (
-                    _plain(value),
-                    progress.epoch,
-                    progress.step,
-                )
-                progress.best_loss = loss
-                self._save_best(
-                    context, self._model_state(module, wrapped), progress, monitor, metrics
-                )
-        scalars = {
-            f"val/{k}": v for k, v in metrics.items() if isinstance(v, int | float) or v is None
-        }
-        log.write({"step": progress.step, "epoch": progress.epoch, **scalars})
-        if self.dist.is_main:
-            shown = "n/a" if value is None else f"{value:.4f}"
-            out.console.print(
-                f"epoch {progress.epoch}: val loss {metrics['loss']:.4f}, {monitor} {shown}"
-                + (" (best)" if better else ""),
-                highlight=False,
-            )
+    # -------------------------------------------------------------- evaluation
 
-    def _finish(
-        self,
-        module,
-        wrapped,
-        context: RunContext,
-        test_set,
-        progress: Progress,
-        monitor: str,
-        started: float,
-        log: rundir.MetricsLog,
+    def _evaluation(
+        self, stage: Stage, wrapped: nn.Module, dataset, context: RunContext, split: str
+    ) -> Evaluation:
+        """One split as the stage sees it: sharded, padded for FSDP, steps under autocast."""
+        world, rank = self.dist.world_size, self.dist.rank
+        sampler = ShardSampler(len(dataset), world, rank)
+        real = len(sampler)
+        if self.fsdp:  # FSDP needs the same number of forwards on every rank
+            per_rank = math.ceil(len(dataset) / world)
+            sampler.indices += sampler.indices[: per_rank - real] if real else []
+        runner = wrapped if self.fsdp else StepModule(stage)  # no DDP sync in evaluation
+
+        def batches():
+            seen = 0
+            for batch in self._loader(dataset, sampler, context, self.seed):
+                batch = batch.to(self.device, non_blocking=True)
+                valid = max(0, min(len(batch), real - seen))
+                seen += len(batch)
+                yield batch, valid
+
+        def step(batch) -> StepOutput:
+            with self._autocast():
+                return runner(batch, train=False)
+
+        return Evaluation(
+            split=split,
+            batches=batches,
+            step=step,
+            all_reduce_sum=dist_utils.all_reduce_sum,
+            gather=dist_utils.gather_rows,
+            autocast=self._autocast,
+            device=self.device,
+        )
+
+    @torch.no_grad()
+    def _evaluate_split(
+        self, stage: Stage, wrapped: nn.Module, dataset, context: RunContext, split: str
     ) -> dict[str, Any]:
-        """Load the selected weights, test them, write the report."""
-        best_path = context.run_dir / rundir.BEST if context.run_dir else None
-        dist_utils.barrier()
-        best_val: dict[str, Any] = {}
-        if best_path is not None and best_path.is_file():
-            best = ckpt.load(best_path)
-            self._load_weights(module, wrapped, best["model"])
-            best_val = best.get("metrics", {})
-        test = None
-        if test_set is not None and len(test_set):
-            test = self._run_eval(module, wrapped, test_set, context)
-        report = {
-            "run_dir": str(context.run_dir) if context.run_dir else None,
-            "model": context.config.model.name,
-            "task": context.config.task.name,
-            "dataset": context.config.dataset.name,
-            "monitor": monitor,
-            "best_value": progress.best_value,
-            "best_epoch": progress.best_epoch,
-            "best_step": progress.step if progress.best_step is None else progress.best_step,
-            "steps": progress.step,
-            "epochs": progress.epoch,
-            "stopped_early": progress.stopped_early,
-            "val": best_val,
-            "test": test,
-            "duration_s": round(time.time() - started, 2),
-        }
-        if self.dist.is_main and context.run_dir is not None:
-            write_report(
-                context.run_dir, report, log.read(), list(getattr(module, "class_names", []) or [])
-            )
-        return report
+        """`stage.evaluate` over a whole split, in eval mode, without gradients."""
+        was_training = stage.training
+        stage.eval()
+        try:
+            return dict(stage.evaluate(self._evaluation(stage, wrapped, dataset, context, split)))
+        finally:
+            stage.train(was_training)
 
-    def _load_weights(self, module, wrapped, state: dict[str, torch.Tensor]) -> None:
-        if self.fsdp:
-            from torch.distributed.checkpoint.state_dict import (
-                StateDictOptions,
-                set_model_state_dict,
-            )
-
-            set_model_state_dict(
-                wrapped,
-                {f"module.{k}": v for k, v in state.items()},
-                options=StateDictOptions(full_state_dict=True),
-            )
-        else:
-            module.load_state_dict(state)
-
-    def _progress_bar(self):
-        if not (self.config.progress and self.dist.is_main):
-            return None
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        return Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=out.console,
-            transient=True,
-        )
+    def evaluate(self, stage: Stage, context: RunContext, split: str) -> dict[str, Any]:
+        """Metrics of the stage's current weights on `split` (used by `neurokit eval`)."""
+        require_stage(stage)
+        if not hasattr(self, "device"):
+            self._setup(context)
+        dataset = context.datasets.get(split)
+        if dataset is None or len(dataset) == 0:
+            raise DataError(f"split {split!r} has no windows to evaluate")
+        stage.to(self.device)
+        return self._evaluate_split(stage, stage, dataset, context, split)

@@ -11,11 +11,32 @@ from torch import nn
 
 from neurokit.core.engine.metrics import classification_metrics, regression_metrics
 from neurokit.core.errors import ConfigError, DataError
-from neurokit.core.stage import Stage, StepOutput
+from neurokit.core.stage import Direction, Stage, StepOutput
+from neurokit.plugins.objectives._losses import ClassificationLoss
+
+CLASSIFICATION_METRICS: dict[str, Direction] = {
+    "balanced_accuracy": "max",
+    "accuracy": "max",
+    "auroc": "max",
+    "auc_pr": "max",
+    "cohen_kappa": "max",
+    "f1_weighted": "max",
+}
+REGRESSION_METRICS: dict[str, Direction] = {
+    "mse": "min",
+    "rmse": "min",
+    "mae": "min",
+    "r2": "max",
+    "pearson": "max",
+}
 
 
 class FinetuneModule(Stage):
-    """Backbone + its classifier + an objective; predictions are probabilities."""
+    """Backbone + its classifier + an objective; predictions are probabilities.
+
+    `class_counts` (training windows per class) resolve a classification objective's
+    `class_weights: balanced`.
+    """
 
     def __init__(
         self,
@@ -24,6 +45,7 @@ class FinetuneModule(Stage):
         mode: str,
         num_classes: int,
         class_names: list[str],
+        class_counts: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.backbone = backbone
@@ -31,7 +53,11 @@ class FinetuneModule(Stage):
         self.mode = mode
         self.num_classes = num_classes
         self.class_names = class_names
-        self.monitor = "mse" if mode == "regression" else "balanced_accuracy"
+        regression = mode == "regression"
+        self.metrics = REGRESSION_METRICS if regression else CLASSIFICATION_METRICS
+        self.monitor = "mse" if regression else "balanced_accuracy"
+        if class_counts and isinstance(objective, ClassificationLoss):
+            objective.set_class_counts(class_counts)
 
     def logits(self, batch) -> torch.Tensor:
         out = self.backbone.forward_batch(batch)
@@ -120,7 +146,6 @@ def build_finetune_module(task, context) -> FinetuneModule:
     objective = context.objective
     if objective is None:
         raise ConfigError("finetune needs an objective (classification or regression)")
-    if data.class_counts and hasattr(objective, "set_class_counts"):
-        objective.set_class_counts(data.class_counts)
     names = list(data.class_names) or [str(i) for i in range(num_classes)]
-    return FinetuneModule(backbone, objective, mode, num_classes, names)
+    counts = list(data.class_counts or []) if mode != "regression" else None
+    return FinetuneModule(backbone, objective, mode, num_classes, names, counts)

@@ -212,11 +212,10 @@ def test_layer_decay_grouping_matches_reference():
 
 
 def test_engine_param_groups_apply_reference_scales():
-    from torch import nn
-
     from neurokit.core.engine.params import param_groups
+    from neurokit.core.stage import Stage
 
-    class Wrapper(nn.Module):
+    class Wrapper(Stage):
         def __init__(self):
             super().__init__()
             self.backbone = neurokit.create("backbone", "labram-base", depth=2, num_classes=2)

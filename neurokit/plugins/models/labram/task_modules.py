@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from neurokit.core.errors import ConfigError
-from neurokit.core.stage import Stage, StepOutput
+from neurokit.core.stage import Direction, Evaluation, Stage, StepOutput
 from neurokit.plugins.models.labram.batching import LabramInput, to_labram_input
 from neurokit.plugins.models.labram.losses import MaskedTokenOutputs
 from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM, random_masking
@@ -52,14 +52,29 @@ def token_valid(inp: LabramInput) -> torch.Tensor:
 
 
 class TokenizerPretrainModule(Stage):
-    """`pretrain-tokenizer`: VQ-NSP trained on Fourier amplitude and phase targets."""
+    """`pretrain-tokenizer`: VQ-NSP trained on Fourier amplitude and phase targets.
+
+    Evaluation also reports codebook usage over the split (share and number of codes
+    used, code perplexity), counted from the codes it sees.
+    """
+
+    metrics: dict[str, Direction] = {
+        "rec_loss": "min",
+        "rec_angle_loss": "min",
+        "quant_loss": "min",
+        "codebook_usage": "max",
+        "codes_used": "max",
+        "code_perplexity": "max",
+    }
 
     def __init__(self, tokenizer: nn.Module, objective: nn.Module, token_budget: int) -> None:
         super().__init__()
         self.tokenizer = tokenizer
         self.objective = objective
         self.token_budget = token_budget
-        self.monitor = "loss"
+
+    def no_weight_decay(self) -> set[str]:
+        return {f"tokenizer.{n}" for n in self.tokenizer.no_weight_decay()}
 
     def _step(self, batch) -> tuple[StepOutput, torch.Tensor]:
         inp = rechunk(self.tokenizer.labram_input(batch, max_patches=ANY_LENGTH), self.token_budget)
@@ -72,25 +87,44 @@ class TokenizerPretrainModule(Stage):
 
     def evaluation_step(self, batch) -> StepOutput:
         step, codes = self._step(batch)
-        # one row of codes per window, so the trainer can gather them for compute_metrics
-        step.predictions = codes.reshape(len(batch), -1)
-        step.targets = torch.zeros(len(batch), device=codes.device)
+        step.predictions = codes.reshape(len(batch), -1)  # one row of codes per window
         return step
 
-    def compute_metrics(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
-        """Codebook usage over the split: fraction of codes used and the code perplexity."""
-        codes = predictions.reshape(-1).astype(np.int64)
-        codes = codes[codes >= 0]
+    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
+        """Mean loss and logs, and codebook usage from the codes of the real windows."""
         size = self.tokenizer.codebook_size
-        if codes.size == 0:
-            return {"codebook_usage": 0.0}
-        counts = np.bincount(codes, minlength=size).astype(np.float64)
-        prob = counts[counts > 0] / counts.sum()
-        return {
-            "codebook_usage": float((counts > 0).mean()),
-            "codes_used": float((counts > 0).sum()),
-            "code_perplexity": float(np.exp(-(prob * np.log(prob)).sum())),
-        }
+        counts = torch.zeros(size, dtype=torch.float64, device=evaluation.device)
+        sums: dict[str, float] = {"loss": 0.0}
+        seen = 0
+        for batch, valid in evaluation.batches():
+            step = evaluation.step(batch)
+            if valid <= 0:
+                continue
+            seen += valid
+            sums["loss"] += float(step.loss) * valid
+            for key, value in step.logs.items():
+                sums[key] = sums.get(key, 0.0) + float(value) * valid
+            codes = step.predictions[:valid].reshape(-1).long()
+            codes = codes[codes >= 0]
+            counts += torch.bincount(codes, minlength=size).double()
+        totals = evaluation.all_reduce_sum({**sums, "__count__": float(seen)})
+        total = max(totals.pop("__count__"), 1.0)
+        result: dict[str, Any] = {key: value / total for key, value in totals.items()}
+        used = evaluation.gather(counts.cpu().numpy()[None]).sum(0)
+        result.update(codebook_usage(used))
+        return result
+
+
+def codebook_usage(counts: np.ndarray) -> dict[str, float]:
+    """Share and number of codes used, and the perplexity of their distribution."""
+    if counts.sum() == 0:
+        return {"codebook_usage": 0.0, "codes_used": 0.0, "code_perplexity": 0.0}
+    prob = counts[counts > 0] / counts.sum()
+    return {
+        "codebook_usage": float((counts > 0).mean()),
+        "codes_used": float((counts > 0).sum()),
+        "code_perplexity": float(np.exp(-(prob * np.log(prob)).sum())),
+    }
 
 
 class MEMPretrainModule(Stage):
@@ -100,6 +134,13 @@ class MEMPretrainModule(Stage):
     which `labram-*` backbones load as pretrained weights); `tokenizer` is frozen and
     always in eval mode.
     """
+
+    metrics: dict[str, Direction] = {
+        "loss_rec": "min",
+        "loss_rec_sym": "min",
+        "mlm_acc": "max",
+        "mlm_acc_sym": "max",
+    }
 
     def __init__(
         self,
@@ -122,7 +163,6 @@ class MEMPretrainModule(Stage):
         self.mask_ratio = mask_ratio
         self.symmetric = symmetric
         self.token_budget = token_budget
-        self.monitor = "loss"
         # never part of the MEM loss (the reference only keeps them for its key layout)
         mem.projection_head.requires_grad_(False)
         mem.student.lm_head.requires_grad_(False)
@@ -153,10 +193,10 @@ class MEMPretrainModule(Stage):
         out = self.objective(outputs, batch)
         return StepOutput(out.loss, out.logs)
 
-    def training_step(self, batch) -> StepOutput:
-        return self._step(batch)
+    def no_weight_decay(self) -> set[str]:
+        return super().no_weight_decay() | {"backbone.student.mask_token"}
 
-    def evaluation_step(self, batch) -> StepOutput:
+    def training_step(self, batch) -> StepOutput:
         return self._step(batch)
 
 

@@ -7,26 +7,28 @@ from typing import Any
 from torch import nn
 
 from neurokit.core.errors import ConfigError
-from neurokit.core.stage import Stage, StepOutput
+from neurokit.core.stage import Direction, Stage, StepOutput
 
 
 class LunaPretrainModule(Stage):
     """Backbone in pretraining form + the reconstruction objective; selects on val loss."""
+
+    metrics: dict[str, Direction] = {
+        "masked_loss": "min",
+        "unmasked_loss": "min",
+        "query_loss": "min",
+    }
 
     def __init__(self, backbone: nn.Module, objective: nn.Module, mask_ratio: float) -> None:
         super().__init__()
         self.backbone = backbone
         self.objective = objective
         self.mask_ratio = mask_ratio
-        self.monitor = "loss"
 
     def training_step(self, batch: Any) -> StepOutput:
         outputs = self.backbone.pretraining_outputs(batch, mask_ratio=self.mask_ratio)
         result = self.objective(outputs, batch)
         return StepOutput(result.loss, result.logs)
-
-    def evaluation_step(self, batch: Any) -> StepOutput:
-        return self.training_step(batch)
 
 
 def build_pretrain_module(task: Any, context: Any) -> LunaPretrainModule:
