@@ -101,7 +101,10 @@ def run_train(
         if code:
             click.get_current_context().exit(code)
         return
-    result = train(spec)
+    from neurokit.console_events import TrainingDisplay
+
+    with TrainingDisplay() as events:
+        result = train(spec, events)
     if int(os.environ.get("RANK", "0")) != 0:
         return
     _show_result(result)
@@ -119,14 +122,18 @@ def run_pipeline(model, dataset, config_file, overrides, name, stages) -> None:
     from neurokit.core.config import parse_overrides
     from neurokit.core.engine.run import pipeline
 
-    results = pipeline(
-        model,
-        dataset,
-        config=config_file,
-        overrides=parse_overrides(overrides),
-        name=name,
-        stages=list(stages) or None,
-    )
+    from neurokit.console_events import TrainingDisplay
+
+    with TrainingDisplay() as events:
+        results = pipeline(
+            model,
+            dataset,
+            config=config_file,
+            overrides=parse_overrides(overrides),
+            name=name,
+            stages=list(stages) or None,
+            events=events,
+        )
     rows = [
         [r.stage or "", "skipped (finished)" if r.skipped else "ran", str(r.run_dir)]
         for r in results
