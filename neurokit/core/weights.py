@@ -22,6 +22,7 @@ The pattern is timm's `checkpoint_filter_fn`, with neurokit's strictness:
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -91,9 +92,31 @@ def _load_file(path: Path) -> object:
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt, truncated, not a checkpoint, or pickled objects
-        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         kind = "safetensors" if path.suffix == ".safetensors" else "torch (weights_only)"
-        raise WeightsError(f"cannot read weights from {str(path)!r} as {kind}: {detail}") from None
+        raise WeightsError(
+            f"cannot read weights from {str(path)!r} as {kind}: {_why(path, exc)}"
+        ) from None
+
+
+def _why(path: Path, exc: Exception) -> str:
+    """The reason a file did not load, in one short line."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    pickled = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if pickled:
+        return (
+            f"it pickles a Python object ({pickled.group(1)}), not only tensors, and neurokit "
+            "never unpickles code"
+        )
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if not head:
+        return "the file is empty"
+    torch_file = head.startswith((b"PK\x03\x04", b"\x80"))
+    if path.suffix == ".safetensors" and torch_file:
+        return "it is a torch checkpoint, not safetensors (name it .pt)"
+    if path.suffix != ".safetensors" and not torch_file:
+        return "not a torch checkpoint (neither a torch zip archive nor a pickle)"
+    return " ".join(text.split())[:200] or type(exc).__name__
 
 
 def _is_state_dict(obj: object) -> bool:
