@@ -43,3 +43,7 @@ class ConfigError(NeurokitError):
 
 class DataError(NeurokitError):
     """A recording, store or file that cannot be used, with the reason."""
+
+
+class WeightsError(DataError):
+    """A weights file or run that cannot be read, or whose keys do not fit the model."""

@@ -7,6 +7,7 @@ so that checkpoints of the reference implementations load without renaming.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -55,7 +56,12 @@ class DropPath(nn.Module):
 
 
 class Mlp(nn.Module):
-    """fc1 -> activation -> fc2 -> dropout (no dropout between, as in BEiT)."""
+    """fc1 -> activation -> [dropout] -> [norm] -> fc2 -> dropout.
+
+    The defaults are BEiT's (no dropout or norm between fc1 and fc2). `hidden_drop` (even
+    0.0) adds timm's dropout after the activation and `norm_layer` timm's norm over the
+    hidden features (key `norm.*`), as LUNA's official checkpoints have.
+    """
 
     def __init__(
         self,
@@ -65,17 +71,26 @@ class Mlp(nn.Module):
         act_layer: type[nn.Module] = nn.GELU,
         drop: float = 0.0,
         bias: bool = True,
+        hidden_drop: float | None = None,
+        norm_layer: Callable[[int], nn.Module] | None = None,
     ) -> None:
         super().__init__()
         hidden_features = hidden_features or in_features
         out_features = out_features or in_features
         self.fc1 = nn.Linear(in_features, hidden_features, bias=bias)
         self.act = act_layer()
+        self.hidden_drop = None if hidden_drop is None else nn.Dropout(hidden_drop)
+        self.norm = None if norm_layer is None else norm_layer(hidden_features)
         self.fc2 = nn.Linear(hidden_features, out_features, bias=bias)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.fc2(self.act(self.fc1(x))))
+        x = self.act(self.fc1(x))
+        if self.hidden_drop is not None:
+            x = self.hidden_drop(x)
+        if self.norm is not None:
+            x = self.norm(x)
+        return self.drop(self.fc2(x))
 
 
 class Block(nn.Module):

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from neurokit import get_component
 from neurokit.core.config import RunConfig
 from neurokit.core.data.batch import Batch
-from neurokit.core.errors import ConfigError, DataError
+from neurokit.core.errors import ConfigError, DataError, WeightsError
 from neurokit.core.interfaces import DataInfo, RunContext
 
 
@@ -103,3 +103,17 @@ def test_pretrained_backbone_weights_load_and_freeze(tmp_path):
         "backbone.head.weight",
         "backbone.head.bias",
     }
+
+
+def test_pretrained_weights_of_another_backbone_are_one_clear_error(tmp_path):
+    """task.pretrained loads strictly: only the new classifier may differ from the file."""
+    other = get_component("backbone", "tiny-cnn").create(width=16, depth=2, num_classes=2)
+    torch.save(
+        {"model": {f"backbone.{k}": v for k, v in other.state_dict().items()}}, tmp_path / "w.pt"
+    )
+    with pytest.raises(WeightsError) as info:
+        module(["a", "b", "c"], task={"pretrained": str(tmp_path / "w.pt")})
+    message = str(info.value)
+    assert message.startswith("task.pretrained:") and "w.pt" in message
+    assert "shape mismatch (file vs model)" in message and "(16," in message
+    assert "head." not in message  # the classifier starts fresh whatever the file holds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from neurokit.core.engine.metrics import classification_metrics, regression_metrics
-from neurokit.core.errors import ConfigError, DataError
+from neurokit.core.errors import ConfigError, DataError, WeightsError
 from neurokit.core.stage import Direction, Stage, StepOutput
+from neurokit.core.weights import FilterFn, LoadReport, StateDict, load_weights, sub_state
 from neurokit.plugins.objectives._losses import ClassificationLoss
 
 CLASSIFICATION_METRICS: dict[str, Direction] = {
@@ -91,25 +92,36 @@ class FinetuneModule(Stage):
         return classification_metrics(predictions, targets, self.num_classes)
 
 
-def load_pretrained(backbone: nn.Module, path: str) -> None:
-    """Load backbone weights from a neurokit checkpoint (or a bare state dict), head excluded."""
-    file = Path(path)
-    if not file.is_file():
-        raise DataError(f"task.pretrained: {path!r} does not exist")
-    try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt or not a torch file
-        raise DataError(f"task.pretrained: cannot read {path!r}: {exc}") from None
-    state = state.get("model", state) if isinstance(state, dict) else state
-    if not isinstance(state, dict):
-        raise DataError(f"task.pretrained: {path!r} holds no state dict")
+def backbone_part(state: StateDict, model: nn.Module) -> StateDict:
+    """The `backbone.` part of a neurokit task checkpoint; a bare state dict as it is."""
     if any(k.startswith("backbone.") for k in state):
-        state = {k[len("backbone.") :]: v for k, v in state.items() if k.startswith("backbone.")}
-    own = backbone.state_dict()
-    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    if not usable:
-        raise DataError(f"task.pretrained: no parameter of {path!r} matches the backbone")
-    backbone.load_state_dict(usable, strict=False)
+        return sub_state(state, "backbone.")
+    return state
+
+
+def load_pretrained(
+    backbone: nn.Module,
+    source: str,
+    fresh: Iterable[str] = (),
+    filter_fn: FilterFn | None = None,
+) -> LoadReport:
+    """Load a checkpoint's backbone weights strictly; only the `fresh` keys (the new
+    classifier) are dropped from the file and may be missing. `filter_fn`, a family's
+    filter, runs after the `backbone.` part is taken."""
+    fresh = tuple(fresh)
+
+    def finetune_filter(state: StateDict, model: nn.Module) -> StateDict:
+        state = backbone_part(state, model)
+        if filter_fn is not None:
+            state = filter_fn(state, model)
+        return {k: v for k, v in state.items() if k not in fresh}
+
+    try:
+        return load_weights(
+            backbone, source, filter_fn=finetune_filter, allow_missing=fresh, name=source
+        )
+    except WeightsError as exc:
+        raise WeightsError(f"task.pretrained: {exc}") from None
 
 
 def build_finetune_module(task, context) -> FinetuneModule:
@@ -136,10 +148,12 @@ def build_finetune_module(task, context) -> FinetuneModule:
     backbone = context.backbone
     if backbone is None or not hasattr(backbone, "reset_classifier"):
         raise ConfigError("finetune needs a backbone with reset_classifier(n)")
-    if task.config.pretrained:
-        load_pretrained(backbone, task.config.pretrained)
     before = {id(p) for p in backbone.parameters()}
+    kept = {id(t) for t in backbone.state_dict(keep_vars=True).values()}
     backbone.reset_classifier(outputs)
+    if task.config.pretrained:  # the new classifier starts fresh; everything else must fit
+        fresh = [k for k, t in backbone.state_dict(keep_vars=True).items() if id(t) not in kept]
+        load_pretrained(backbone, task.config.pretrained, fresh)
     if task.config.freeze_backbone:  # train only what reset_classifier created
         for param in backbone.parameters():
             param.requires_grad_(id(param) not in before)

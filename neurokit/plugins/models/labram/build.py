@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from neurokit.core.errors import WeightsError
+from neurokit.core.weights import read_state_dict
 from neurokit.plugins.models.labram.channels import ChannelMapper
-from neurokit.plugins.models.labram.checkpoints import load_backbone, load_tokenizer
 from neurokit.plugins.models.labram.model import LaBraM
 from neurokit.plugins.models.labram.vqnsp import LabramTokenizer
+from neurokit.plugins.models.labram.weights import load_backbone, load_tokenizer
 
 
 def backbone_kwargs(config) -> dict:
@@ -62,14 +64,12 @@ def build_tokenizer(config) -> LabramTokenizer:
 
 def tokenizer_arch_from_state(state) -> dict:
     """VQNSP sizes read off a state dict (all but the head count, which shapes do not reveal)."""
-    from neurokit.plugins.models.labram.checkpoints import CheckpointError
-
     try:
         num_codes, code_dim = state["quantize.embedding.weight"].shape
         embed_dim = state["encoder.cls_token"].shape[-1]
         out_chans = state["encoder.patch_embed.conv1.weight"].shape[0]
     except KeyError as exc:
-        raise CheckpointError(f"not a VQ-NSP checkpoint: no {exc.args[0]}") from None
+        raise WeightsError(f"not a VQ-NSP checkpoint: no {exc.args[0]}") from None
 
     def depth(prefix: str) -> int:
         ids = {int(k.split(".")[2]) for k in state if k.startswith(f"{prefix}.blocks.")}
@@ -88,13 +88,8 @@ def tokenizer_arch_from_state(state) -> dict:
 def tokenizer_from_checkpoint(path, **overrides) -> LabramTokenizer:
     """A trained VQ-NSP from vqnsp.pth or a pretrain-tokenizer run, sized by the checkpoint itself."""
     import neurokit
-    from neurokit.plugins.models.labram.checkpoints import (
-        read_checkpoint,
-        state_dict_of,
-        tokenizer_state,
-    )
+    from neurokit.plugins.models.labram.weights import tokenizer_filter
 
-    raw = state_dict_of(read_checkpoint(path), keys=("model", "state_dict", "module"))
-    arch = tokenizer_arch_from_state(tokenizer_state(raw))
+    arch = tokenizer_arch_from_state(tokenizer_filter(read_state_dict(path)))
     options = {**arch, **overrides, "pretrained": str(path)}
     return neurokit.create("tokenizer", "labram-vqnsp", **options)

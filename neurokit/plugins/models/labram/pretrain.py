@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from neurokit.nn.layers import trunc_normal_
+from neurokit.nn.masking import random_token_mask
 from neurokit.plugins.models.labram.model import InputChans, NeuralTransformer
 
 
@@ -121,10 +122,5 @@ def random_masking(
     device: torch.device | str = "cpu",
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Per-sample random mask with exactly L - floor(L * (1 - ratio)) masked positions (True = masked)."""
-    keep = int(length * (1 - mask_ratio))
-    noise = torch.rand(batch, length, generator=generator, device=device)
-    order = noise.argsort(dim=1)
-    mask = torch.ones(batch, length, dtype=torch.bool, device=device)
-    mask.scatter_(1, order[:, :keep], False)
-    return mask
+    """The reference's masking (True = masked): L - floor(L * (1 - ratio)) per sample, MAE-style."""
+    return random_token_mask(batch, length, mask_ratio, generator, rounding="keep", device=device)

@@ -69,8 +69,8 @@ class LunaHugeConfig(LunaConfig):
 
 def build_luna(config: LunaConfig):
     """LUNA backbone: channel cross-attention into Q queries, then a RoPE transformer over patches."""
-    from neurokit.plugins.models.luna.checkpoint import load_luna_weights
     from neurokit.plugins.models.luna.model import LUNA
+    from neurokit.plugins.models.luna.weights import load_luna_weights
 
     model = LUNA(
         patch_size=config.patch_size,

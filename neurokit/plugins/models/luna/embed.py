@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurokit.plugins.models.luna.layers import Mlp
+from neurokit.nn.layers import Mlp
 
 
 def masked_group_norm(
@@ -83,7 +83,7 @@ class FrequencyFeatureEmbedder(nn.Module):
         super().__init__()
         self.patch_size = patch_size
         bins = 2 * (patch_size // 2 + 1)
-        self.frequency_to_embed = Mlp(bins, 4 * bins, embed_dim)
+        self.frequency_to_embed = Mlp(bins, 4 * bins, embed_dim, hidden_drop=0.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, C, T), T a multiple of the patch size -> (B, C, S, D)."""

@@ -123,13 +123,3 @@ def channel_index_tensor(
         rows = vocab_indices(tuple(sample))
         out[b, : len(rows)] = torch.tensor(rows, dtype=torch.long)
     return out.to(device)
-
-
-def random_token_mask(channel_mask: torch.Tensor, num_patches: int, ratio: float) -> torch.Tensor:
-    """(B, C, S) bool: per sample, `ratio` of its real (channel x patch) tokens, chosen uniformly."""
-    b, c = channel_mask.shape
-    scores = torch.rand(b, c, num_patches, device=channel_mask.device)
-    scores = scores.masked_fill(~channel_mask.unsqueeze(-1), 2.0).view(b, -1)
-    k = (channel_mask.sum(1) * num_patches * ratio).long()  # int(), as the reference
-    ranks = scores.argsort(dim=1).argsort(dim=1)
-    return (ranks < k.unsqueeze(1)).view(b, c, num_patches)

@@ -4,7 +4,8 @@ Attention runs through `scaled_dot_product_attention` unless the head-averaged m
 is wanted (the query-specialisation loss needs it), and takes a key mask so padded
 channels never receive attention. Names (`in_proj_weight`, `out_proj`, `linear1`,
 `norm1`, `fc1`/`norm`/`fc2`) are those of torch's nn.MultiheadAttention /
-nn.Transformer*Layer and timm's Mlp, which the official checkpoints use.
+nn.Transformer*Layer and timm's Mlp, which the official checkpoints use. DropPath and
+Mlp (with its optional norm) are neurokit.nn's.
 """
 
 from __future__ import annotations
@@ -15,21 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from neurokit.nn.layers import DropPath, Mlp
 from neurokit.nn.rope import RotaryEmbedding, apply_rotary
-
-
-class DropPath(nn.Module):
-    """Stochastic depth: drop a residual branch for whole samples while training."""
-
-    def __init__(self, p: float = 0.0) -> None:
-        super().__init__()
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.p == 0.0 or not self.training:
-            return x
-        keep = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(1.0 - self.p)
-        return x * keep / (1.0 - self.p)
 
 
 class MultiheadAttention(nn.Module):
@@ -80,24 +68,6 @@ class MultiheadAttention(nn.Module):
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
         out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.dim)
         return self.out_proj(out), weights
-
-
-class Mlp(nn.Module):
-    """fc1 -> GELU -> dropout -> [LayerNorm] -> fc2 -> dropout (timm's Mlp with norm_layer)."""
-
-    def __init__(
-        self, dim: int, hidden: int, out: int, norm: bool = False, drop: float = 0.0
-    ) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.drop1 = nn.Dropout(drop)
-        self.norm = nn.LayerNorm(hidden) if norm else nn.Identity()
-        self.fc2 = nn.Linear(hidden, out)
-        self.drop2 = nn.Dropout(drop)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop2(self.fc2(self.norm(self.drop1(self.act(self.fc1(x))))))
 
 
 class EncoderLayer(nn.Module):
@@ -193,7 +163,7 @@ class RotaryBlock(nn.Module):
         self.drop_path1 = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.drop_path2 = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), dim, norm=True)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), dim, hidden_drop=0.0, norm_layer=nn.LayerNorm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path1(self.attn(self.norm1(x)))

@@ -16,13 +16,13 @@ this one is not, and is identical to it otherwise:
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from neurokit.core.interfaces import BackboneOutput
+from neurokit.nn.layers import Mlp, rescale_residual_
+from neurokit.nn.masking import random_token_mask
 from neurokit.plugins.models.luna.embed import (
     FrequencyFeatureEmbedder,
     PatchEmbedNetwork,
@@ -32,7 +32,6 @@ from neurokit.plugins.models.luna.embed import (
 from neurokit.plugins.models.luna.inputs import (
     channel_index_tensor,
     check_positions,
-    random_token_mask,
     resample,
     to_head_frame,
     zscore,
@@ -40,7 +39,6 @@ from neurokit.plugins.models.luna.inputs import (
 from neurokit.plugins.models.luna.layers import (
     DecoderLayer,
     EncoderLayer,
-    Mlp,
     MultiheadAttention,
     RotaryBlock,
 )
@@ -60,7 +58,7 @@ class CrossAttentionBlock(nn.Module):
         self.temparature = nn.Parameter(
             torch.tensor(1.0), requires_grad=False
         )  # official name; unused
-        self.ffn = Mlp(dim, ff_dim, dim, norm=True, drop=dropout)
+        self.ffn = Mlp(dim, ff_dim, dim, drop=dropout, hidden_drop=dropout, norm_layer=nn.LayerNorm)
         self.keys_norm = nn.LayerNorm(dim)
         self.values_norm = nn.LayerNorm(dim)
         self.queries_norm = nn.LayerNorm(dim)
@@ -118,7 +116,7 @@ class PatchReconstructionHeadWithQueries(nn.Module):
         self.num_queries = num_queries
         self.decoder_pred = TransformerDecoder(embed_dim, num_heads, 4 * embed_dim)
         self.norm = nn.LayerNorm(embed_dim)
-        self.decoder_linear = Mlp(embed_dim, 4 * embed_dim, input_dim)
+        self.decoder_linear = Mlp(embed_dim, 4 * embed_dim, input_dim, hidden_drop=0.0)
 
     def forward(
         self, latent: torch.Tensor, queries: torch.Tensor, channel_mask: torch.Tensor | None = None
@@ -140,7 +138,9 @@ class ClassificationHeadWithQueries(nn.Module):
     ) -> None:
         super().__init__()
         self.decoder_attn = MultiheadAttention(embed_dim, num_heads, dropout)
-        self.decoder_ffn = Mlp(embed_dim, 4 * embed_dim, num_classes, drop=dropout)
+        self.decoder_ffn = Mlp(
+            embed_dim, 4 * embed_dim, num_classes, drop=dropout, hidden_drop=dropout
+        )
         self.learned_agg = nn.Parameter(torch.randn(1, 1, embed_dim))
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
@@ -188,7 +188,7 @@ class LUNA(nn.Module):
         self.patch_embed = PatchEmbedNetwork(embed_dim, patch_size)
         self.freq_embed = FrequencyFeatureEmbedder(patch_size, embed_dim)
         self.channel_location_embedder = nn.Sequential(
-            Mlp(embed_dim, 2 * embed_dim, embed_dim, norm=True)
+            Mlp(embed_dim, 2 * embed_dim, embed_dim, hidden_drop=0.0, norm_layer=nn.LayerNorm)
         )
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.cross_attn = CrossAttentionBlock(
@@ -212,9 +212,7 @@ class LUNA(nn.Module):
         nn.init.orthogonal_(self.cross_attn.query_embed)
         nn.init.trunc_normal_(self.mask_token, std=0.02, a=-0.02, b=0.02)
         self.apply(_init_linear_and_norm)
-        for layer_id, block in enumerate(self.blocks, start=1):
-            block.attn.proj.weight.data.div_(math.sqrt(2.0 * layer_id))
-            block.mlp.fc2.weight.data.div_(math.sqrt(2.0 * layer_id))
+        rescale_residual_(self.blocks)
 
     def reset_classifier(self, num_classes: int) -> None:
         """num_classes > 0: a fresh classification head; 0: the pretraining heads.
@@ -401,7 +399,11 @@ class LUNA(nn.Module):
             raise RuntimeError("pretraining needs LUNA built with num_classes=0")
         x, locations, channel_mask = self.prepare_batch(batch)
         num_patches = -(-x.shape[-1] // self.patch_size)
-        token_mask = random_token_mask(channel_mask, num_patches, mask_ratio)
+        b, c = channel_mask.shape
+        valid = channel_mask.unsqueeze(-1).expand(b, c, num_patches).reshape(b, -1)
+        token_mask = random_token_mask(
+            b, c * num_patches, mask_ratio, valid=valid, rounding="mask"
+        ).view(b, c, num_patches)
         encoded = self.encode(x, locations, token_mask, channel_mask, need_weights=True)
         indices = channel_index_tensor(batch.channel_names, x.shape[1], x.device)
         reconstruction = self.reconstruct(encoded, indices)[..., : x.shape[-1]]

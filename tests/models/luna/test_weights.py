@@ -7,8 +7,8 @@ import torch
 from safetensors.torch import save_file
 
 import neurokit
-from neurokit.core.errors import NeurokitError
-from neurokit.plugins.models.luna.checkpoint import PRETRAINING_ONLY_KEYS, LunaCheckpointError
+from neurokit.core.errors import NeurokitError, WeightsError
+from neurokit.plugins.models.luna.weights import PRETRAINING_ONLY_KEYS
 from tests.models.luna.helpers import SMALL, TCP, make_batch
 
 
@@ -61,7 +61,7 @@ def test_fine_tuned_torch_checkpoint_keeps_its_classifier(tmp_path):
 
 def test_size_mismatch_lists_the_keys(tmp_path):
     _, path = _released_like(tmp_path, **SMALL)
-    with pytest.raises(LunaCheckpointError) as info:
+    with pytest.raises(WeightsError) as info:
         neurokit.create("backbone", "luna-base", num_classes=2, pretrained=str(path))
     message = str(info.value)
     assert "embed_dim=64" in message and "blocks.0.norm1.bias (32,) vs (256,)" in message
@@ -75,7 +75,7 @@ def test_stray_and_missing_keys_are_reported(tmp_path):
     path = tmp_path / "odd.safetensors"
     save_file(state, str(path))
     with pytest.raises(
-        LunaCheckpointError,
+        WeightsError,
         match=r"missing \(1\): norm.weight.*unexpected \(1\): some.other.weight",
     ):
         neurokit.create("backbone", "luna-base", pretrained=str(path), **SMALL)
@@ -86,7 +86,7 @@ def test_corrupt_file_is_a_clear_error(tmp_path, content):
     for name in ("bad.safetensors", "bad.pt"):
         path = tmp_path / name
         path.write_bytes(content)
-        with pytest.raises(NeurokitError, match="cannot read LUNA checkpoint"):
+        with pytest.raises(NeurokitError, match="cannot read weights from"):
             neurokit.create("backbone", "luna-base", pretrained=str(path), **SMALL)
 
 

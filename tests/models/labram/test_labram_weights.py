@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import neurokit
-from neurokit.plugins.models.labram.checkpoints import CheckpointError
+from neurokit.core.errors import WeightsError
 from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM
 
 SMALL = dict(depth=2)
@@ -55,29 +55,29 @@ def test_unexpected_key_is_an_error_naming_it(tmp_path):
         tmp_path, extra={"student.blocks.0.attn.relative_position_bias_table": torch.zeros(3)}
     )
     with pytest.raises(
-        CheckpointError, match="unexpected keys: blocks.0.attn.relative_position_bias_table"
+        WeightsError, match=r"unexpected \(1\): blocks.0.attn.relative_position_bias_table"
     ):
         neurokit.create("backbone", "labram-base", pretrained=str(path), **SMALL)
 
 
 def test_missing_keys_and_shapes_are_errors(tmp_path):
     path, _ = mem_checkpoint(tmp_path, depth=2)
-    with pytest.raises(CheckpointError, match=r"missing keys: blocks\.2\."):
+    with pytest.raises(WeightsError, match=r"missing \(\d+\): blocks\.2\."):
         neurokit.create("backbone", "labram-base", pretrained=str(path), depth=3)
-    with pytest.raises(CheckpointError, match="shape mismatches"):
+    with pytest.raises(WeightsError, match="shape mismatch"):
         neurokit.create("backbone", "labram-large", pretrained=str(path), depth=2)
 
 
 def test_unreadable_and_absent_files_are_errors(tmp_path):
-    with pytest.raises(CheckpointError, match="does not exist"):
+    with pytest.raises(WeightsError, match="does not exist"):
         neurokit.create("backbone", "labram-base", pretrained=str(tmp_path / "nope.pth"), **SMALL)
     bad = tmp_path / "bad.pth"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="cannot read"):
+    with pytest.raises(WeightsError, match="cannot read"):
         neurokit.create("backbone", "labram-base", pretrained=str(bad), **SMALL)
     junk = tmp_path / "junk.pth"
     torch.save({"model": {"foo.weight": torch.zeros(2)}}, junk)
-    with pytest.raises(CheckpointError, match="no LaBraM weights"):
+    with pytest.raises(WeightsError, match="no LaBraM weights"):
         neurokit.create("backbone", "labram-base", pretrained=str(junk), **SMALL)
 
 
@@ -124,7 +124,7 @@ def test_pretrain_run_checkpoint_feeds_finetuning(tmp_path):
 
 
 def test_mem_model_loads_released_layout(tmp_path):
-    from neurokit.plugins.models.labram.checkpoints import load_mem
+    from neurokit.plugins.models.labram.weights import load_mem
 
     path, mem = mem_checkpoint(tmp_path)
     fresh = NeuralTransformerForMEM(vocab_size=8192, depth=2, init_values=0.1)
@@ -159,7 +159,7 @@ def test_vqnsp_release_layout_loads_strictly(tmp_path):
         src.eval().get_codebook_indices(x, [0, 1, 2, 3, 4]),
         tok.get_codebook_indices(x, [0, 1, 2, 3, 4]),
     )
-    with pytest.raises(CheckpointError, match="shape mismatches.*quantize.embedding.weight"):
+    with pytest.raises(WeightsError, match="shape mismatch.*quantize.embedding.weight"):
         neurokit.create(
             "tokenizer",
             "labram-vqnsp",
