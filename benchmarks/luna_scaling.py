@@ -140,10 +140,16 @@ def isolated_peak_memory(model_name: str, channels: int, batch: int) -> float:
 
 
 def timings(
-    models: tuple[str, ...], channels: list[int], batch: int, device: str, repeats: int
+    models: tuple[str, ...],
+    channels: list[int],
+    batch: int,
+    device: str,
+    repeats: int,
+    isolated: bool = True,
 ) -> tuple[dict, dict]:
     """Best-of-`repeats` seconds per (model, channels), measured round-robin so that load from
-    other processes on a shared machine spreads over every point alike; and peak memory."""
+    other processes on a shared machine spreads over every point alike; and peak memory
+    (on CPU in a fresh process per point unless `isolated` is False: a quick, rougher figure)."""
     built = {m: _build(m, device) for m in models}
     inputs = {(m, c): _inputs(m, batch, c, device) for m in models for c in channels}
     for (m, _), args in inputs.items():  # warm-up of every shape
@@ -155,8 +161,10 @@ def timings(
             best[(m, c)] = min(best.get((m, c), float("inf")), seconds)
     if device.startswith("cuda"):
         memory = {key: peak_memory(built[key[0]], args, device) for key, args in inputs.items()}
-    else:  # freed CPU memory stays resident, so each point gets a fresh process
+    elif isolated:  # freed CPU memory stays resident, so each point gets a fresh process
         memory = {key: isolated_peak_memory(key[0], key[1], batch) for key in inputs}
+    else:
+        memory = {key: peak_memory(built[key[0]], args, device) for key, args in inputs.items()}
     return best, memory
 
 
@@ -178,8 +186,10 @@ def scaling(
     device: str,
     repeats: int,
     models: tuple[str, ...] = ("luna-base", "labram-base"),
+    isolated: bool = True,
 ) -> dict:
-    best, memory = timings(models, channels, batch, device, repeats)
+    """Rows of (model, channels, seconds, peak MiB) and LUNA's linear fit (needs luna-base)."""
+    best, memory = timings(models, channels, batch, device, repeats, isolated)
     rows = []
     for model in models:
         for c in channels:
