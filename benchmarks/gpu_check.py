@@ -452,7 +452,9 @@ def section_train_step(check: Check, deadline: float) -> dict[str, Any]:
                 row["skipped"] = "section time box reached"
                 continue
             if compiled and not check.cuda:
-                row["skipped"] = "torch.compile is measured on CUDA only (CPU inductor builds take minutes)"
+                row["skipped"] = (
+                    "torch.compile is measured on CUDA only (CPU inductor builds take minutes)"
+                )
                 continue
             try:
                 result = measure_mode(
@@ -728,18 +730,22 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for name, entry in report["sections"].items():
         note = entry.get("reason") or entry.get("error") or ""
-        lines.append(
-            f"| {name} | {entry['status']} | {fmt(entry.get('seconds'))} | {note[:160]} |"
-        )
+        lines.append(f"| {name} | {entry['status']} | {fmt(entry.get('seconds'))} | {note[:160]} |")
     if report["targets"]:
         lines += ["", "## Targets", "", "| target | value | goal | met |", "|---|---|---|---|"]
-        for name, t in report["targets"].items():
+        for t in report["targets"].values():
             value = fmt(t["value"], 3) if t["value"] is not None else f"- ({t.get('reason')})"
             lines.append(f"| {t['what']} | {value} | {t['target']} | {fmt(t['passed'])} |")
     sections = report["sections"]
     tests = sections.get("tests", {})
     if tests.get("tests"):
-        lines += ["", "## pytest -m gpu", "", "| test | outcome | s | message |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "## pytest -m gpu",
+            "",
+            "| test | outcome | s | message |",
+            "|---|---|---|---|",
+        ]
         for row in tests["tests"]:
             message = " ".join((row["message"] or "").split())[:120]
             lines.append(f"| {row['test']} | {row['outcome']} | {row['seconds']} | {message} |")

@@ -100,9 +100,7 @@ def main() -> None:
         dist.all_reduce(probe)
         diff = max(
             float((full(a) - full(b)).abs().max())
-            for a, b in zip(
-                reference.parameters(), wrapped_inner.parameters(), strict=True
-            )
+            for a, b in zip(reference.parameters(), wrapped_inner.parameters(), strict=True)
         )
         result = {
             "backend": dist.get_backend(),

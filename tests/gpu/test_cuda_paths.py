@@ -70,7 +70,7 @@ def test_resume_on_device_matches_the_uninterrupted_run(tmp_path, bf16_run, gpu_
     train(tmp_path, gpu_store, device, "cut", *sets, "trainer.stop_after_steps=10", expect=130)
     cut = tmp_path / "cut"
     assert max(step for step, _ in losses(cut)) == 10
-    train(tmp_path, gpu_store, device, "cut", resume=True)
+    train(tmp_path, gpu_store, device, "cut", "trainer.stop_after_steps=null", resume=True)
     full, resumed = losses(bf16_run), losses(cut)
     assert [s for s, _ in resumed] == [s for s, _ in full]
     assert [v for _, v in resumed] == pytest.approx([v for _, v in full], rel=1e-3)
