@@ -78,11 +78,11 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _build(model_name: str, device: str):
+def _build(model_name: str, device: str, options: dict | None = None):
     import neurokit
 
     torch.manual_seed(0)
-    return neurokit.create_model(model_name, num_classes=2).to(device).train()
+    return neurokit.create_model(model_name, num_classes=2, **(options or {})).to(device).train()
 
 
 def _timed_step(model, args, device: str) -> float:
@@ -140,11 +140,19 @@ def isolated_peak_memory(model_name: str, channels: int, batch: int) -> float:
 
 
 def timings(
-    models: tuple[str, ...], channels: list[int], batch: int, device: str, repeats: int
+    models: tuple[str, ...],
+    channels: list[int],
+    batch: int,
+    device: str,
+    repeats: int,
+    isolated: bool = True,
+    options: dict | None = None,
 ) -> tuple[dict, dict]:
     """Best-of-`repeats` seconds per (model, channels), measured round-robin so that load from
-    other processes on a shared machine spreads over every point alike; and peak memory."""
-    built = {m: _build(m, device) for m in models}
+    other processes on a shared machine spreads over every point alike; and peak memory
+    (on CPU in a fresh process per point unless `isolated` is False: a quick, rougher figure).
+    `options` go to every model (e.g. depth=1 for a dry run)."""
+    built = {m: _build(m, device, options) for m in models}
     inputs = {(m, c): _inputs(m, batch, c, device) for m in models for c in channels}
     for (m, _), args in inputs.items():  # warm-up of every shape
         _timed_step(built[m], args, device)
@@ -155,8 +163,10 @@ def timings(
             best[(m, c)] = min(best.get((m, c), float("inf")), seconds)
     if device.startswith("cuda"):
         memory = {key: peak_memory(built[key[0]], args, device) for key, args in inputs.items()}
-    else:  # freed CPU memory stays resident, so each point gets a fresh process
+    elif isolated:  # freed CPU memory stays resident, so each point gets a fresh process
         memory = {key: isolated_peak_memory(key[0], key[1], batch) for key in inputs}
+    else:
+        memory = {key: peak_memory(built[key[0]], args, device) for key, args in inputs.items()}
     return best, memory
 
 
@@ -178,8 +188,11 @@ def scaling(
     device: str,
     repeats: int,
     models: tuple[str, ...] = ("luna-base", "labram-base"),
+    isolated: bool = True,
+    options: dict | None = None,
 ) -> dict:
-    best, memory = timings(models, channels, batch, device, repeats)
+    """Rows of (model, channels, seconds, peak MiB) and LUNA's linear fit (needs luna-base)."""
+    best, memory = timings(models, channels, batch, device, repeats, isolated, options)
     rows = []
     for model in models:
         for c in channels:

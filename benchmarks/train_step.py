@@ -5,7 +5,9 @@
         --device cuda --precision fp32 bf16 --compile both --json results/labram_train_step.json
 
 On CPU it measures fp32 (bf16 on request); on CUDA each precision with and without
-torch.compile when `--compile both`. The batch is synthetic (random microvolts,
+torch.compile (of the model's batch forward, as `trainer.compile`) when `--compile both`.
+The helpers (`make_batch`, `build_model`, `make_step`, `time_steps`, `step_flops`) are
+imported by benchmarks/gpu_check.py. The batch is synthetic (random microvolts,
 standard 10-20 channel names), so only the model is measured, not the data path.
 """
 
@@ -79,6 +81,88 @@ def make_batch(batch: int, channels: int, samples: int, sfreq: float, device: to
     ).to(device)
 
 
+class _Logits(torch.nn.Module):
+    """forward(batch) -> logits, so torch.compile sees the model's batch path (as the trainer's
+    StepModule does; compiling `model` alone would leave `forward_batch` eager)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch) -> torch.Tensor:
+        return self.model.forward_batch(batch).extras["logits"]
+
+
+def build_model(model_name: str, device: torch.device, options: dict | None = None):
+    """The backbone with a 2-class head, seeded, in train mode on `device`."""
+    import neurokit
+
+    torch.manual_seed(0)
+    model = neurokit.create_model(model_name, **(options or {})).to(device)
+    model.reset_classifier(2)
+    model.to(device).train()
+    return model
+
+
+def make_step(model: torch.nn.Module, device: torch.device, precision: str, compiled: bool):
+    """One training step (forward, cross-entropy, backward, AdamW) as a callable of a batch.
+
+    `compiled` wraps the model's batch forward in torch.compile, as `trainer.compile` does
+    (the optimiser step stays eager)."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    forward = _Logits(model)
+    if compiled:
+        forward = torch.compile(forward)
+
+    def step(b) -> torch.Tensor:
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            loss = F.cross_entropy(forward(b).float(), b.label)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return loss
+
+    return step
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_steps(step, batch, device: torch.device, steps: int, warmup: int) -> dict:
+    """Samples/s over `steps` timed steps after `warmup` untimed ones (which absorb compilation),
+    the warm-up's seconds, and on CUDA the peak memory allocated over both (MiB)."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    start = time.perf_counter()
+    for _ in range(warmup):
+        step(batch)
+    sync(device)
+    warm = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(batch)
+    sync(device)
+    rate = steps * len(batch) / (time.perf_counter() - start)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+    return {"samples_per_s": rate, "warmup_s": warm, "peak_mib": peak}
+
+
+def step_flops(model: torch.nn.Module, batch) -> int:
+    """FLOPs of one forward + backward, counted by torch.utils.flop_counter (matmuls,
+    convolutions, attention; elementwise work is not counted, as in MFU conventions)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        logits = _Logits(model)(batch)
+        F.cross_entropy(logits.float(), batch.label).backward()
+    model.zero_grad(set_to_none=True)
+    return int(counter.get_total_flops())
+
+
 def measure(
     model_name: str,
     batch,
@@ -90,35 +174,8 @@ def measure(
     options: dict,
 ) -> float:
     """Samples per second over `steps` timed steps after `warmup` untimed ones."""
-    import neurokit
-
-    torch.manual_seed(0)
-    model = neurokit.create_model(model_name, **options).to(device)
-    model.reset_classifier(2)
-    model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-
-    def step(b) -> torch.Tensor:
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            logits = model.forward_batch(b).extras["logits"]
-            loss = F.cross_entropy(logits.float(), b.label)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        return loss
-
-    run = torch.compile(step) if compiled else step
-    for _ in range(warmup):
-        run(batch)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        run(batch)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return steps * len(batch) / (time.perf_counter() - start)
+    step = make_step(build_model(model_name, device, options), device, precision, compiled)
+    return time_steps(step, batch, device, steps, warmup)["samples_per_s"]
 
 
 def main(argv: list[str] | None = None) -> None:
