@@ -131,8 +131,6 @@ class RecordingCache:
 
     def _build(self, rid: str, path: Path) -> None:
         data = self._decode(rid)
-        in_use = [self.path(self.store.recordings[r]) for r in self._open]
-        cache_limit.make_room(self.directory, data.nbytes + 128, keep=in_use)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
@@ -144,7 +142,7 @@ class RecordingCache:
         try:
             with os.fdopen(fd, "wb") as handle:
                 np.save(handle, data)
-            os.replace(tmp, path)
+            self._publish(Path(tmp), path)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
             raise DataError(
@@ -153,6 +151,17 @@ class RecordingCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _publish(self, tmp: Path, path: Path) -> None:
+        """Rename a written file into place, first evicting down to the bound (one lock for both,
+        so concurrent runs never overshoot it together)."""
+        if cache_limit.limit_bytes() is None:
+            os.replace(tmp, path)
+            return
+        in_use = [self.path(self.store.recordings[r]) for r in self._open]
+        with cache_limit.locked(self.directory):
+            cache_limit.make_room(self.directory, tmp.stat().st_size, keep=in_use, lock=False)
+            os.replace(tmp, path)
 
     def warm(self, rids: list[str]) -> None:
         """Build the local copies now (e.g. in the main process before workers start)."""

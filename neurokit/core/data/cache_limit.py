@@ -85,18 +85,23 @@ def _clear_stale_tmp(directory: Path) -> None:
 
 
 def make_room(
-    directory: Path, incoming: int, keep: Iterable[Path] = (), limit: int | None = None
+    directory: Path,
+    incoming: int,
+    keep: Iterable[Path] = (),
+    limit: int | None = None,
+    lock: bool = True,
 ) -> list[Path]:
     """Evict least-recently-used files until `incoming` more bytes fit under the bound.
 
     Returns the evicted paths. `keep` (the files this process has open) is never evicted.
+    `lock=False` when the caller already holds `locked(directory)`.
     """
     limit = limit_bytes() if limit is None else limit
     if limit is None or not directory.exists():
         return []
     keep_set = {Path(p).resolve() for p in keep}
     removed: list[Path] = []
-    with locked(directory):
+    with locked(directory) if lock else contextlib.nullcontext():
         _clear_stale_tmp(directory)
         files = sorted(entries(directory))
         total = sum(size for _, size, _ in files)

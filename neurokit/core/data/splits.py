@@ -39,14 +39,19 @@ def split_subjects(
 
 
 def split_within_subjects(
-    subjects: Sequence[str], labels: np.ndarray, fractions: dict[str, float], seed: int
+    subjects: Sequence[str],
+    labels: np.ndarray,
+    fractions: dict[str, float],
+    seed: int,
+    keys: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Split name per trial: each subject's trials of each label cut by `fractions`.
 
-    Stratified: every (subject, label) group is permuted (seeded by the group's rank
-    among sorted subjects and labels, so discovery order does not matter) and cut at
-    the rounded cumulative shares, so each split gets each subject's classes in the
-    same proportions. Unlabelled trials (NaN) form their own group.
+    Stratified: every (subject, label) group is sorted by the trials' `keys` (their
+    identity, e.g. recording and onset; default: their order), permuted (seeded by the
+    group's rank among sorted subjects and labels) and cut at the rounded cumulative
+    shares, so each split gets each subject's classes in the same proportions and the
+    order trials are listed in does not matter. Unlabelled trials (NaN) form their own group.
     """
     names = list(fractions)
     total = sum(fractions.values())
@@ -62,6 +67,10 @@ def split_within_subjects(
         in_subject = subjects_a == subject
         for li, label in enumerate(np.unique(labels_a[in_subject])):
             rows = np.flatnonzero(in_subject & (labels_a == label))
+            if keys is not None:
+                rows = rows[
+                    np.argsort(np.asarray(keys, dtype=object)[rows].astype(str), kind="stable")
+                ]
             rows = rows[np.random.default_rng([seed, si, li]).permutation(len(rows))]
             cuts = np.round(bounds * len(rows)).astype(int)
             lo = 0

@@ -184,7 +184,12 @@ def _role_datasets(
 
     out: dict[str, Any] = {}
     if data.split == "subject":
-        available = store.splits()
+        available = set(store.splits())
+        if (
+            subjects is not None
+        ):  # splits holding a selected subject (none at all: the dataset says so)
+            chosen = {m.split for m in store.recordings.values() if m.subject in set(subjects)}
+            available = (available & chosen) or available
         for role, split in wanted.items():
             if split in available:
                 out[role] = make(split, role)
@@ -211,8 +216,11 @@ def _role_datasets(
                 assigned = np.array(per_rec, dtype=object)[recs]
             else:
                 windows_subject = [full.metas[r].subject for r in recs]
+                trial = [
+                    f"{full.metas[r].id}@{s:012d}" for r, s in zip(recs, full._start, strict=True)
+                ]
                 assigned = split_within_subjects(
-                    windows_subject, full.labels, data.split_fractions, config.seed
+                    windows_subject, full.labels, data.split_fractions, config.seed, keys=trial
                 )
             keep = assigned == split
             if keep.any():
