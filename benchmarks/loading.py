@@ -161,20 +161,59 @@ def rate(dataset, workers: int, batch: int = 64, collate=_stack) -> float:
     return count / elapsed
 
 
-def rate_threads(dataset, workers: int, collate, batch: int = 64) -> float:
-    """Windows per second through neurokit's ThreadedLoader (make_dataloader's default for the cache)."""
+def trainer_loader(
+    dataset, workers: int, collate, batch: int = 64, shuffle: bool = False, epoch: int = 0
+):
+    """Exactly what `neurokit train` iterates: the trainer's ResumableSampler and `_loader`
+    (`make_train_loader`) over a dataset from `build_datasets`."""
+    from neurokit.core.data.loader import make_train_loader
+    from neurokit.core.engine.sampler import ResumableSampler
+
+    sampler = ResumableSampler(dataset, 1, 0, shuffle=shuffle, seed=0)
+    sampler.set_epoch(epoch)
+    return make_train_loader(dataset, sampler, batch, workers, collate, seed=epoch)
+
+
+def rate_trainer(dataset, workers: int, collate, batch: int = 64) -> float:
+    """Windows per second through the trainer's loader (after one warm-up batch)."""
     import torch
 
-    from neurokit.core.data.loader import ThreadedLoader
-
     torch.set_num_threads(1)
-    loader = ThreadedLoader(dataset, batch_size=batch, num_workers=workers, collate_fn=collate)
-    iterator = iter(loader)
+    iterator = iter(trainer_loader(dataset, workers, collate, batch))
     next(iterator)
     count, start = 0, time.perf_counter()
     for b in iterator:
         count += len(b)
     return count / (time.perf_counter() - start)
+
+
+def epochs_cold_warm(store: Path, window_s: float, workers: list[int], root: Path) -> dict:
+    """Seconds of a first epoch that decodes into an empty cache vs a second, warm one.
+
+    A shuffled epoch over every 10-s window of the store through the trainer's loader,
+    the cache directory new for each worker count and not warmed beforehand (the run's
+    `warm` step skipped), so the first epoch pays the decode inside the loader.
+    """
+    import torch
+
+    from neurokit.core.data.dataset import Collate, WindowDataset
+
+    torch.set_num_threads(1)
+    out = {}
+    for w in workers:
+        cache = root / f"cold-cache-{w}"
+        shutil.rmtree(cache, ignore_errors=True)
+        ds = WindowDataset(store, "train", window_s, cache_dir=cache)
+        collate = Collate(ds.sfreq)
+        times = []
+        for epoch in range(2):
+            t0 = time.perf_counter()
+            n = sum(len(b) for b in trainer_loader(ds, w, collate, shuffle=True, epoch=epoch))
+            times.append(time.perf_counter() - t0)
+        out[w] = {"windows": n, "cold_s": times[0], "warm_s": times[1],
+                  "cold_windows_per_s": n / times[0], "warm_windows_per_s": n / times[1]}  # fmt: skip
+        shutil.rmtree(cache, ignore_errors=True)
+    return out
 
 
 # ------------------------------------------------------------------ sections
@@ -245,7 +284,7 @@ def loading(paths: dict, data: list[np.ndarray], sfreq: float, window_s: float, 
     )
     readers = {
         "memmap": lambda w: rate(MemmapWindows(paths["npy"], index, length), w),
-        "store": lambda w: rate_threads(ds, w, collate),
+        "store": lambda w: rate_trainer(ds, w, collate),
         "store-proc": lambda w: rate(ds, w, collate=collate),
         "h5py": lambda w: rate(H5Windows(paths["h5"], index[: n_windows // 2], length), w),
         "store-zarr": lambda w: rate(zarr_ds, w, collate=collate),
@@ -369,7 +408,9 @@ def main() -> None:
     parser.add_argument("--prepare-minutes", type=float, default=2.0)
     parser.add_argument("--repeat", type=int, default=2, help="rounds per reader; the best is kept")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    parser.add_argument("--skip", nargs="*", default=[], choices=["codecs", "loading", "prepare"])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["codecs", "loading", "epochs", "prepare"]
+    )
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="neurokit-bench-"))
@@ -410,6 +451,16 @@ def main() -> None:
             print(
                 f"  (store: one-time decode of the split into the local cache took {res['cache_build_s']['all']:.1f} s)"
             )
+            if "epochs" not in args.skip:
+                cw = epochs_cold_warm(paths["store"], args.window, args.workers, root)
+                report["epochs"] = cw
+                print(
+                    "\nshuffled epoch over every window, trainer's loader: cold (decode into cache) vs warm"
+                )
+                for w, r in cw.items():
+                    print(f"  workers={w}: {r['windows']} windows, cold {r['cold_s']:.2f} s "
+                          f"({r['cold_windows_per_s']:.0f}/s), warm {r['warm_s']:.2f} s "
+                          f"({r['warm_windows_per_s']:.0f}/s), cold/warm {r['cold_s'] / r['warm_s']:.1f}x")  # fmt: skip
             for w in args.workers:
                 if "edf-mne" in res:
                     print(f"  workers={w}: store/memmap = {res['store'][w] / res['memmap'][w]:.2f}, "

@@ -123,7 +123,9 @@ class RecordingCache:
             except FileNotFoundError:
                 continue
             cache_limit.touch(path)
-            return array
+            # a plain ndarray over the mapping (it keeps the mapping alive): slicing a
+            # np.memmap costs ~2x more per window in Python overhead (benchmarks/loading.py)
+            return array.view(np.ndarray)
         raise DataError(
             f"the decoded cache file {path} keeps disappearing; raise {cache_limit.ENV} "
             "or point NEUROKIT_CACHE_DIR at a cache no other run evicts"

@@ -465,7 +465,7 @@ def _memmap(path: str) -> np.ndarray:
     """Per-process LRU of open cache memmaps (bounded: each costs one mapping)."""
     array = _MEMMAPS.get(path)
     if array is None:
-        array = _MEMMAPS[path] = np.load(path, mmap_mode="r")
+        array = _MEMMAPS[path] = np.load(path, mmap_mode="r").view(np.ndarray)
         if len(_MEMMAPS) > 1024:
             _MEMMAPS.popitem(last=False)
     else:
@@ -548,21 +548,26 @@ def assemble(parts: Sequence[tuple[Any, np.ndarray, np.ndarray]], n: int, sfreq:
     session: list[Any] = [None] * n
     for ds, idx, rows, rec, chans in plans:
         starts = ds._start[idx]
-        cache = ds.cache
-        for row, r, s, c in zip(
-            rows.tolist(), rec.tolist(), starts.tolist(), chans.tolist(), strict=True
-        ):
+        arrays = {}
+        for r in np.unique(rec).tolist():
             rid = ds._ids[r]
-            window = cache.view(rid, s, t)
-            if window.shape[1] < t:
+            array = arrays[r] = ds.cache.get(rid) if ds.cache.mode != "none" else None
+            if array is not None and array.shape[1] < ds.metas[r].n_samples:
                 raise DataError(
                     f"{ds.store.location}: recording {rid!r} is shorter than its metadata says"
                 )
-            signal[row, :c] = window
+        rows_l, rec_l = rows.tolist(), rec.tolist()
+        for row, r, s, c in zip(rows_l, rec_l, starts.tolist(), chans.tolist(), strict=True):
+            array = arrays[r]  # the copy below is the only per-window work; it releases the GIL
+            if array is None:
+                signal[row, :c] = ds.cache.view(ds._ids[r], s, t)
+            else:
+                signal[row, :c] = array[:, s : s + t]
             if c < c_max:
                 signal[row, c:] = 0.0
+        for row, r in zip(rows_l, rec_l, strict=True):
             names[row] = list(ds._names[r])
-            recording[row] = rid
+            recording[row] = ds._ids[r]
             subject[row] = ds._subjects[r]
             session[row] = ds._sessions[r]
         table = ds._padded_positions()
