@@ -111,3 +111,17 @@ def test_an_interrupted_mixture_run_resumes_to_the_same_weights(stores, tmp_path
     b = ckpt.load(cut / "checkpoints/last.pt")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert resumed["test"] == full["test"]
+
+
+def test_dataset_flag_with_several_names_mixes_their_stores(stores):
+    from neurokit.core.config import RunConfig
+
+    one, _ = stores
+    config = RunConfig.model_validate(
+        {"dataset": "one,two", "data_root": str(one.parent), "task": "pretrain"}
+    )
+    datasets, info, _ = build_datasets(config, DataView(2.0, labels=False), ROLES)
+    assert info.sources == ["one", "two"]
+    train = datasets["train"]
+    assert np.bincount(train.sources).tolist() == [len(d) for d in train.datasets]  # concatenated
+    assert train.labels.size == len(train)
