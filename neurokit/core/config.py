@@ -13,7 +13,7 @@ import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,6 +41,30 @@ class Section(BaseModel):
         return dict(self.model_extra or {})
 
 
+class SourceConfig(ComponentConfig):
+    """One store of a multi-store run (`data.sources`): where it is and how it is sampled."""
+
+    dataset: str | None = Field(None, description="dataset name (store: <data_root>/<name>.zarr)")
+    store: str | None = Field(None, description="store path or URL (instead of dataset)")
+    weight: float | None = Field(
+        None,
+        ge=0,
+        description="sampling share in training (None: 1 if any source has a weight, else its size)",
+    )
+    window_seconds: float | None = Field(None, gt=0, description="this source's window length")
+    stride_seconds: float | None = Field(None, gt=0, description="this source's window stride")
+    label_space: str | None = Field(
+        None,
+        description="sources with the same label space share class indices (None: same class names share)",
+    )
+    subjects: list[str] | None = Field(None, description="keep only these subjects of this source")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_bare_name(cls, value: Any) -> Any:
+        return {"dataset": value} if isinstance(value, str) else value
+
+
 class DataConfig(ComponentConfig):
     """How windows are cut from the store and batched."""
 
@@ -61,6 +85,34 @@ class DataConfig(ComponentConfig):
         "test", description="split evaluated with the selected checkpoint"
     )
     max_windows: int | None = Field(None, ge=1, description="cap on windows per split (quick runs)")
+    subjects: list[str] | None = Field(None, description="keep only these subjects (None: all)")
+    split: Literal["subject", "within-subject", "official"] = Field(
+        "subject",
+        description="subject: the store's subject-disjoint splits; within-subject: each subject's "
+        "trials split per label by split_fractions; official: the corpus's own release split",
+    )
+    split_fractions: dict[str, float] = Field(
+        default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1},
+        description="within-subject split: share of each subject's trials per split, in order",
+    )
+    eval_window_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="window length for val/test (None: the task's eval view, else training's)",
+    )
+    eval_stride_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="window stride for val/test (None: the eval window, non-overlapping)",
+    )
+    sources: list[SourceConfig] | None = Field(
+        None, description="several stores in one run (also: --dataset a,b); None: the one dataset"
+    )
+    epoch_windows: int | None = Field(
+        None,
+        ge=1,
+        description="windows per training epoch of a weighted mixture (None: all sources' total)",
+    )
 
 
 class RunConfig(ComponentConfig):

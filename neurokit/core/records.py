@@ -76,6 +76,8 @@ class DataView:
     labels: bool = (
         True  # True: windows without labels are an error (finetune); False: labels ignored
     )
+    eval_window_seconds: float | None = None  # val/test windows (None: as training)
+    eval_stride_seconds: float | None = None  # val/test stride (None: the eval window)
 
 
 @dataclass
@@ -88,3 +90,7 @@ class DataInfo:
     class_names: list[str] = field(default_factory=list)  # empty: no class labels
     label_kind: str = "class"  # "class" | "continuous" | "none"
     class_counts: list[int] | None = None  # training-split windows per class, when known
+    subjects: list[str] = field(default_factory=list)  # sorted; Batch.subject_index indexes it
+    sources: list[str] = field(default_factory=list)  # stores of the run; Batch.source indexes it
+    source_classes: dict[str, list[str]] = field(default_factory=dict)  # each source's own classes
+    eval_window_samples: int = 0  # val/test window length when it differs from training (else 0)

@@ -11,7 +11,10 @@ Public entry points (import from the submodules; this package stays light):
 - `writer`: `StoreWriter` (create/resume, atomic `write`, `finalize`)
 - `store`: `Store`, `open_store` (schema check, recordings, `read`, `events`, `info`)
 - `cache`: `RecordingCache` (decoded local memmap copies: the fast read path)
-- `dataset`: `WindowDataset`, `WindowItem`, `collate`, `Collate`, `make_dataloader`
-- `loader`: `ThreadedLoader` (drop-in for DataLoader over cached stores)
+- `cache_limit`: `NEUROKIT_CACHE_MAX_GB`, LRU eviction safe under concurrent runs
+- `dataset`: `WindowDataset`, `WindowItem`, `collate`, `Collate`, `assemble`, `make_dataloader`
+- `mixture`: `MixtureDataset` (several stores, weighted, resumable), `split_by_source`
+- `splits`: `split_subjects`, `split_within_subjects`, `official_split`
+- `loader`: `ThreadedLoader`, `make_train_loader` (what the trainer iterates)
 - `prepare`: `prepare`, `PrepareSummary` (what `neurokit prepare` runs)
 """

@@ -24,6 +24,12 @@ class Batch:
     label: torch.Tensor | None = None  # (B,) int64 class / float target, or (B, K)
     recording: list[str] = field(default_factory=list)
     start: torch.Tensor | None = None  # (B,) first sample of each window in its recording
+    subject: list[str] = field(default_factory=list)  # subject id per sample, as in the catalog
+    session: list[str] = field(default_factory=list)  # session id per sample ("" if none)
+    # (B,) int64 index into DataInfo.subjects (per-subject layers); -1 where not mapped
+    subject_index: torch.Tensor | None = None
+    # (B,) int64 index into DataInfo.sources: the store each window came from (mixtures)
+    source: torch.Tensor | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:

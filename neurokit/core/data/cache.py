@@ -6,7 +6,10 @@ once into `<cache_dir>/<store-key>/<id>-<checksum>.npy` (written under a tempora
 name and renamed, so concurrent workers or ranks never read a half-written file)
 and windows are sliced from the memmap, as braindecode's Zarr loader does.
 The key includes the recording's checksum, length and dtype, so a changed store
-never serves stale data.
+never serves stale data. A float16 store stays float16 in the cache (half the
+disk and page cache; windows are widened to float32 when copied into a batch).
+The cache is bounded by `NEUROKIT_CACHE_MAX_GB` with least-recently-used eviction
+(`neurokit.core.data.cache_limit`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from neurokit.core.data import cache_limit
 from neurokit.core.data.schema import RecordingMeta
 from neurokit.core.data.store import Store
 from neurokit.core.data.writer import is_url, local_path
@@ -67,7 +71,7 @@ class RecordingCache:
             if not self._paths:
                 self._key = store_key(self.store)
             tag = hashlib.sha1(
-                f"{meta.checksum}|{meta.n_samples}|{len(meta.channel_names)}".encode()
+                f"{meta.checksum}|{meta.n_samples}|{len(meta.channel_names)}|{self.dtype}".encode()
             ).hexdigest()[:12]
             path = self._paths[meta.id] = self.directory / self._key / f"{meta.id}-{tag}.npy"
         return path
@@ -81,6 +85,16 @@ class RecordingCache:
             array = self._load(rid)
             self._open[rid] = array
         return array
+
+    @property
+    def dtype(self) -> np.dtype:
+        """What the cache holds: the store's dtype when float16/float32, else float32."""
+        stored = np.dtype(self.store.schema.dtype or "float32")
+        return stored if stored in (np.float16, np.float32) else np.dtype(np.float32)
+
+    def _decode(self, rid: str) -> np.ndarray:
+        """The whole recording in the cache's dtype (float16 stays float16)."""
+        return np.asarray(_read_checked(self.store, rid), dtype=self.dtype)
 
     def window(self, rid: str, start: int, length: int) -> np.ndarray:
         """(channels, length) float32 copy of one window."""
@@ -97,16 +111,28 @@ class RecordingCache:
     def _load(self, rid: str) -> np.ndarray:
         meta = self.store.recordings[rid]
         if self.mode == "memory":
-            return _read_checked(self.store, rid)
+            return self._decode(rid)
         if self.mode == "none":
             return self.store.array(rid)
         path = self.path(meta)
-        if not path.exists():
-            self._build(rid, path)
-        return np.load(path, mmap_mode="r")
+        for _ in range(3):  # another run may evict it between the check and the open
+            if not path.exists():
+                self._build(rid, path)
+            try:
+                array = np.load(path, mmap_mode="r")
+            except FileNotFoundError:
+                continue
+            cache_limit.touch(path)
+            # a plain ndarray over the mapping (it keeps the mapping alive): slicing a
+            # np.memmap costs ~2x more per window in Python overhead (benchmarks/loading.py)
+            return array.view(np.ndarray)
+        raise DataError(
+            f"the decoded cache file {path} keeps disappearing; raise {cache_limit.ENV} "
+            "or point NEUROKIT_CACHE_DIR at a cache no other run evicts"
+        )
 
     def _build(self, rid: str, path: Path) -> None:
-        data = _read_checked(self.store, rid)
+        data = self._decode(rid)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
@@ -118,7 +144,7 @@ class RecordingCache:
         try:
             with os.fdopen(fd, "wb") as handle:
                 np.save(handle, data)
-            os.replace(tmp, path)
+            self._publish(Path(tmp), path)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
             raise DataError(
@@ -128,6 +154,17 @@ class RecordingCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def _publish(self, tmp: Path, path: Path) -> None:
+        """Rename a written file into place, first evicting down to the bound (one lock for both,
+        so concurrent runs never overshoot it together)."""
+        if cache_limit.limit_bytes() is None:
+            os.replace(tmp, path)
+            return
+        in_use = [self.path(self.store.recordings[r]) for r in self._open]
+        with cache_limit.locked(self.directory):
+            cache_limit.make_room(self.directory, tmp.stat().st_size, keep=in_use, lock=False)
+            os.replace(tmp, path)
+
     def warm(self, rids: list[str]) -> None:
         """Build the local copies now (e.g. in the main process before workers start)."""
         if self.mode != "disk":
@@ -136,6 +173,8 @@ class RecordingCache:
             path = self.path(self.store.recordings[rid])
             if not path.exists():
                 self._build(rid, path)
+            else:
+                cache_limit.touch(path)
 
 
 def _read_checked(store: Store, rid: str) -> np.ndarray:

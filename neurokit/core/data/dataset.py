@@ -35,9 +35,13 @@ class WindowItem:
     label: int | float | None
     recording: str
     start: int
-    source: str | None = (
+    cache_file: str | None = (
         None  # the decoded cache file `signal` views (lets process workers defer the copy)
     )
+    subject: str = ""
+    session: str = ""
+    subject_index: int = -1  # index into the run's subject list (DataInfo.subjects)
+    source: int = 0  # index of the store this window came from (mixtures; DataInfo.sources)
 
 
 class WindowDataset:
@@ -50,6 +54,11 @@ class WindowDataset:
     over background, LUNA's TUAR rule),
     `none` (pretraining), or `auto` (from the store's `label_kind`). Windows with
     no label are dropped unless labels are `none`.
+
+    `subjects` keeps only those subjects' recordings. Every window carries its
+    recording's subject and session; `set_subjects` maps them to the run's integer
+    subject index (per-subject layers), `source`/`label_offset` place the store in a
+    mixture of stores (see `neurokit.core.data.mixture`).
     """
 
     def __init__(
@@ -67,8 +76,13 @@ class WindowDataset:
         background_label: int | None = None,
         seed: int = 0,
         storage_options: dict | None = None,
+        subjects: Sequence[str] | None = None,
+        source: int = 0,
+        label_offset: int = 0,
     ):
         self.store = open_store(store, storage_options)
+        self.source = int(source)
+        self.label_offset = int(label_offset)
         schema = self.store.schema
         self.split = split
         self.class_names = list(schema.class_names)
@@ -76,6 +90,16 @@ class WindowDataset:
         if self.labels_mode not in {"recording", "events", "majority", "none"}:
             raise DataError(f"{self.store.location}: unknown label mode {self.labels_mode!r}")
         metas = self.store.select(split)
+        if subjects is not None:
+            wanted = {str(x) for x in subjects}
+            metas = [m for m in metas if m.subject in wanted]
+            if not metas:
+                known = sorted({m.subject for m in self.store.select(split)})
+                raise DataError(
+                    f"{self.store.location}: none of the subjects {sorted(wanted)} in split "
+                    f"{split!r} (subjects there: {', '.join(known[:20])}"
+                    f"{' ...' if len(known) > 20 else ''})"
+                )
         rates = {m.sfreq for m in metas}
         if len(rates) != 1:
             raise DataError(
@@ -115,7 +139,40 @@ class WindowDataset:
         self.cache = RecordingCache(self.store, cache, cache_dir)
         self._names = [tuple(m.channel_names) for m in metas]
         self._positions = [channel_positions(n)[0] for n in self._names]
-        self._sources: list[str | None] = [None] * len(metas)
+        self._cache_files: list[str | None] = [None] * len(metas)
+        self._channels = np.array([len(n) for n in self._names], dtype=np.int64)
+        self._subjects = [m.subject for m in metas]
+        self._sessions = [m.session for m in metas]
+        self._subject_index = np.full(len(metas), -1, dtype=np.int64)
+        self._pos_table: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ subjects
+
+    @property
+    def subjects(self) -> list[str]:
+        """The sorted subject ids of the windows this dataset serves."""
+        return sorted({self._subjects[r] for r in np.unique(self._rec)})
+
+    def set_subjects(self, index: dict[str, int], prefix: str = "") -> None:
+        """Map each recording's subject (as `prefix + subject`) to the run's subject index."""
+        self._subject_index = np.array(
+            [index.get(prefix + s, -1) for s in self._subjects], dtype=np.int64
+        )
+
+    def subset(self, keep: np.ndarray) -> WindowDataset:
+        """A dataset over some of this one's windows (a boolean mask or indices), sharing the store."""
+        import copy
+
+        part = copy.copy(self)
+        part._rec, part._start, part._length, part._label = (
+            a[keep] for a in (self._rec, self._start, self._length, self._label)
+        )
+        return part
+
+    @property
+    def window_recordings(self) -> np.ndarray:
+        """Recording position (into `metas`) of every window."""
+        return self._rec.copy()
 
     # ------------------------------------------------------------------ index
 
@@ -235,11 +292,11 @@ class WindowDataset:
         signal = (
             self.cache.window(rid, start, length) if copy else self.cache.view(rid, start, length)
         )
-        source = None
+        cache_file = None
         if not copy and self.cache.mode == "disk":
-            source = self._sources[r]
-            if source is None:
-                source = self._sources[r] = str(self.cache.path(self.metas[r]))
+            cache_file = self._cache_files[r]
+            if cache_file is None:
+                cache_file = self._cache_files[r] = str(self.cache.path(self.metas[r]))
         if signal.shape[1] < length:  # only a store whose data disagrees with its metadata
             raise DataError(
                 f"{self.store.location}: recording {rid!r} is shorter than its metadata says"
@@ -250,10 +307,30 @@ class WindowDataset:
         if np.isnan(label):
             value = None
         elif float(label).is_integer():
-            value = int(label)
+            value = int(label) + self.label_offset
         else:
             value = float(label)
-        return WindowItem(signal, names, self._positions[r], value, rid, start, source)
+        return WindowItem(
+            signal, names, self._positions[r], value, rid, start, cache_file,
+            self._subjects[r], self._sessions[r], int(self._subject_index[r]), self.source,
+        )  # fmt: skip
+
+    def read_batch(self, indices: Sequence[int], sfreq: float | None = None) -> Any:
+        """The `Batch` of these windows, copied once from the cache straight into it.
+
+        The fast path of the loaders (`Collate.fetch`): no per-window `WindowItem`, one
+        copy per window (it releases the GIL, so loader threads run in parallel).
+        """
+        idx = np.asarray(indices, dtype=np.int64)
+        return assemble([(self, idx, np.arange(len(idx)))], len(idx), sfreq or self.sfreq)
+
+    def _padded_positions(self) -> np.ndarray:
+        if self._pos_table is None:
+            table = np.zeros((len(self.metas), int(self._channels.max(initial=0)), 3), np.float32)
+            for r, pos in enumerate(self._positions):
+                table[r, : len(pos)] = pos
+            self._pos_table = table
+        return self._pos_table
 
     def warm_cache(self) -> None:
         """Decode every recording of the split into the local cache now.
@@ -310,7 +387,7 @@ def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
         positions[i, :c] = it.positions
     from torch.utils.data import get_worker_info
 
-    deferred = get_worker_info() is not None and all(it.source is not None for it in items)
+    deferred = get_worker_info() is not None and all(it.cache_file is not None for it in items)
     if deferred:
         out = None
     else:
@@ -335,10 +412,14 @@ def collate(items: Sequence[WindowItem], sfreq: float | None = None) -> Any:
             label=label,
             recording=[it.recording for it in items],
             start=np.array([it.start for it in items], dtype=np.int64),
+            subject=[it.subject for it in items],
+            session=[it.session for it in items],
+            subject_index=np.array([it.subject_index for it in items], dtype=np.int64),
+            source=np.array([it.source for it in items], dtype=np.int64),
         )
     )
     if deferred:
-        windows = [(it.source, it.start, t, it.signal.shape[0]) for it in items]
+        windows = [(it.cache_file, it.start, t, it.signal.shape[0]) for it in items]
         return DeferredBatch(windows, (n, c_max, t), fields)
     return Batch(signal=out, **_tensors(fields))
 
@@ -390,7 +471,7 @@ def _memmap(path: str) -> np.ndarray:
     """Per-process LRU of open cache memmaps (bounded: each costs one mapping)."""
     array = _MEMMAPS.get(path)
     if array is None:
-        array = _MEMMAPS[path] = np.load(path, mmap_mode="r")
+        array = _MEMMAPS[path] = np.load(path, mmap_mode="r").view(np.ndarray)
         if len(_MEMMAPS) > 1024:
             _MEMMAPS.popitem(last=False)
     else:
@@ -428,14 +509,110 @@ def _batch_tensor(shape: tuple[int, int, int]) -> Any:
     return elem.new(storage).resize_(*shape)
 
 
+def _labels(values: np.ndarray) -> np.ndarray | None:
+    """A batch's labels as collate types them: None if any is missing, int64 if all integral."""
+    if np.isnan(values).any():
+        return None
+    if np.all(np.mod(values, 1.0) == 0.0):
+        return values.astype(np.int64)
+    return values.astype(np.float32)
+
+
+def assemble(parts: Sequence[tuple[Any, np.ndarray, np.ndarray]], n: int, sfreq: float) -> Any:
+    """One `Batch` from `(dataset, window indices, rows in the batch)` parts.
+
+    Each window is copied once, from its recording's cached array (float16 stores
+    are widened here), into the batch tensor; everything else is gathered per part
+    with numpy. Same result as `collate` over the datasets' items.
+    """
+    import torch
+
+    from neurokit.core.data.batch import Batch
+
+    if n == 0:
+        raise DataError("cannot collate an empty batch")
+    plans = []
+    for ds, idx, rows in parts:
+        rec = ds._rec[idx]
+        plans.append((ds, idx, np.asarray(rows, dtype=np.int64), rec, ds._channels[rec]))
+    lengths = {int(x) for ds, idx, *_ in plans for x in np.unique(ds._length[idx])}
+    if len(lengths) > 1:
+        raise DataError(f"windows of different lengths in one batch: {sorted(lengths)}")
+    t = lengths.pop()
+    c_max = int(max(int(c.max(initial=0)) for *_, c in plans))
+    out = torch.empty((n, c_max, t), dtype=torch.float32)
+    signal = out.numpy()
+    positions = np.zeros((n, c_max, 3), dtype=np.float32)
+    mask = np.zeros((n, c_max), dtype=bool)
+    label = np.full(n, np.nan)
+    start = np.zeros(n, dtype=np.int64)
+    subject_index = np.full(n, -1, dtype=np.int64)
+    source = np.zeros(n, dtype=np.int64)
+    names: list[Any] = [None] * n
+    recording: list[Any] = [None] * n
+    subject: list[Any] = [None] * n
+    session: list[Any] = [None] * n
+    for ds, idx, rows, rec, chans in plans:
+        starts = ds._start[idx]
+        arrays = {}
+        for r in np.unique(rec).tolist():
+            rid = ds._ids[r]
+            array = arrays[r] = ds.cache.get(rid) if ds.cache.mode != "none" else None
+            if array is not None and array.shape[1] < ds.metas[r].n_samples:
+                raise DataError(
+                    f"{ds.store.location}: recording {rid!r} is shorter than its metadata says"
+                )
+        rows_l, rec_l = rows.tolist(), rec.tolist()
+        for row, r, s, c in zip(rows_l, rec_l, starts.tolist(), chans.tolist(), strict=True):
+            array = arrays[r]  # the copy below is the only per-window work; it releases the GIL
+            if array is None:
+                signal[row, :c] = ds.cache.view(ds._ids[r], s, t)
+            else:
+                signal[row, :c] = array[:, s : s + t]
+            if c < c_max:
+                signal[row, c:] = 0.0
+        for row, r in zip(rows_l, rec_l, strict=True):
+            names[row] = list(ds._names[r])
+            recording[row] = ds._ids[r]
+            subject[row] = ds._subjects[r]
+            session[row] = ds._sessions[r]
+        table = ds._padded_positions()
+        width = min(table.shape[1], c_max)
+        positions[rows, :width] = table[rec, :width]
+        mask[rows] = np.arange(c_max)[None, :] < chans[:, None]
+        y = ds._label[idx]
+        integral = ~np.isnan(y) & (np.mod(np.nan_to_num(y), 1.0) == 0.0)
+        label[rows] = np.where(integral, y + ds.label_offset, y)
+        start[rows] = starts
+        subject_index[rows] = ds._subject_index[rec]
+        source[rows] = ds.source
+    fields = dict(
+        channel_mask=mask, positions=positions, channel_names=names, sfreq=float(sfreq),
+        label=_labels(label), recording=recording, start=start, subject=subject,
+        session=session, subject_index=subject_index, source=source,
+    )  # fmt: skip
+    return Batch(signal=out, **_tensors(fields))
+
+
 class Collate:
-    """Picklable collate_fn that knows the sampling rate (for spawned workers)."""
+    """Picklable collate_fn that knows the sampling rate (for spawned workers).
+
+    `fetch(dataset, indices)` is the loaders' fast path: datasets with `read_batch`
+    build the batch directly; any other dataset goes through items and `collate`.
+    """
 
     def __init__(self, sfreq: float):
         self.sfreq = sfreq
 
     def __call__(self, items: Sequence[WindowItem]) -> Any:
         return collate(items, self.sfreq)
+
+    def fetch(self, dataset: Any, indices: Sequence[int]) -> Any:
+        reader = getattr(dataset, "read_batch", None)
+        if reader is not None:
+            return reader(indices, self.sfreq)
+        getitems = getattr(dataset, "__getitems__", None)
+        return self(getitems(indices) if getitems else [dataset[i] for i in indices])
 
 
 def make_dataloader(

@@ -60,9 +60,13 @@ class ThreadedLoader:
         return len(self.batch_sampler)
 
     def _fetch(self, indices: list[int]) -> Any:
-        getitems = getattr(self.dataset, "__getitems__", None)
-        items = getitems(indices) if getitems else [self.dataset[i] for i in indices]
-        batch = self.collate_fn(items) if self.collate_fn else items
+        fetch = getattr(self.collate_fn, "fetch", None)
+        if fetch is not None:  # Collate: the dataset builds the batch in one pass
+            batch = fetch(self.dataset, indices)
+        else:
+            getitems = getattr(self.dataset, "__getitems__", None)
+            items = getitems(indices) if getitems else [self.dataset[i] for i in indices]
+            batch = self.collate_fn(items) if self.collate_fn else items
         return batch.pin_memory() if self.pin_memory else batch
 
     def __iter__(self) -> Iterator[Any]:
@@ -87,3 +91,52 @@ class ThreadedLoader:
                 yield batch
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def serves_from_cache(dataset: Any) -> bool:
+    """True when every window comes from a decoded local cache (memmap or memory): threads win."""
+    parts = getattr(dataset, "datasets", None)
+    if parts is not None:
+        return all(serves_from_cache(d) for d in parts)
+    cache = getattr(dataset, "cache", None)
+    return cache is not None and getattr(cache, "mode", "none") in {"disk", "memory"}
+
+
+def make_train_loader(
+    dataset: Any,
+    sampler: Any,
+    batch_size: int,
+    num_workers: int,
+    collate_fn: Callable[[list[Any]], Any] | None,
+    seed: int,
+    pin_memory: bool = False,
+    worker_init_fn: Callable[[int], None] | None = None,
+) -> Any:
+    """The loader `neurokit train` iterates: the trainer's sampler, batches of `Batch`.
+
+    Store windows served from the decoded cache go through `ThreadedLoader` (the copy
+    releases the GIL; worker processes would have to ship every batch through shared
+    memory, measured 2-6x slower in benchmarks/loading.py). Anything else (in-memory
+    test datasets, `cache="none"`) uses torch's DataLoader with worker processes. The
+    order is the sampler's in both, so resuming is exact whichever is used.
+    """
+    import torch
+    from torch.utils.data import DataLoader
+
+    if serves_from_cache(dataset):
+        return ThreadedLoader(
+            dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers,
+            collate_fn=collate_fn, pin_memory=pin_memory,
+        )  # fmt: skip
+    generator = torch.Generator()  # never draw from the global RNG (exact resume)
+    generator.manual_seed(seed)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=num_workers,
+        collate_fn=collate_fn,
+        pin_memory=pin_memory,
+        generator=generator,
+        worker_init_fn=worker_init_fn if num_workers else None,
+    )

@@ -1,10 +1,12 @@
-"""Seeded, subject-disjoint splits shared by every dataset plugin."""
+"""Seeded splits shared by every dataset plugin and the run: subject-disjoint, within subject, official."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from neurokit.core.errors import ConfigError
 
 
 def split_subjects(
@@ -34,3 +36,58 @@ def split_subjects(
     for subject in order[cursor:]:
         assignment[subject] = names[0]
     return assignment
+
+
+def split_within_subjects(
+    subjects: Sequence[str],
+    labels: np.ndarray,
+    fractions: dict[str, float],
+    seed: int,
+    keys: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Split name per trial: each subject's trials of each label cut by `fractions`.
+
+    Stratified: every (subject, label) group is sorted by the trials' `keys` (their
+    identity, e.g. recording and onset; default: their order), permuted (seeded by the
+    group's rank among sorted subjects and labels) and cut at the rounded cumulative
+    shares, so each split gets each subject's classes in the same proportions and the
+    order trials are listed in does not matter. Unlabelled trials (NaN) form their own group.
+    """
+    names = list(fractions)
+    total = sum(fractions.values())
+    if not names or total <= 0 or any(v < 0 for v in fractions.values()):
+        raise ConfigError(
+            f"data.split_fractions: expected shares >= 0 that add up to > 0, got {fractions}"
+        )
+    bounds = np.cumsum([fractions[n] / total for n in names])
+    subjects_a = np.asarray(subjects, dtype=object)
+    labels_a = np.nan_to_num(np.asarray(labels, dtype=np.float64), nan=-np.inf)
+    out = np.empty(len(subjects_a), dtype=object)
+    for si, subject in enumerate(sorted(set(subjects_a.tolist()))):
+        in_subject = subjects_a == subject
+        for li, label in enumerate(np.unique(labels_a[in_subject])):
+            rows = np.flatnonzero(in_subject & (labels_a == label))
+            if keys is not None:
+                rows = rows[
+                    np.argsort(np.asarray(keys, dtype=object)[rows].astype(str), kind="stable")
+                ]
+            rows = rows[np.random.default_rng([seed, si, li]).permutation(len(rows))]
+            cuts = np.round(bounds * len(rows)).astype(int)
+            lo = 0
+            for name, hi in zip(names, cuts, strict=True):
+                out[rows[lo:hi]] = name
+                lo = hi
+    return out
+
+
+RELEASE_SPLITS = {"train": "train", "dev": "val", "val": "val", "eval": "test", "test": "test"}
+
+
+def official_split(extra: dict) -> str | None:
+    """A recording's split in the corpus's own release (`official_split`, or `release_split`
+    mapped to train/val/test: TUH's train/dev/eval folders), None if the corpus has none."""
+    value = extra.get("official_split")
+    if value:
+        return str(value)
+    release = extra.get("release_split")
+    return RELEASE_SPLITS.get(str(release)) if release else None

@@ -119,10 +119,9 @@ def _show_result(result) -> None:
 
 
 def run_pipeline(model, dataset, config_file, overrides, name, stages) -> None:
+    from neurokit.console_events import TrainingDisplay
     from neurokit.core.config import parse_overrides
     from neurokit.core.engine.run import pipeline
-
-    from neurokit.console_events import TrainingDisplay
 
     with TrainingDisplay() as events:
         results = pipeline(

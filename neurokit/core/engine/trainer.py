@@ -539,18 +539,12 @@ class DefaultTrainer:
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
     def _loader(self, dataset, sampler, context: RunContext, seed: int) -> DataLoader:
-        generator = torch.Generator()  # never draw from the global RNG (exact resume)
-        generator.manual_seed(seed)
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            sampler=sampler,
-            num_workers=self.num_workers,
-            collate_fn=context.collate,
-            pin_memory=self.device.type == "cuda",
-            generator=generator,
-            worker_init_fn=_ignore_sigint if self.num_workers else None,
-        )
+        from neurokit.core.data.loader import make_train_loader
+
+        return make_train_loader(
+            dataset, sampler, self.batch_size, self.num_workers, context.collate, seed,
+            pin_memory=self.device.type == "cuda", worker_init_fn=_ignore_sigint,
+        )  # fmt: skip
 
     def _wrap(self, stage: Stage) -> tuple[nn.Module, nn.Module]:
         """(module a training step runs through, DDP/FSDP root)."""
