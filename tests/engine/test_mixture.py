@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 import torch
 
+from neurokit.core.config import parse_overrides
 from neurokit.core.data.loader import make_train_loader
 from neurokit.core.data.mixture import MixtureDataset, shares, split_by_source
 from neurokit.core.engine import checkpoint as ckpt
 from neurokit.core.engine.data import build_datasets
-from neurokit.core.engine.run import train
+from neurokit.core.engine.resolve import RunSpec
+from neurokit.core.engine.run import train as run_train
 from neurokit.core.engine.sampler import ResumableSampler
 from neurokit.core.engine.trainer import Interrupted
 from neurokit.core.errors import DataError
@@ -85,6 +87,11 @@ def test_sources_with_other_rates_or_window_lengths_are_refused(stores, tmp_path
         build_datasets(
             run_config(None, sources=[{"store": str(tmp_path / "x.zarr")}]), DataView(2.0), ROLES
         )
+
+
+def train(overrides=(), resume=None):
+    result = run_train(RunSpec(overrides=parse_overrides(overrides), resume=resume))
+    return result.report
 
 
 def _losses(run_dir):

@@ -4,7 +4,7 @@ Public entry points (import from the submodules; this package stays light):
 
 - `channels`: `normalise_channel_name(s)`, `channel_positions`, `channel_position`,
   `TCP_PAIRS`, `TCP_NAMES`, `TUH_REFERENTIAL`, `STANDARD_1020`
-- `preprocess`: `Preprocessing`, `PROFILES`, `profile()`, `DatasetConfig`, `preprocess_raw`,
+- `preprocess`: `Preprocessing`, `profiles()` (raw + the families'), `profile()`, `DatasetConfig`, `preprocess_raw`,
   `to_tcp`, `load_recording`
 - `rawio`: `read_raw` (mne, DataError on bad files), `file_checksum`, `write_edf`
 - `schema`: `StoreSchema`, `RecordingMeta`, `check_schema`, `safe_id`, `FORMAT_VERSION`

@@ -28,6 +28,7 @@ from neurokit.core.config import (
     nest,
     validate,
 )
+from neurokit.core.data.writer import is_url
 from neurokit.core.errors import ConfigError, DataError, UnknownComponentError
 from neurokit.core.family import Family, StageSpec
 from neurokit.core.registry import Registry, get_registry
@@ -114,17 +115,20 @@ def _model(registry: Registry, name: str) -> tuple[Family | None, str]:
 
 
 def _check_dataset(registry: Registry, merged: Mapping[str, Any]) -> None:
+    """Each dataset named must be registered or have a store under data_root (or data.store)."""
     name = _name(merged.get("dataset"))
-    if name is None:
+    data = merged.get("data") or {}
+    if name is None or data.get("store") or data.get("sources"):
         return
-    try:
-        registry.get(Kind.DATASET, name)
-    except UnknownComponentError as exc:
-        store = (merged.get("data") or {}).get("store")
-        if not store:
-            raise UnknownComponentError(
-                "dataset", name, [c.name for c in registry.components(Kind.DATASET)]
-            ) from exc
+    root = Path(str(merged.get("data_root") or "."))
+    known = [c.name for c in registry.components(Kind.DATASET)]
+    for part in (p.strip() for p in name.split(",")):
+        if part in known or is_url(str(root)) or (root / f"{part}.zarr").exists():
+            continue
+        try:
+            registry.get(Kind.DATASET, part)
+        except UnknownComponentError:
+            raise UnknownComponentError("dataset", part, known) from None
 
 
 def _from_run(spec: StageSpec | None, family: Family | None, run: str | Path) -> dict[str, Any]:
