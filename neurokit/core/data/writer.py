@@ -31,6 +31,7 @@ from neurokit.core.data.schema import (
     check_schema,
     safe_id,
 )
+from neurokit.core.data.sensors import recording_fields
 from neurokit.core.errors import DataError
 from neurokit.core.interfaces import Recording
 
@@ -296,6 +297,7 @@ class StoreWriter:
             checksum=checksum,
             extra=_jsonable(src.extra),
             complete=False,
+            **recording_fields(recording),  # schema 2: channel types, units, positions
         )
         if self.local:
             target = f"{PARTIAL}/{rid}"
