@@ -17,7 +17,6 @@ from typing import Any, Literal
 import numpy as np
 
 from neurokit.core.data.cache import CacheMode, RecordingCache
-from neurokit.core.data.channels import channel_positions
 from neurokit.core.data.schema import RecordingMeta
 from neurokit.core.data.store import Store, open_store
 from neurokit.core.errors import DataError
@@ -114,7 +113,7 @@ class WindowDataset:
             )
         self.cache = RecordingCache(self.store, cache, cache_dir)
         self._names = [tuple(m.channel_names) for m in metas]
-        self._positions = [channel_positions(n)[0] for n in self._names]
+        self._positions = [self.store.channels(m.id).positions for m in metas]  # schema 2
         self._sources: list[str | None] = [None] * len(metas)
 
     # ------------------------------------------------------------------ index

@@ -292,16 +292,16 @@ class TUHDataset:
 
     def load(self, source):
         """Read and preprocess `source.path`, then attach the corpus's events."""
-        from neurokit.core.data.preprocess import preprocess_raw
+        from neurokit.core.data.preprocess import prepare_raw
         from neurokit.core.data.rawio import read_raw
-        from neurokit.core.interfaces import Recording
 
         where = str(source.path)
         annotations = self.read_labels(source)  # a bad annotation file fails before the EDF is read
         raw = read_raw(Path(source.path), preload=True)
-        data, names, sfreq = preprocess_raw(raw, self.preprocessing, where)
-        events = self.events(annotations, data.shape[1], names, sfreq, source)
-        return Recording(source=source, data=data, channel_names=names, sfreq=sfreq, events=events)
+        prepared = prepare_raw(raw, self.preprocessing, where)
+        n_samples = prepared.data.shape[1]
+        events = self.events(annotations, n_samples, prepared.names, prepared.sfreq, source)
+        return prepared.recording(source, events)
 
     def read_labels(self, source) -> object:
         """Parse the recording's annotation file (None for corpora labelled by path)."""
