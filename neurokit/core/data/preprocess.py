@@ -285,8 +285,8 @@ def _check_values(
 
 
 def outlier_channels(data: np.ndarray, types: Sequence[str], z: float) -> list[int]:
-    """Channels whose log standard deviation lies more than `z` robust SDs (1.4826 MAD) from
-    the median of their own type; types with fewer than 3 channels are not judged."""
+    """Channels whose log standard deviation lies more than `z` robust SDs (1.4826 MAD, at
+    least 0.1) from the median of their own type; types with under 3 channels are not judged."""
     logstd = np.log(np.maximum(data.std(axis=1), 1e-30))
     out: list[int] = []
     for kind in sorted(set(types)):
@@ -295,9 +295,8 @@ def outlier_channels(data: np.ndarray, types: Sequence[str], z: float) -> list[i
             continue
         values = logstd[idx]
         centre = np.median(values)
-        spread = 1.4826 * np.median(np.abs(values - centre))
-        if spread <= 0:
-            continue
+        # floor: near-identical channels (simulations, clean systems) never flag on tiny noise
+        spread = max(1.4826 * np.median(np.abs(values - centre)), 0.1)
         out.extend(int(i) for i in idx[np.abs(values - centre) > z * spread])
     return sorted(out)
 

@@ -159,9 +159,7 @@ def recording_fields(recording: Any) -> dict[str, Any]:
             if len(value) != n:
                 from neurokit.core.errors import DataError
 
-                raise DataError(
-                    f"{recording.source.path}: {len(value)} {key} for {n} channels"
-                )
+                raise DataError(f"{recording.source.path}: {len(value)} {key} for {n} channels")
             out[key] = [str(v) for v in value]
     info = dict(getattr(recording, "sensors", None) or {})
     positions = _rows(getattr(recording, "positions", None))
