@@ -225,9 +225,15 @@ class WindowDataset:
         r = int(self._rec[index])
         start, length = int(self._start[index]), int(self._length[index])
         rid = self._ids[r]
-        signal = (
-            self.cache.window(rid, start, length) if copy else self.cache.view(rid, start, length)
-        )
+        n_total = self.metas[r].n_samples
+        if start < 0 or start + length > n_total:  # an edge window that wraps (TUEV, LaBraM)
+            signal, copy = _wrapped(self.cache, rid, start, length, n_total), True
+        else:
+            signal = (
+                self.cache.window(rid, start, length)
+                if copy
+                else self.cache.view(rid, start, length)
+            )
         source = None
         if not copy and self.cache.mode == "disk":
             source = self._sources[r]
@@ -268,6 +274,17 @@ class WindowDataset:
 
     def channel_sets(self) -> list[tuple[str, ...]]:
         return sorted(set(self._names))
+
+
+def _wrapped(cache: Any, rid: str, start: int, length: int, n_total: int) -> np.ndarray:
+    """Samples start..start+length taken modulo the recording length (the signal tiled)."""
+    pieces, pos, stop = [], start, start + length
+    while pos < stop:
+        offset = pos % n_total
+        take = min(n_total - offset, stop - pos)
+        pieces.append(cache.window(rid, offset, take))
+        pos += take
+    return np.concatenate(pieces, axis=1)
 
 
 def _distributed() -> Any:
