@@ -214,3 +214,21 @@ def test_outliers_are_judged_within_their_type():
     assert outlier_channels(data, types, 5.0) == []  # the units differ, neither type is odd
     data[7] *= 30
     assert outlier_channels(data, types, 5.0) == [7]
+
+
+def test_store_from_before_the_new_options_resumes(tmp_path):
+    """A store prepared before types/bad_channels/flat_by_unit/bad_z existed resumes (their
+    defaults are what it was made with); a real change still refuses."""
+    rng = np.random.default_rng(0)
+    write_edf(tmp_path / "raw" / "a.edf", 20 * rng.standard_normal((2, 2500)), 250.0, ["Fp1", "Cz"])
+    prepare("folder", tmp_path / "raw", tmp_path / "s.zarr", progress=False)
+    meta_path = tmp_path / "s.zarr" / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    for key in ("types", "bad_channels", "flat_by_unit", "bad_z"):
+        del meta["attributes"]["neurokit"]["preprocessing"][key]
+    meta_path.write_text(json.dumps(meta))
+    summary = prepare("folder", tmp_path / "raw", tmp_path / "s.zarr", progress=False)
+    assert summary.present == 1 and not summary.written
+    with pytest.raises(DataError, match=r"different preprocessing \(types differ\)"):
+        prepare("folder", tmp_path / "raw", tmp_path / "s.zarr",
+                overrides=["preprocessing.types=file"], progress=False)  # fmt: skip
