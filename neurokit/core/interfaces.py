@@ -121,7 +121,8 @@ class Recording:
     channel_types: list[str] | None = None  # mne type names: eeg, seeg, mag, grad, eog, ...
     units: list[str] | None = None  # stored unit per channel: uV, fT, fT/cm, ...
     positions: np.ndarray | None = None  # (channels, 3) metres, NaN rows where unknown
-    sensors: dict[str, Any] = field(default_factory=dict)  # position_source/space, orientations, bad_channels
+    # position_source, position_space, orientations (MEG), bad_channels (flagged, kept)
+    sensors: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -60,7 +60,9 @@ class Preprocessing(BaseModel):
     allowed_sfreq: list[float] | None = Field(
         None, description="input rates accepted (None: any high enough for h_freq)"
     )
-    units: Literal["uV"] = Field("uV", description="stored units (microvolts)")
+    units: Literal["uV"] = Field(
+        "uV", description="unit of electric potentials (MEG: fT, fT/cm; see sensors.py)"
+    )
     drop_first_seconds: float = Field(0.0, ge=0, description="seconds cut from the start")
     drop_last_seconds: float = Field(
         0.0, ge=0, description="seconds cut from the end (LaBraM pretraining: 10)"
@@ -111,7 +113,8 @@ class Preprocessing(BaseModel):
         )
         notch = f"notch {self.notch:g} Hz" if self.notch else "no notch"
         rate = f"{self.sfreq:g} Hz" if self.sfreq else "native rate"
-        return f"{self.montage}, {band}, {notch}, {rate}, {self.units}"
+        units = "units by channel type" if self.types == "file" else self.units
+        return f"{self.montage}, {band}, {notch}, {rate}, {units}"
 
 
 PROFILES: dict[str, dict[str, Any]] = {
