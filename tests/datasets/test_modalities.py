@@ -232,3 +232,18 @@ def test_store_from_before_the_new_options_resumes(tmp_path):
     with pytest.raises(DataError, match=r"different preprocessing \(types differ\)"):
         prepare("folder", tmp_path / "raw", tmp_path / "s.zarr",
                 overrides=["preprocessing.types=file"], progress=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["run.ds", "c,rfDC", "run.sqd"])
+def test_meg_system_files_are_dispatched_and_bad_ones_named(tmp_path, name):
+    """CTF (.ds folder), BTi/4D (c,rf*) and KIT (.sqd) reach mne's reader for that system;
+    a damaged file is one clear DataError naming it (mne cannot write these formats)."""
+    from neurokit.core.data.rawio import read_raw
+
+    path = tmp_path / name
+    if name.endswith(".ds"):
+        path.mkdir()
+    else:
+        path.write_bytes(b"\0" * 64)
+    with pytest.raises(DataError, match=rf"{name}: cannot read \("):
+        read_raw(path)
