@@ -190,6 +190,35 @@ def store_export_hdf5_command(
     run_export_cli(store, out, layout, split, window_seconds, group_size, overwrite, as_json)
 
 
+@store_group.command("import-braindecode")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--out", required=True, help="Store path to create (or resume).")
+@click.option("--dataset", help="Dataset name recorded in the store (default: from the path).")
+@click.option(
+    "--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing store instead of resuming it.")
+@json_option
+def store_import_braindecode_command(path, out, dataset, dtype, overwrite, as_json) -> None:
+    """Import a braindecode hub Zarr dataset (dataset.zarr or its hub folder) into a store."""
+    from neurokit.core.data.braindecode_zarr import run_import_cli
+
+    run_import_cli(path, out, dataset, dtype, overwrite, as_json)
+
+
+@store_group.command("export-braindecode")
+@click.argument("store")
+@click.option("--out", required=True, help="The dataset.zarr folder to write.")
+@click.option("--split", multiple=True, help="Only these splits (repeatable; default: all).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@json_option
+def store_export_braindecode_command(store, out, split, overwrite, as_json) -> None:
+    """Export a store in braindecode's hub Zarr format (load it with braindecode's load_from_zarr)."""
+    from neurokit.core.data.braindecode_zarr import run_export_cli
+
+    run_export_cli(store, out, split, overwrite, as_json)
+
+
 @cli.command("train")
 @click.option("--model", "-m", help="Model preset (e.g. tiny, labram) or backbone name.")
 @click.option(

@@ -39,10 +39,16 @@ class Recording:
     """A prepared recording, ready to be written to a store."""
 
     source: RecordingSource
-    data: np.ndarray  # (channels, samples), float32, microvolts
+    data: np.ndarray  # (channels, samples), float32, in `units` (default microvolts)
     channel_names: list[str]
     sfreq: float
     events: list[Event] = field(default_factory=list)
+    # Optional channel metadata (store schema 2); None = scalp EEG in uV with template positions.
+    channel_types: list[str] | None = None  # mne type names: eeg, seeg, mag, grad, eog, ...
+    units: list[str] | None = None  # stored unit per channel: uV, fT, fT/cm, ...
+    positions: np.ndarray | None = None  # (channels, 3) metres, NaN rows where unknown
+    # position_source, position_space, orientations (MEG), bad_channels (flagged, kept)
+    sensors: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

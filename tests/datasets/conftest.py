@@ -56,3 +56,28 @@ def write_csv_v1(
     lines += [f"{c},{a:.4f},{b:.4f},{lab},{conf:.4f}" for c, a, b, lab, conf in rows]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def write_lbl(
+    path: Path,
+    rows: list[tuple[int, float, float, str]],
+    symbols: tuple[str, ...] = ("(null)", "spsw", "gped", "pled", "eyem", "artf", "bckg", "seiz"),
+    montage: tuple[str, ...] | None = None,
+) -> Path:
+    """A TUH `lbl_v1.0.0` file as NEDC's tools write it: version, montage block, levels,
+    symbols, then `label = {level, sublevel, start, stop, channel, [probabilities]}`."""
+    from neurokit.plugins.datasets._tuh import TUEV_REC_MONTAGE
+
+    montage = montage or TUEV_REC_MONTAGE
+    lines = ["", "version = lbl_v1.0.0", ""]
+    for i, name in enumerate(montage):
+        a, b = name.split("-")
+        lines.append(f"montage = {i:2d}, {name:7s}: EEG {a}-REF --  EEG {b}-REF")
+    lines += ["", "number_of_levels = 1", "", "level[0] = 1", ""]
+    table = ", ".join(f"{i}: '{s}'" for i, s in enumerate(symbols))
+    lines += [f"symbols[0] = {{{table}}}", ""]
+    for channel, start, stop, label in rows:
+        probs = ", ".join("1.0" if s == label else "0.0" for s in symbols)
+        lines.append(f"label = {{0, 0, {start:.4f}, {stop:.4f}, {channel}, [{probs}]}}")
+    path.write_text("\n".join(lines) + "\n")
+    return path

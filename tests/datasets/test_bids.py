@@ -113,3 +113,4 @@ def test_meg_in_femtotesla(tmp_path):
     assert rec.channel_names == ["MEG0111", "MEG0112", "MEG0113"]  # the EEG channel is not MEG
     std = rec.data.std(axis=1)
     assert 150 < std[0] < 250 and 35 < std[1] < 65  # fT and fT/cm, not 1e-7 "flat"
+    assert rec.channel_types == ["mag", "grad", "grad"] and rec.units == ["fT", "fT/cm", "fT/cm"]

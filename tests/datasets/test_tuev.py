@@ -52,9 +52,11 @@ def test_event_windows_like_labram(tuev_root):
     assert got == [
         (600, 1000, 2),  # PLED 5-6 s -> 3..8 s, code 3 -> class 2 (pled)
         (600, 1000, 2),  # the same PLED on its second channel: one window per .rec line, as LaBraM
-        (0, 1000, 3),  # eyem at 0.5 s: window would start at -1.5 s; kept inside the signal
-        (1400, 1000, 5),  # bckg at 10.5 s: window ends past 12 s; shifted back to end at 12 s
+        (-300, 1000, 3),  # eyem at 0.5 s: window starts at -1.5 s and wraps (LaBraM's tiling)
+        (1700, 1000, 5),  # bckg at 10.5 s: window ends at 13.5 s, past 12 s, and wraps
     ]
+    shifted = dataset(edge="shift").load(source)
+    assert [(e.start, e.length) for e in shifted.events][2:] == [(0, 1000), (1400, 1000)]
     assert all(e.channel == -1 for e in rec.events)  # referential store: no TCP channel rows
     assert ds.class_names == ("spsw", "gped", "pled", "eyem", "artf", "bckg")
 
@@ -103,4 +105,48 @@ def test_event_past_the_end(tmp_path):
         DataError,
         match=r"00000009_00000001.rec: event at 30 s starts after the recording ends \(6 s\)",
     ):
+        ds.load(ds.discover(tmp_path)[0])
+
+
+def test_edge_windows_wrap_as_labram_cuts_them(tuev_root, tmp_path):
+    """The store serves an edge window exactly as LaBraM's tiled slice
+    `concatenate([s, s, s])[:, n + start - 2 fs : n + stop + 2 fs]` (windows read back)."""
+    from neurokit.core.data.dataset import WindowDataset
+    from neurokit.core.data.prepare import prepare
+    from neurokit.core.data.store import Store
+
+    prepare("tuev", tuev_root, tmp_path / "tuev.zarr", progress=False)
+    store = Store(tmp_path / "tuev.zarr")
+    rid = next(r for r in store.recordings if r.startswith("train__00000001__"))
+    signal = store.read(rid)
+    n = signal.shape[1]
+    tiled = np.concatenate([signal, signal, signal], axis=1)
+    split = store.recordings[rid].split
+    for cache in ("memory", "none"):
+        windows = WindowDataset(store, split=split, window_seconds=None, cache=cache)
+        mine = [i for i in range(len(windows)) if windows[i].recording == rid]
+        starts = sorted(windows[i].start for i in mine)
+        assert starts == [-300, 600, 600, 1700]
+        for i in mine:
+            item = windows[i]
+            np.testing.assert_array_equal(
+                item.signal, tiled[:, n + item.start : n + item.start + 1000]
+            )
+        batch = windows.__getitems__(mine)  # the DataLoader path (views, then one copy)
+        assert all(np.asarray(b.signal).shape == (23, 1000) for b in batch)
+
+
+def test_tuev_v1_lbl_annotations(tmp_path):
+    from tests.datasets.conftest import write_lbl
+
+    path = write_tuh_edf(tmp_path / "edf/train/00000009/00000009_00000001.edf", seconds=8)
+    # channel 0 = FP1-F7, 9 = T3-C3 in the file's own montage block; spsw then bckg
+    write_lbl(path.with_suffix(".lbl"), [(0, 2.0, 3.0, "spsw"), (9, 5.0, 6.0, "bckg")],
+              symbols=("(null)", "spsw", "gped", "pled", "eyem", "artf", "bckg"))  # fmt: skip
+    ds = dataset(profile="luna")
+    rec = ds.load(ds.discover(tmp_path)[0])
+    got = [(rec.channel_names[e.channel], e.label, e.start) for e in rec.events]
+    assert got == [("FP1-F7", 0, 0), ("T3-C3", 5, 3 * 256)]
+    write_lbl(path.with_suffix(".lbl"), [(0, 2.0, 3.0, "seiz")], symbols=("(null)", "seiz"))
+    with pytest.raises(DataError, match="label 'seiz' is not a TUEV class"):
         ds.load(ds.discover(tmp_path)[0])

@@ -132,3 +132,60 @@ def test_interval_helpers():
     merged = merge_intervals([(5, 7), (0, 2), (1, 3)])
     assert merged == [(0, 3), (5, 7)]
     assert complement(merged, 10) == [(3, 5), (7, 10)]
+
+
+def test_lbl_v1_reads_montage_symbols_and_probabilities(tmp_path):
+    from tests.datasets.conftest import write_lbl
+
+    path = write_lbl(
+        tmp_path / "a.lbl",
+        [(0, 0.0, 10.2775, "bckg"), (13, 10.2775, 12.0, "pled"), (-1, 3.0, 4.0, "seiz")],
+    )
+    text = path.read_text()
+    # a second level (sublabels) is skipped; a soft label takes its most probable symbol
+    text += "label = {1, 0, 1.0000, 2.0000, 0, [1.0, 0.0]}\n"
+    text += "label = {0, 0, 20.0000, 21.5000, all, [0.0, 0.3, 0.0, 0.0, 0.7, 0.0, 0.0, 0.0]}\n"
+    path.write_text(text)
+    got = read_annotations(path)
+    assert [(a.channel, a.start, a.stop, a.label, a.confidence) for a in got] == [
+        ("FP1-F7", 0.0, 10.2775, "bckg", 1.0),
+        ("T4-A2", 10.2775, 12.0, "pled", 1.0),
+        ("TERM", 3.0, 4.0, "seiz", 1.0),
+        ("TERM", 20.0, 21.5, "eyem", 0.7),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line,reason",
+    [
+        ("label = {0, 0, 1.0, 2.0, 0, [1.0, 0.0]}", "2 probabilities for 8 symbols"),
+        (
+            "label = {0, 0, 1.0, 2.0, 40, [1, 0, 0, 0, 0, 0, 0, 0]}",
+            "channel 40 is not in the montage",
+        ),
+        ("label = {0, 0, 3.0, 2.0, 0, [1, 0, 0, 0, 0, 0, 0, 0]}", "empty or negative"),
+        ("label = {0, 0, x, 2.0, 0, [1, 0, 0, 0, 0, 0, 0, 0]}", "start 'x' is not a number"),
+        ("label = {0, 0, 1.0, 2.0, 0, [0, 0, 0, 0, 0, 0, 0, 0]}", "no symbol has a positive"),
+        ("label = 0, 0, 1.0, 2.0", "expected `label = {level"),
+        ("bogus line", "unexpected line"),
+    ],
+)
+def test_lbl_malformed_line_names_file_and_line(tmp_path, line, reason):
+    from tests.datasets.conftest import write_lbl
+
+    path = write_lbl(tmp_path / "b.lbl", [(0, 0.0, 1.0, "bckg")])
+    lines = path.read_text().splitlines() + [line]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as info:
+        read_annotations(path)
+    assert f"b.lbl: line {len(lines)}" in str(info.value) and reason in str(info.value)
+
+
+def test_lbl_needs_its_version_and_symbols(tmp_path):
+    path = tmp_path / "c.lbl"
+    path.write_text("version = tse_v1.0.0\n")
+    with pytest.raises(DataError, match="not an lbl_v1 file"):
+        read_annotations(path)
+    path.write_text("version = lbl_v1.0.0\nlabel = {0, 0, 1.0, 2.0, -1, [1.0]}\n")
+    with pytest.raises(DataError, match=r"line 2: label before the `symbols\[0\]` line"):
+        read_annotations(path)

@@ -182,3 +182,20 @@ def test_tuar_windows_follow_lunas_thirty_percent_rule(tuar_root, tmp_path, thre
         if windows.metas[windows._rec[i]].source.endswith("aaaaaaju_s001_t000.edf")
     ]
     assert windows.labels[first[:3]].tolist() == expected
+
+
+def test_tuar_reads_v2_lbl_files(tmp_path):
+    """TUAR v2 shipped per-channel `.lbl` files: they give channel-level artifact spans."""
+    from neurokit.plugins.datasets._tuh import TUEV_REC_MONTAGE
+    from tests.datasets.conftest import write_lbl
+
+    path = write_tuh_edf(tmp_path / "edf/01_tcp_ar/aaaaaaju_s001_t000.edf", seconds=8)
+    symbols = ("(null)", "eyem", "musc", "chew")
+    write_lbl(path.with_suffix(".lbl"), [(0, 2.0, 4.0, "eyem"), (1, 5.0, 6.0, "chew")],
+              symbols=symbols, montage=TUEV_REC_MONTAGE)  # fmt: skip
+    path.with_suffix(".tse").write_text("version = tse_v1.0.0\n\n0.0 8.0 bckg 1.0\n")
+    ds = neurokit.create("dataset", "tuar", mode="multiclass")
+    rec = ds.load(ds.discover(tmp_path)[0])
+    got = [(ds.class_names[e.label], rec.channel_names[e.channel], e.start / FS)
+           for e in rec.events if e.label]  # fmt: skip
+    assert got == [("eyem", "FP1-F7", 2.0), ("chew", "F7-T3", 5.0)]

@@ -5,11 +5,15 @@ Public entry points (import from the submodules; this package stays light):
 - `channels`: `normalise_channel_name(s)`, `channel_positions`, `channel_position`,
   `TCP_PAIRS`, `TCP_NAMES`, `TUH_REFERENTIAL`, `STANDARD_1020`
 - `preprocess`: `Preprocessing`, `profiles()` (raw + the families'), `profile()`, `DatasetConfig`, `preprocess_raw`,
-  `to_tcp`, `load_recording`
-- `rawio`: `read_raw` (mne, DataError on bad files), `file_checksum`, `write_edf`
+  `prepare_raw` (+ types, units, positions, bad channels), `to_tcp`, `load_recording`
+- `sensors`: channel types, stored units (uV, fT, fT/cm), positions and their sources;
+  `channel_info` (schema-1 defaults), `ChannelInfo`
+- `rawio`: `read_raw` (mne incl. CTF/KIT/BTi MEG, DataError on bad files), `file_checksum`,
+  `write_edf`
+- `braindecode_zarr`: `import_braindecode`, `export_braindecode` (braindecode's hub Zarr)
 - `schema`: `StoreSchema`, `RecordingMeta`, `check_schema`, `safe_id`, `FORMAT_VERSION`
 - `writer`: `StoreWriter` (create/resume, atomic `write`, `finalize`)
-- `store`: `Store`, `open_store` (schema check, recordings, `read`, `events`, `info`)
+- `store`: `Store`, `open_store` (schema check, recordings, `read`, `events`, `channels`, `info`)
 - `cache`: `RecordingCache` (decoded local memmap copies: the fast read path)
 - `cache_limit`: `NEUROKIT_CACHE_MAX_GB`, LRU eviction safe under concurrent runs
 - `dataset`: `WindowDataset`, `WindowItem`, `collate`, `Collate`, `assemble`, `make_dataloader`

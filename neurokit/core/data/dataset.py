@@ -17,7 +17,6 @@ from typing import Any, Literal
 import numpy as np
 
 from neurokit.core.data.cache import CacheMode, RecordingCache
-from neurokit.core.data.channels import channel_positions
 from neurokit.core.data.schema import RecordingMeta
 from neurokit.core.data.store import Store, open_store
 from neurokit.core.errors import DataError
@@ -138,7 +137,7 @@ class WindowDataset:
             )
         self.cache = RecordingCache(self.store, cache, cache_dir)
         self._names = [tuple(m.channel_names) for m in metas]
-        self._positions = [channel_positions(n)[0] for n in self._names]
+        self._positions = [self.store.channels(m.id).positions for m in metas]  # schema 2
         self._cache_files: list[str | None] = [None] * len(metas)
         self._channels = np.array([len(n) for n in self._names], dtype=np.int64)
         self._subjects = [m.subject for m in metas]
@@ -289,9 +288,15 @@ class WindowDataset:
         r = int(self._rec[index])
         start, length = int(self._start[index]), int(self._length[index])
         rid = self._ids[r]
-        signal = (
-            self.cache.window(rid, start, length) if copy else self.cache.view(rid, start, length)
-        )
+        n_total = self.metas[r].n_samples
+        if start < 0 or start + length > n_total:  # an edge window that wraps (TUEV, LaBraM)
+            signal, copy = _wrapped(self.cache, rid, start, length, n_total), True
+        else:
+            signal = (
+                self.cache.window(rid, start, length)
+                if copy
+                else self.cache.view(rid, start, length)
+            )
         cache_file = None
         if not copy and self.cache.mode == "disk":
             cache_file = self._cache_files[r]
@@ -352,6 +357,17 @@ class WindowDataset:
 
     def channel_sets(self) -> list[tuple[str, ...]]:
         return sorted(set(self._names))
+
+
+def _wrapped(cache: Any, rid: str, start: int, length: int, n_total: int) -> np.ndarray:
+    """Samples start..start+length taken modulo the recording length (the signal tiled)."""
+    pieces, pos, stop = [], start, start + length
+    while pos < stop:
+        offset = pos % n_total
+        take = min(n_total - offset, stop - pos)
+        pieces.append(cache.window(rid, offset, take))
+        pos += take
+    return np.concatenate(pieces, axis=1)
 
 
 def _distributed() -> Any:
@@ -565,7 +581,10 @@ def assemble(parts: Sequence[tuple[Any, np.ndarray, np.ndarray]], n: int, sfreq:
         rows_l, rec_l = rows.tolist(), rec.tolist()
         for row, r, s, c in zip(rows_l, rec_l, starts.tolist(), chans.tolist(), strict=True):
             array = arrays[r]  # the copy below is the only per-window work; it releases the GIL
-            if array is None:
+            n_total = ds.metas[r].n_samples
+            if s < 0 or s + t > n_total:  # an edge window that wraps (TUEV, as LaBraM cuts it)
+                signal[row, :c] = _wrapped(ds.cache, ds._ids[r], s, t, n_total)
+            elif array is None:
                 signal[row, :c] = ds.cache.view(ds._ids[r], s, t)
             else:
                 signal[row, :c] = array[:, s : s + t]

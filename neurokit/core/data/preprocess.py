@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -20,6 +22,7 @@ from neurokit.core.data.channels import (
     normalise_channel_name,
     standard_positions,
 )
+from neurokit.core.data.sensors import DATA_TYPES
 from neurokit.core.errors import DataError
 from neurokit.core.interfaces import ComponentConfig, Event, Recording, RecordingSource
 
@@ -57,7 +60,9 @@ class Preprocessing(BaseModel):
     allowed_sfreq: list[float] | None = Field(
         None, description="input rates accepted (None: any high enough for h_freq)"
     )
-    units: Literal["uV"] = Field("uV", description="stored units (microvolts)")
+    units: Literal["uV"] = Field(
+        "uV", description="unit of electric potentials (MEG: fT, fT/cm; see sensors.py)"
+    )
     drop_first_seconds: float = Field(0.0, ge=0, description="seconds cut from the start")
     drop_last_seconds: float = Field(
         0.0, ge=0, description="seconds cut from the end (LaBraM pretraining: 10)"
@@ -72,6 +77,26 @@ class Preprocessing(BaseModel):
         0, ge=0, description="skip recordings with more flat channels than this"
     )
     dtype: Literal["float32", "float16"] = Field("float32", description="stored sample type")
+    types: Literal["eeg", "file"] = Field(
+        "eeg",
+        description="eeg: every kept channel is scalp EEG in uV (files that mislabel EEG); "
+        "file: channel types and units from the file (MEG fT / fT/cm, iEEG, EOG...; sensors.py)",
+    )
+    flat_by_unit: dict[str, float] = Field(
+        default_factory=lambda: {"fT": 1.0, "fT/cm": 1.0},
+        description="flatness threshold (peak-to-peak) per stored unit besides uV (flat_uv)",
+    )
+    bad_channels: Literal["drop", "flag"] = Field(
+        "drop",
+        description="channels marked bad by the file (BIDS channels.tsv status=bad, FIF bads) or "
+        "by bad_z: dropped, or kept and listed in the recording's bad_channels",
+    )
+    bad_z: float | None = Field(
+        None,
+        gt=0,
+        description="also mark channels whose log-std is this many robust SDs from the median "
+        "of their type (None: off)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Preprocessing:
@@ -88,7 +113,8 @@ class Preprocessing(BaseModel):
         )
         notch = f"notch {self.notch:g} Hz" if self.notch else "no notch"
         rate = f"{self.sfreq:g} Hz" if self.sfreq else "native rate"
-        return f"{self.montage}, {band}, {notch}, {rate}, {self.units}"
+        units = "units by channel type" if self.types == "file" else self.units
+        return f"{self.montage}, {band}, {notch}, {rate}, {units}"
 
 
 # The profile every store can use; model families declare their own (`Family.profiles`).
@@ -181,8 +207,15 @@ def _normalised_names(raw_names: Sequence[str], rename: Mapping[str, str], where
     return names
 
 
-def _select(names: list[str], cfg: Preprocessing, where: str) -> list[int]:
-    """Indices of the referential channels to keep, checking the required ones."""
+def _select(
+    names: list[str], cfg: Preprocessing, where: str, types: Sequence[str] | None = None
+) -> list[int]:
+    """Indices of the referential channels to keep, checking the required ones.
+
+    `types` (file types, `cfg.types == "file"`): with `channels=None`, keep the data
+    channels (MEG, iEEG) and the scalp EEG channels with a 10-05 position (all EEG, EOG,
+    ECG, EMG and misc with `keep_unknown`); stim channels only when named.
+    """
     index = {n: i for i, n in enumerate(names)}
     if cfg.montage == "tcp":
         wanted = list(dict.fromkeys(e for pair in TCP_PAIRS for e in pair))
@@ -192,6 +225,16 @@ def _select(names: list[str], cfg: Preprocessing, where: str) -> list[int]:
             ] or wanted
     elif cfg.channels is not None:
         wanted = [normalise_channel_name(c) for c in cfg.channels]
+    elif types is not None:
+        known = standard_positions()
+        extra = {"eog", "ecg", "emg", "misc"} if cfg.keep_unknown else set()
+        wanted = [
+            n
+            for n, t in zip(names, types, strict=True)
+            if (t in DATA_TYPES and t != "eeg")
+            or t in extra
+            or (t == "eeg" and (cfg.keep_unknown or n in known or _bipolar_known(n, known)))
+        ]
     else:
         known = standard_positions()
         wanted = [n for n in names if cfg.keep_unknown or n in known or _bipolar_known(n, known)]
@@ -216,15 +259,50 @@ def _bipolar_known(name: str, known: Mapping[str, Any]) -> bool:
     return len(parts) == 2 and all(p in known for p in parts)
 
 
-def _check_values(data: np.ndarray, names: list[str], cfg: Preprocessing, where: str) -> None:
+def _check_values(
+    data: np.ndarray,
+    names: list[str],
+    cfg: Preprocessing,
+    where: str,
+    units: Sequence[str] | None = None,
+) -> list[str]:
+    """Reject NaN/Inf and recordings with too many flat channels; return the flat ones kept.
+
+    Flatness is judged per stored unit (0.01 uV means nothing for femtotesla signals):
+    `flat_uv` for uV, `flat_by_unit` for fT, fT/cm, ...; other units are not judged.
+    """
     finite = np.isfinite(data)
     if not finite.all():
         bad = [names[i] for i in np.flatnonzero(~finite.all(axis=1))]
         raise _fail(where, f"NaN/Inf samples in channels {', '.join(bad)}")
+    units = list(units) if units is not None else ["uV"] * len(names)
+    limits = np.array(
+        [cfg.flat_uv if u == "uV" else cfg.flat_by_unit.get(u, -np.inf) for u in units]
+    )
     ptp = np.ptp(data, axis=1)
-    flat = [names[i] for i in np.flatnonzero(ptp < cfg.flat_uv)]
+    flat_idx = np.flatnonzero(ptp < limits)
+    flat = [names[i] for i in flat_idx]
     if len(flat) > cfg.max_flat_channels:
-        raise _fail(where, f"flat channels (peak-to-peak < {cfg.flat_uv:g} uV): {', '.join(flat)}")
+        detail = ", ".join(f"{names[i]} (< {limits[i]:g} {units[i]})" for i in flat_idx)
+        raise _fail(where, f"flat channels (peak-to-peak): {detail}")
+    return flat
+
+
+def outlier_channels(data: np.ndarray, types: Sequence[str], z: float) -> list[int]:
+    """Channels whose log standard deviation lies more than `z` robust SDs (1.4826 MAD, at
+    least 0.1) from the median of their own type; types with under 3 channels are not judged."""
+    logstd = np.log(np.maximum(data.std(axis=1), 1e-30))
+    out: list[int] = []
+    for kind in sorted(set(types)):
+        idx = np.flatnonzero(np.asarray(types) == kind)
+        if len(idx) < 3:
+            continue
+        values = logstd[idx]
+        centre = np.median(values)
+        # floor: near-identical channels (simulations, clean systems) never flag on tiny noise
+        spread = max(1.4826 * np.median(np.abs(values - centre)), 0.1)
+        out.extend(int(i) for i in idx[np.abs(values - centre) > z * spread])
+    return sorted(out)
 
 
 def _check_rate(sfreq: float, cfg: Preprocessing, where: str) -> None:
@@ -237,19 +315,69 @@ def _check_rate(sfreq: float, cfg: Preprocessing, where: str) -> None:
         )
 
 
+@dataclass
+class Prepared:
+    """A preprocessed signal with its per-channel metadata (what a Recording needs)."""
+
+    data: np.ndarray
+    names: list[str]
+    sfreq: float
+    types: list[str]
+    units: list[str]
+    positions: np.ndarray | None = None
+    sensors: dict[str, Any] = dc_field(default_factory=dict)
+
+    def recording(self, source: RecordingSource, events: Sequence[Event] = ()) -> Recording:
+        return Recording(
+            source=source,
+            data=self.data,
+            channel_names=self.names,
+            sfreq=self.sfreq,
+            events=list(events),
+            channel_types=self.types,
+            units=self.units,
+            positions=self.positions,
+            sensors=self.sensors,
+        )
+
+
 def preprocess_raw(
     raw: Any, cfg: Preprocessing, where: str = "recording"
 ) -> tuple[np.ndarray, list[str], float]:
-    """Apply `cfg` to an mne Raw (preloaded; changed in place). Returns (data uV, names, sfreq).
+    """Apply `cfg` to an mne Raw (preloaded; changed in place). Returns (data, names, sfreq).
 
-    `where` (usually the file path) prefixes every DataError.
+    `where` (usually the file path) prefixes every DataError. `prepare_raw` also
+    returns the channel types, units, positions and bad channels.
     """
+    out = prepare_raw(raw, cfg, where)
+    return out.data, out.names, out.sfreq
+
+
+def prepare_raw(raw: Any, cfg: Preprocessing, where: str = "recording") -> Prepared:
+    """Apply `cfg` to an mne Raw (preloaded; changed in place), per channel type.
+
+    Order: bad channels from the file (drop or flag), pick, crop, flat check per
+    unit, filter/notch/resample (every kept channel but stim), scale to the stored
+    units (sensors.py), outlier channels per type (`bad_z`), TCP montage.
+    """
+    from neurokit.core.data.sensors import file_positions, raw_types_units
+
+    file_bads = list(raw.info["bads"])
+    raw.info["bads"] = []
+    if file_bads and cfg.bad_channels == "drop":
+        raw.drop_channels(file_bads)
     names = _normalised_names(raw.ch_names, cfg.rename, where)
-    picks = _select(names, cfg, where)
+    flagged = [names[raw.ch_names.index(b)] for b in file_bads if b in raw.ch_names]
+    by_file = cfg.types == "file" and cfg.montage != "tcp"
+    if not by_file:
+        # mne marks non-EEG types (e.g. EKG named by the file) as excluded from filtering; force EEG.
+        raw.set_channel_types(dict.fromkeys(raw.ch_names, "eeg"), verbose="error")
+    picks = _select(names, cfg, where, list(raw.get_channel_types()) if by_file else None)
     sfreq = float(raw.info["sfreq"])
     _check_rate(sfreq, cfg, where)
     raw.pick([raw.ch_names[i] for i in picks])
     names = [names[i] for i in picks]
+    flagged = [n for n in flagged if n in names]
     duration = raw.n_times / sfreq
     if cfg.drop_first_seconds or cfg.drop_last_seconds:
         tmax = duration - cfg.drop_last_seconds - 1 / sfreq
@@ -261,23 +389,47 @@ def preprocess_raw(
         raw.crop(cfg.drop_first_seconds, tmax)
     if raw.n_times / sfreq < cfg.min_seconds:
         raise _fail(where, f"too short ({raw.n_times / sfreq:.2f} s < {cfg.min_seconds:g} s)")
-    # mne marks non-EEG types (e.g. EKG named by the file) as excluded from filtering; force EEG.
-    raw.set_channel_types(dict.fromkeys(raw.ch_names, "eeg"), verbose="error")
-    _check_values(raw.get_data(units="uV"), names, cfg, where)
+    types, units, factors = raw_types_units(raw)
+    flat = _check_values(raw.get_data() * factors[:, None], names, cfg, where, units)
+    filt = [i for i, t in enumerate(types) if t not in {"stim", "syst", "ias"}]
     try:
         if cfg.l_freq is not None or cfg.h_freq is not None:
-            raw.filter(cfg.l_freq, cfg.h_freq, verbose="error")
+            raw.filter(cfg.l_freq, cfg.h_freq, picks=filt, verbose="error")
         if cfg.notch is not None and cfg.notch < sfreq / 2:
-            raw.notch_filter(cfg.notch, verbose="error")
+            raw.notch_filter(cfg.notch, picks=filt, verbose="error")
         if cfg.sfreq is not None and abs(cfg.sfreq - sfreq) > 1e-6:
             raw.resample(cfg.sfreq, verbose="error")
             sfreq = float(cfg.sfreq)
     except ValueError as exc:
         raise _fail(where, f"filtering failed ({' '.join(str(exc).split())[:160]})") from None
-    data = raw.get_data(units="uV")
+    data = raw.get_data() * factors[:, None]
+    keep = np.arange(len(names))
+    if cfg.bad_z is not None:
+        outliers = outlier_channels(data, types, cfg.bad_z)
+        if cfg.bad_channels == "drop":
+            keep = np.setdiff1d(keep, outliers)
+        else:
+            flagged += [names[i] for i in outliers if names[i] not in flagged]
+    positions, orientations, space = file_positions(raw) if by_file else (None, None, "")
+    if len(keep) < len(names):
+        if not len(keep):
+            raise _fail(where, "every channel was marked bad")
+        data, factors = data[keep], factors[keep]
+        names, types, units = ([x[i] for i in keep] for x in (names, types, units))
+        positions = positions[keep] if positions is not None else None
+        orientations = orientations[keep] if orientations is not None else None
     if cfg.montage == "tcp":
         data, names = to_tcp(data, names, cfg.min_tcp_pairs, where)
-    return np.ascontiguousarray(data, dtype=np.float32), names, sfreq
+        types, units = ["eeg"] * len(names), ["uV"] * len(names)
+    sensors: dict[str, Any] = {}
+    if positions is not None:
+        sensors.update(position_source="file", position_space=space, orientations=orientations)
+    bad = list(dict.fromkeys(flagged + [n for n in flat if n in names]))
+    if bad:
+        sensors["bad_channels"] = bad
+    return Prepared(
+        np.ascontiguousarray(data, dtype=np.float32), names, sfreq, types, units, positions, sensors
+    )
 
 
 def to_tcp(
@@ -309,7 +461,8 @@ def load_recording(
 
     where = str(source.path)
     raw = read_raw(Path(source.path), preload=True)
-    data, names, sfreq = preprocess_raw(raw, cfg, where)
+    prepared = prepare_raw(raw, cfg, where)
+    data, sfreq = prepared.data, prepared.sfreq
     shift = cfg.drop_first_seconds
     events = []
     for onset, duration, label, channel in events_seconds:
@@ -320,4 +473,4 @@ def load_recording(
         events.append(
             Event(start=max(start, 0), length=length, label=int(label), channel=int(channel))
         )
-    return Recording(source=source, data=data, channel_names=names, sfreq=sfreq, events=events)
+    return prepared.recording(source, events)

@@ -22,7 +22,13 @@ READERS = {
     ".set": "read_raw_eeglab",
     ".cnt": "read_raw_cnt",
     ".gdf": "read_raw_gdf",
+    # MEG systems (positions and orientations come with the file: sensors.file_positions)
+    ".ds": "read_raw_ctf",  # CTF: a directory
+    ".sqd": "read_raw_kit",  # KIT / Yokogawa
+    ".con": "read_raw_kit",
 }
+# BTi/4D: a run is a file named `c,rf...` (e.g. `c,rfDC`) with `config` and `hs_file` beside it.
+BTI_PREFIX = "c,rf"
 
 
 def check_edf_size(path: Path) -> None:
@@ -108,19 +114,28 @@ def read_raw(path: str | Path, preload: bool = True) -> Any:
     import mne
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
     suffix = path.suffix.lower()
-    if suffix not in READERS:
+    if not (path.is_file() or (suffix == ".ds" and path.is_dir())):
+        raise DataError(f"{path}: file not found")
+    bti = path.name.lower().startswith(BTI_PREFIX)
+    if suffix not in READERS and not bti:
         raise DataError(
-            f"{path}: unsupported format {suffix!r} (known: {', '.join(sorted(READERS))})"
+            f"{path}: unsupported format {suffix!r} (known: {', '.join(sorted(READERS))}, BTi c,rf*)"
         )
     if suffix in {".edf", ".bdf"}:
         check_edf_size(path)
-    reader = getattr(mne.io, READERS[suffix])
+    reader = getattr(mne.io, "read_raw_bti" if bti else READERS[suffix])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if bti:
+                return reader(
+                    path,
+                    config_fname=path.parent / "config",
+                    head_shape_fname=path.parent / "hs_file",
+                    preload=preload,
+                    verbose="error",
+                )
             return reader(path, preload=preload, verbose="error")
     except DataError:
         raise

@@ -88,6 +88,7 @@ def print_store_info(info: dict[str, Any]) -> None:
         for c in info["channel_sets"][:10]
     ]
     table("channel sets", ["channels", "recordings", "names"], sets)
+    _print_channel_summary(info)
     if info.get("failed"):
         console.print(f"[yellow]{len(info['failed'])} recordings failed in the last prepare run[/]")
 
@@ -109,3 +110,24 @@ def print_verify(report: Any) -> None:
     )
     for rid, reason in sorted(report.damaged.items()):
         console.print(f"  {rid}: {reason}", highlight=False, soft_wrap=True)
+
+
+def _print_channel_summary(info: dict[str, Any]) -> None:
+    """Channel types with their units, where positions come from, and flagged bad channels."""
+    from neurokit.console import console
+
+    types = info.get("channel_types") or {}
+    units = info.get("units_by_type") or {}
+    if types:
+        text = ", ".join(f"{k} x{n} ({units.get(k, '?')})" for k, n in types.items())
+        console.print(f"channel types: {text}", highlight=False, soft_wrap=True)
+    sources = info.get("position_sources") or {}
+    if sources:
+        spaces = info.get("position_spaces") or []
+        where = f" (space: {', '.join(spaces)})" if spaces else ""
+        text = ", ".join(f"{k} x{n}" for k, n in sources.items())
+        console.print(f"positions: {text}{where}", highlight=False, soft_wrap=True)
+    bad = info.get("bad_channels") or {}
+    if bad:
+        text = ", ".join(f"{k} ({n})" for k, n in bad.items())
+        console.print(f"flagged bad channels (kept): {text}", highlight=False, soft_wrap=True)

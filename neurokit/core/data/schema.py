@@ -4,11 +4,18 @@ Layout (all Zarr v3)::
 
     <store>/                         group, attrs["neurokit"] = StoreSchema
       recordings/<id>/               group, attrs = RecordingMeta (complete=True when published)
-        data                         (channels, samples) float32|float16, uV, chunked along time
+        data                         (channels, samples) float32|float16, chunked along time,
+                                     in each channel's unit (see sensors.py: uV, fT, fT/cm)
         events                       (n, 4) int64: start, length, label, channel (samples)
       _partial/<id>/                 recordings being written (local stores); never read
 
 A reader refuses a store whose format name or major version it does not know.
+
+Version 2 adds per-channel metadata to each recording: `channel_types` (mne names),
+`channel_units`, `positions` (metres, None rows where unknown) with `position_source`
+and `position_space`, MEG `orientations`, and `bad_channels` (flagged, kept). Version-1
+stores read with the defaults every one of their recordings had: eeg, uV, template
+positions (`sensors.channel_info`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from neurokit.core.errors import DataError
 
 FORMAT_NAME = "neurokit-store"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 SCHEMA_KEY = "neurokit"
 RECORDINGS = "recordings"
 PARTIAL = "_partial"
@@ -72,6 +80,14 @@ class RecordingMeta(BaseModel):
     checksum: str = ""
     extra: dict[str, Any] = Field(default_factory=dict)
     complete: bool = False
+    # schema 2: per-channel metadata (None/empty = schema-1 defaults: eeg, uV, template positions)
+    channel_types: list[str] | None = None
+    channel_units: list[str] | None = None
+    positions: list[list[float] | None] | None = None
+    position_source: str = ""
+    position_space: str = ""
+    orientations: list[list[float] | None] | None = None
+    bad_channels: list[str] = Field(default_factory=list)
 
     @property
     def seconds(self) -> float:
@@ -88,10 +104,10 @@ def check_schema(attrs: dict[str, Any], where: str) -> StoreSchema:
             f"{where}: unknown store format {raw.get('format')!r} (expected {FORMAT_NAME!r})"
         )
     version = raw.get("version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise DataError(
-            f"{where}: store schema version {version} is not supported (this neurokit reads version "
-            f"{FORMAT_VERSION}); re-run `neurokit prepare` into a new store"
+            f"{where}: store schema version {version} is not supported (this neurokit reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}); re-run `neurokit prepare` into a new store"
         )
     try:
         return StoreSchema.model_validate(raw)

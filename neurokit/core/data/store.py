@@ -22,6 +22,7 @@ from neurokit.core.data.schema import (
     StoreSchema,
     check_schema,
 )
+from neurokit.core.data.sensors import ChannelInfo, channel_info, summarise
 from neurokit.core.data.writer import is_url, local_path, open_group
 from neurokit.core.errors import DataError
 
@@ -138,7 +139,7 @@ class Store:
             raise self.damaged(rid, f"array metadata: {type(exc).__name__}: {exc}") from None
 
     def read(self, rid: str, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """Samples [start, stop) of one recording, (channels, samples) float32 uV."""
+        """Samples [start, stop) of one recording, (channels, samples) float32 in its units."""
         array = self.array(rid)
         try:
             return np.asarray(array[:, start:stop], dtype=np.float32)
@@ -173,6 +174,12 @@ class Store:
             "channel": ev[:, 3],
             "split": spl,
         }
+
+    def channels(self, rid: str) -> ChannelInfo:
+        """Types, units, positions (with their source) and bad channels of one recording."""
+        if rid not in self.recordings:
+            raise DataError(f"{self.location}: no recording {rid!r}")
+        return channel_info(self.recordings[rid])
 
     def size_bytes(self) -> int:
         if is_url(self.location):
@@ -226,6 +233,7 @@ class Store:
                 {"channels": k.split(" "), "recordings": n}
                 for k, n in sorted(channel_sets.items(), key=lambda kv: -kv[1])
             ],
+            **summarise([channel_info(m) for m in metas]),  # schema 2: types, units, positions
             "size_bytes": self.size_bytes(),
             "failed": dict(self.root.attrs.get("failed") or {}),
         }

@@ -37,6 +37,7 @@ from neurokit.core.data.schema import (
     check_schema,
     safe_id,
 )
+from neurokit.core.data.sensors import recording_fields
 from neurokit.core.errors import DataError
 from neurokit.core.interfaces import Recording
 
@@ -204,12 +205,17 @@ class StoreWriter:
             raise DataError(
                 f"{where}: holds dataset {current.dataset!r}, not {wanted.dataset!r} (use another --out)"
             )
-        if current.preprocessing != wanted.preprocessing:
-            changed = sorted(
-                k
-                for k in set(current.preprocessing) | set(wanted.preprocessing)
-                if current.preprocessing.get(k) != wanted.preprocessing.get(k)
-            )
+        # an option added since the store was written counts as its default (resume after upgrade)
+        from neurokit.core.data.preprocess import Preprocessing
+
+        defaults = Preprocessing().model_dump(mode="json")
+        changed = sorted(
+            k
+            for k in set(current.preprocessing) | set(wanted.preprocessing)
+            if current.preprocessing.get(k, defaults.get(k))
+            != wanted.preprocessing.get(k, defaults.get(k))
+        )
+        if changed:
             raise DataError(
                 f"{where}: was prepared with different preprocessing ({', '.join(changed)} differ); "
                 "use another --out or --overwrite"
@@ -320,6 +326,7 @@ class StoreWriter:
             checksum=checksum,
             extra=_jsonable(src.extra),
             complete=False,
+            **recording_fields(recording),  # schema 2: channel types, units, positions
         )
         # what a complete recording is, checked by `store verify`, the cache and resume
         integrity = {

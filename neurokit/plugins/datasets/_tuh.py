@@ -16,6 +16,13 @@ Formats read (the ones the current releases ship, plus the previous generation):
   the TUEV TCP montage below and `code` is 1..6.
 - `.tse` / `.tse_agg` (TUSL v1, TUAR v2): `version = tse_v1.0.0`, then
   `start stop label confidence` per line (term-based, no channel).
+- `.lbl` / `.lbl_agg` / `.lbl_bi` (TUEV v1, TUSL v1, TUAR v2, TUSZ v1): `version =
+  lbl_v1.0.0`; `montage = <i>, <A-B>: <EEG A-REF> -- <EEG B-REF>` lines number the
+  channels; `symbols[<level>] = {0: '(null)', 1: 'spsw', ...}` names the classes of a
+  level; each `label = {level, sublevel, start, stop, channel, [p0, p1, ...]}` is
+  one span whose label is the symbol with the highest probability (its confidence)
+  and whose channel is a montage number (`-1`/`all`: the whole recording). Only
+  level 0 (the event level every release uses) is read.
 """
 
 from __future__ import annotations
@@ -230,6 +237,103 @@ def read_rec(path: Path) -> list[RecEvent]:
     return out
 
 
+_LBL_LABEL = re.compile(
+    r"^label\s*=\s*\{\s*([^,]+),([^,]+),([^,]+),([^,]+),([^,\[]+),\s*\[([^\]]*)\]\s*\}\s*$"
+)
+_LBL_MONTAGE = re.compile(r"^montage\s*=\s*(\d+)\s*,\s*([^:]+):")
+_LBL_SYMBOLS = re.compile(r"^symbols\[(\d+)\]\s*=\s*\{(.*)\}\s*$")
+
+
+def _lbl_symbols(body: str, path: Path, lineno: int) -> list[str]:
+    """`0: '(null)', 1: 'spsw'` -> symbol names in index order (positions of the probabilities)."""
+    table: dict[int, str] = {}
+    for item in body.split(","):
+        key, sep, value = item.partition(":")
+        if not sep:
+            raise DataError(
+                f"{path}: line {lineno}: symbol entry {item.strip()!r} is not `n: 'name'`"
+            )
+        try:
+            table[int(key)] = value.strip().strip("'\"").lower()
+        except ValueError:
+            raise DataError(
+                f"{path}: line {lineno}: symbol number {key.strip()!r} is not an integer"
+            ) from None
+    if sorted(table) != list(range(len(table))):
+        raise DataError(f"{path}: line {lineno}: symbol numbers are not 0..{len(table) - 1}")
+    return [table[i] for i in range(len(table))]
+
+
+def read_lbl_annotations(path: Path) -> list[Annotation]:
+    """Read a TUH `lbl_v1.0.0` file: per-channel (or whole-recording) spans of level 0."""
+    from neurokit.core.data.channels import normalise_channel_name
+
+    montage: dict[int, str] = {}
+    symbols: dict[int, list[str]] = {}
+    version = None
+    out: list[Annotation] = []
+    for lineno, raw in enumerate(_read_lines(path), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("version"):
+            version = line.partition("=")[2].strip()
+            continue
+        if line.startswith("montage"):
+            match = _LBL_MONTAGE.match(line)
+            if not match:
+                raise DataError(f"{path}: line {lineno}: malformed montage line {line!r}")
+            montage[int(match[1])] = normalise_channel_name(match[2].strip())
+            continue
+        if line.startswith("symbols"):
+            match = _LBL_SYMBOLS.match(line)
+            if not match:
+                raise DataError(f"{path}: line {lineno}: malformed symbols line {line!r}")
+            symbols[int(match[1])] = _lbl_symbols(match[2], path, lineno)
+            continue
+        if line.startswith(("number_of_levels", "level")):
+            continue
+        if not line.startswith("label"):
+            raise DataError(f"{path}: line {lineno}: unexpected line {line!r}")
+        match = _LBL_LABEL.match(line)
+        if not match:
+            raise DataError(
+                f"{path}: line {lineno}: expected `label = {{level, sublevel, start, stop, "
+                f"channel, [probabilities]}}`, got {line!r}"
+            )
+        level = _number(match[1], path, lineno, "level")
+        if level != 0:
+            continue
+        if 0 not in symbols:
+            raise DataError(f"{path}: line {lineno}: label before the `symbols[0]` line")
+        start = _number(match[3], path, lineno, "start")
+        stop = _number(match[4], path, lineno, "stop")
+        _check_span(start, stop, path, lineno)
+        chan_text = match[5].strip()
+        if chan_text.lower() == "all":
+            channel = "TERM"
+        else:
+            chan = _number(chan_text, path, lineno, "channel")
+            if chan == -1:
+                channel = "TERM"
+            elif chan not in montage:
+                raise DataError(f"{path}: line {lineno}: channel {chan_text} is not in the montage")
+            else:
+                channel = montage[int(chan)]
+        probs = [_number(p, path, lineno, "probability") for p in match[6].split(",") if p.strip()]
+        if len(probs) != len(symbols[0]):
+            raise DataError(
+                f"{path}: line {lineno}: {len(probs)} probabilities for {len(symbols[0])} symbols"
+            )
+        best = max(range(len(probs)), key=probs.__getitem__)
+        if probs[best] <= 0:
+            raise DataError(f"{path}: line {lineno}: no symbol has a positive probability")
+        out.append(Annotation(channel, start, stop, symbols[0][best], probs[best]))
+    if version is None or not version.startswith("lbl_"):
+        raise DataError(f"{path}: not an lbl_v1 file (version line {version!r})")
+    return out
+
+
 def annotation_file(edf: Path, suffixes: Sequence[str]) -> Path | None:
     """The first sidecar `<stem><suffix>` next to `edf` that exists."""
     for suffix in suffixes:
@@ -245,6 +349,8 @@ def read_annotations(path: Path) -> list[Annotation]:
         return read_csv_annotations(path)
     if path.suffix.lower() in (".tse", ".tse_agg", ".tse_bi"):
         return read_tse_annotations(path)
+    if path.suffix.lower() in (".lbl", ".lbl_agg", ".lbl_bi"):
+        return read_lbl_annotations(path)
     raise DataError(f"{path}: unsupported annotation format {path.suffix!r}")
 
 
@@ -298,16 +404,16 @@ class TUHDataset:
 
     def load(self, source):
         """Read and preprocess `source.path`, then attach the corpus's events."""
-        from neurokit.core.data.preprocess import preprocess_raw
+        from neurokit.core.data.preprocess import prepare_raw
         from neurokit.core.data.rawio import read_raw
-        from neurokit.core.interfaces import Recording
 
         where = str(source.path)
         annotations = self.read_labels(source)  # a bad annotation file fails before the EDF is read
         raw = read_raw(Path(source.path), preload=True)
-        data, names, sfreq = preprocess_raw(raw, self.preprocessing, where)
-        events = self.events(annotations, data.shape[1], names, sfreq, source)
-        return Recording(source=source, data=data, channel_names=names, sfreq=sfreq, events=events)
+        prepared = prepare_raw(raw, self.preprocessing, where)
+        n_samples = prepared.data.shape[1]
+        events = self.events(annotations, n_samples, prepared.names, prepared.sfreq, source)
+        return prepared.recording(source, events)
 
     def read_labels(self, source) -> object:
         """Parse the recording's annotation file (None for corpora labelled by path)."""

@@ -13,15 +13,24 @@ from `channels.tsv`; bad channels are dropped before preprocessing. Labels:
 - `label_from=none`: unlabelled (pretraining).
 
 Splits: a seeded subject-disjoint split (80/10/10 by default). EEG keeps the
-channels with a 10-05 position; MEG and iEEG keep every channel of that type
-(MEG stored in fT and fT/cm, iEEG in uV; MEG positions are unknown to the store).
+channels with a 10-05 position; MEG and iEEG keep every channel of that type.
+Channel types come from `channels.tsv` and units follow them (`sensors.py`: EEG and
+iEEG in uV, magnetometers in fT, gradiometers in fT/cm). Channels with
+`status=bad` in `channels.tsv` are dropped, or kept and listed as bad with
+`--set preprocessing.bad_channels=flag`; never silently kept.
+
+Positions: scalp EEG from the 10-05 template; sEEG/ECoG/DBS contacts from
+`*_electrodes.tsv` (metres, converted from the `*CoordinateUnits` of
+`*_coordsystem.json`, whose `*CoordinateSystem` names the space; a bipolar
+`A-B` channel sits at the midpoint of its contacts); MEG sensors and their
+orientations from the recording file (FIF, CTF, BTi/4D, KIT via mne).
 """
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -29,13 +38,17 @@ from neurokit import hookimpl
 from neurokit.core.data.preprocess import DatasetConfig
 from neurokit.core.errors import DataError
 
-EXTENSIONS = (".edf", ".bdf", ".vhdr", ".set", ".fif", ".cnt", ".con", ".sqd", ".nwb", ".mef")
+EXTENSIONS = (
+    ".edf", ".bdf", ".vhdr", ".set", ".fif", ".cnt", ".con", ".sqd", ".ds", ".nwb", ".mef",
+)  # fmt: skip
 TYPES = {"eeg": ("eeg",), "meg": ("mag", "grad"), "ieeg": ("seeg", "ecog", "dbs")}
 MISSING = {"", "n/a", "na", "nan"}
 
 
 class BIDSConfig(DatasetConfig):
     """Options of `bids`."""
+
+    default_preprocessing: ClassVar[dict] = {"types": "file"}
 
     datatype: Literal["eeg", "meg", "ieeg"] = Field("eeg", description="BIDS datatype to read")
     tasks: list[str] | None = Field(None, description="only these BIDS tasks (None: all)")
@@ -203,26 +216,23 @@ class BIDSDataset:
     # --------------------------------------------------------------- loading
 
     def load(self, source):
-        from neurokit.core.data.preprocess import preprocess_raw
-        from neurokit.core.interfaces import Recording
+        from neurokit.core.data.preprocess import prepare_raw
         from neurokit.plugins.datasets._tuh import span_events
 
         where = str(source.path)
         spans = self._events(source) if self.config.label_from == "events" else []
         raw = self._read(source)
-        cfg = self.preprocessing
-        if self.config.datatype != "eeg" and cfg.channels is None:
-            raw.pick(list(TYPES[self.config.datatype]), exclude="bads")
-            cfg = cfg.model_copy(update={"channels": list(raw.ch_names), "required": []})
-        elif raw.info["bads"]:
-            raw.drop_channels(raw.info["bads"])
-        if self.config.datatype == "meg":
-            _scale_meg(raw)
-        data, names, sfreq = preprocess_raw(raw, cfg, where)
-        events = span_events(spans, data.shape[1], sfreq, cfg.drop_first_seconds)
+        if self.config.datatype != "eeg" and self.preprocessing.channels is None:
+            raw.pick(list(TYPES[self.config.datatype]), exclude=[])
+        prepared = prepare_raw(raw, self.preprocessing, where)
+        if self.config.datatype == "ieeg":
+            _electrode_positions(prepared, Path(source.path))
+        events = span_events(
+            spans, prepared.data.shape[1], prepared.sfreq, self.preprocessing.drop_first_seconds
+        )
         if spans and not events:
             raise DataError(f"{where}: no event lies inside the recording")
-        return Recording(source=source, data=data, channel_names=names, sfreq=sfreq, events=events)
+        return prepared.recording(source, events)
 
     def _read(self, source):
         import mne_bids
@@ -267,19 +277,60 @@ class BIDSDataset:
         return spans
 
 
-def _scale_meg(raw) -> None:
-    """Make MEG land in the store as fT (magnetometers) and fT/cm (gradiometers).
+_UNITS_TO_M = {"m": 1.0, "cm": 1e-2, "mm": 1e-3}
 
-    The shared preprocessing converts SI volts to microvolts (x1e6); MEG in tesla
-    would become ~1e-7 and read as flat. Pre-scaling by 1e9 (mag) and 1e7 (grad)
-    makes that x1e6 yield fT and fT/cm, the units MEG models are trained on.
-    """
-    import mne
 
-    for kind, factor in (("mag", 1e9), ("grad", 1e7)):
-        picks = mne.pick_types(raw.info, meg=kind, exclude=[])
-        if len(picks):
-            raw.apply_function(lambda x, f=factor: x * f, picks=picks, channel_wise=False)
+def _electrode_positions(prepared, recording: Path) -> None:
+    """Set iEEG contact positions from the recording's `*_electrodes.tsv` (in place)."""
+    import json
+
+    entities = recording.name.split("_")
+    subject = entities[0]
+    session = next((e for e in entities if e.startswith("ses-")), None)
+    prefix = f"{subject}_{session}" if session else subject
+    found = sorted(recording.parent.glob(f"{prefix}*_electrodes.tsv"))
+    if not found:
+        return
+    tsv = found[0]
+    coords = tsv.with_name(tsv.name.replace("_electrodes.tsv", "_coordsystem.json"))
+    if not coords.is_file():
+        raise DataError(f"{tsv}: no {coords.name} next to it (BIDS requires one)")
+    try:
+        system = json.loads(coords.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{coords}: not valid JSON ({exc})") from None
+    space = next((str(v) for k, v in system.items() if k.endswith("CoordinateSystem")), "")
+    unit = next((str(v) for k, v in system.items() if k.endswith("CoordinateUnits")), "m")
+    if unit not in _UNITS_TO_M:
+        raise DataError(f"{coords}: coordinate units {unit!r} are not m, cm or mm")
+    scale = _UNITS_TO_M[unit]
+    header, rows = _read_tsv(tsv)
+    if not {"name", "x", "y", "z"} <= set(header):
+        raise DataError(f"{tsv}: needs name, x, y, z columns (has {', '.join(header)})")
+    from neurokit.core.data.channels import normalise_channel_name
+
+    table = {}
+    for lineno, row in rows:
+        if any(row[k].lower() in MISSING for k in "xyz"):
+            continue
+        try:
+            table[normalise_channel_name(row["name"])] = [float(row[k]) * scale for k in "xyz"]
+        except ValueError:
+            raise DataError(f"{tsv}: line {lineno}: x/y/z are not numbers") from None
+    import numpy as np
+
+    pos = np.full((len(prepared.names), 3), np.nan)
+    for i, (name, kind) in enumerate(zip(prepared.names, prepared.types, strict=True)):
+        if kind == "eeg":
+            continue  # scalp EEG keeps the template
+        if name in table:
+            pos[i] = table[name]
+        elif name.count("-") == 1 and all(p in table for p in name.split("-")):
+            a, b = name.split("-")
+            pos[i] = (np.asarray(table[a]) + np.asarray(table[b])) / 2
+    if np.isfinite(pos).all(axis=1).any():
+        prepared.positions = pos
+        prepared.sensors.update(position_source="electrodes.tsv", position_space=space)
 
 
 def build_bids(config: BIDSConfig) -> BIDSDataset:

@@ -57,7 +57,7 @@ FAMILIES = {
 BINARY_ARTIFACTS = frozenset(FAMILIES) | {"elpp", "cpsz", "fnsz", "gnsz", "tcsz"}
 MULTICLASS = ("bckg", "chew", "elec", "eyem", "musc", "shiv")
 BINARY = ("bckg", "artifact")
-ANNOTATION_SUFFIXES = (".csv", ".tse_agg", ".tse")
+ANNOTATION_SUFFIXES = (".csv", ".lbl", ".tse_agg", ".tse")  # .lbl: per channel
 
 
 class TUARConfig(DatasetConfig):

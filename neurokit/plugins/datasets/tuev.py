@@ -8,9 +8,13 @@ indexing the TUEV TCP montage and `code` 1..6 = SPSW GPED PLED EYEM ARTF BCKG
 Windows follow LaBraM's `make_TUEV.py`: each `.rec` line gives a window from its
 start - 2 s to its stop + 2 s (5 s for the usual 1 s event), one sample per line,
 so an event marked on several channels appears several times, as in LaBraM. LaBraM
-tiles the signal three times so edge windows wrap around the recording; here an
-edge window is shifted to lie inside the recording instead (same length, real
-signal). Validation is a seeded 20 % of the train subjects (LaBraM: seed 4523);
+tiles the signal three times (`concatenate([s, s, s])`, reading at offset n), so a
+window that starts before 0 or ends after the last sample wraps around the
+recording; `edge=wrap` (default) stores such an event with its true start (< 0) or
+stop (> n) and the store reader wraps it the same way (`WindowDataset`: sample
+i mod n). `edge=shift` instead moves it inside the recording (same length, contiguous
+signal). Annotations come from `.rec`, or from the older `.lbl` files (TUEV v1)
+when no `.rec` is present. Validation is a seeded 20 % of the train subjects (LaBraM: seed 4523);
 `eval` is the test set. Default preprocessing: the `labram` profile on the 23
 referential channels (LaBraM keeps TUEV referential).
 """
@@ -18,7 +22,7 @@ referential channels (LaBraM keeps TUEV referential).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -28,8 +32,10 @@ from neurokit.core.data.preprocess import DatasetConfig
 from neurokit.core.data.splits import split_subjects
 from neurokit.core.errors import DataError
 from neurokit.plugins.datasets._tuh import (
+    RecEvent,
     TUHDataset,
     find_edfs,
+    read_lbl_annotations,
     read_rec,
     resolve_root,
 )
@@ -47,6 +53,10 @@ class TUEVConfig(DatasetConfig):
     )
     pad_seconds: float = Field(
         2.0, ge=0, description="seconds added before the start and after the stop of each event"
+    )
+    edge: Literal["wrap", "shift"] = Field(
+        "wrap",
+        description="windows past the recording's edge: wrap around it (LaBraM) or shift inside",
     )
     deduplicate: bool = Field(
         False,
@@ -92,9 +102,13 @@ class TUEV(TUHDataset):
 
     def read_labels(self, source):
         rec = Path(source.path).with_suffix(".rec")
-        if not rec.is_file():
-            raise DataError(f"{source.path}: no event file {rec.name} next to it")
-        events = read_rec(rec)
+        lbl = Path(source.path).with_suffix(".lbl")
+        if rec.is_file():
+            events = read_rec(rec)
+        elif lbl.is_file():
+            rec, events = lbl, _lbl_events(lbl)
+        else:
+            raise DataError(f"{source.path}: no event file {rec.name} (or {lbl.name}) next to it")
         if not events:
             raise DataError(f"{rec}: no events")
         return events
@@ -118,14 +132,28 @@ class TUEV(TUHDataset):
             if self.config.deduplicate and key in seen:
                 continue
             seen.add(key)
-            length = min(stop - start, n_samples)
-            start = min(max(start, 0), n_samples - length)  # keep edge windows inside the signal
+            length = stop - start
+            if self.config.edge == "shift":  # keep edge windows inside the signal
+                length = min(length, n_samples)
+                start = min(max(start, 0), n_samples - length)
             out.append(
                 Event(
                     start=start, length=length, label=ev.code - 1, channel=index.get(ev.channel, -1)
                 )
             )
         return out
+
+
+def _lbl_events(path: Path) -> list[RecEvent]:
+    """TUEV v1 `.lbl` spans as `.rec` events (class names -> codes 1..6)."""
+    out = []
+    for ann in read_lbl_annotations(path):
+        if ann.label not in CLASSES:
+            raise DataError(
+                f"{path}: label {ann.label!r} is not a TUEV class ({', '.join(CLASSES)})"
+            )
+        out.append(RecEvent(ann.channel, ann.start, ann.stop, CLASSES.index(ann.label) + 1))
+    return out
 
 
 def build_tuev(config: TUEVConfig) -> TUEV:

@@ -34,7 +34,7 @@ from neurokit.plugins.datasets._tuh import (
 )
 
 CLASSES = ("bckg", "seiz", "slow")
-ANNOTATION_SUFFIXES = (".csv", ".csv_bi", ".tse_agg", ".tse")
+ANNOTATION_SUFFIXES = (".csv", ".csv_bi", ".tse_agg", ".tse", ".lbl_agg", ".lbl")
 
 
 class TUSLConfig(DatasetConfig):
