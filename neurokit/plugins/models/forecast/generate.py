@@ -98,7 +98,7 @@ def _generate_gpt(model, prompt, steps, chid, pick, window, shift):
     keep = context - shift
 
     def run(x, cache):
-        if isinstance(model, GPT2MEG):
+        if isinstance(model, GPT2MEG) and cache is not None:
             return model(x, chid, past_key_values=cache)[0]
         return model(x, chid, past_key_values=cache)
 

@@ -55,9 +55,7 @@ class GPT2Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
         n, t, e = x.shape
-        q, k, v = (
-            self.c_attn(x).view(n, t, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        )
+        q, k, v = self.c_attn(x).view(n, t, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         if not self.scale:
             q = q * math.sqrt(self.head_dim)  # cancels SDPA's 1/sqrt(d)
         if cache is not None:

@@ -269,9 +269,7 @@ class STGPT2MEG(ForecastBackbone):
         trf = _as_model(TrfArgs, trf_args)
         extra = _as_model(STEmbeddingArgs, embedding_args).model_dump()
         self.num_channels, self.quant_levels = num_channels, vocab_size
-        self.blocks = nn.ModuleList(
-            STGPTBlock(trf.attn_args, trf.mlp_args) for _ in range(layers)
-        )
+        self.blocks = nn.ModuleList(STGPTBlock(trf.attn_args, trf.mlp_args) for _ in range(layers))
         self.norm = nn.RMSNorm(d_model)
         self.embeddings = Embeddings(
             num_channels, quant_levels=vocab_size, quant_emb=d_model, channel_emb=d_model, **extra
