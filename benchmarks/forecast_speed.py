@@ -1,21 +1,19 @@
 """ephys_gpt forecasters: training-step and generation speed.
 
-1. Train step (forward + backward + AdamW) samples/s of neurokit's model, and of the
-   official class on the same weights when `--ref` (a brain-forecast checkout; needs einops
-   and, for gpt2meg, transformers) is given.
-2. Generation steps/s: neurokit's `generate` (KV cache / WaveNet queues) against the
-   official style of loop (`EvalQuant._recursive_forecast`: the whole window recomputed
+1. Train step (forward + backward + AdamW) samples/s of neurokit's model at the context
+   length (the official-code comparison is still to be added: load the official class as
+   tests/models/forecast/test_parity.py does and time it on the same weights).
+2. Generation steps/s: neurokit's `generate` (KV cache with refill / WaveNet queues) against
+   the official style of loop (`EvalQuant._recursive_forecast`: the whole window recomputed
    every step, no cache) on the same model, greedy, prompt = one full context.
 
     python benchmarks/forecast_speed.py --model gpt2meg --channels 272 --gen-seconds 10  # official
     python benchmarks/forecast_speed.py --model gpt2meg --channels 4 --gen-steps 120 --tiny
 
-Measured 2026-12-01 on this CPU-only box (2 cores shared with ~10 other jobs, load ~12, so
-absolute numbers are noisy; torch 2.13, fp32), reduced because the official setting (272
-channels, 2000 steps at context 400) needs hours per recursive run here:
-  `--model gpt2meg --channels 4 --gen-steps 120 --context 400`: see the numbers printed by the
-  run recorded in the lead's report (not filled in here: the run did not finish in the session).
-The >= 10x target at the official setting is unverified: no GPU was lent to this task.
+Not yet measured: the session that wrote it had a CPU-only box at load ~12 on 2 cores (a
+single tiny learning test took minutes) and no GPU, so no number is recorded here. The
+official setting (272 channels, 2000 steps at context 400) costs one 400-step forward of
+272 sequences per recursive step; run it on a GPU.
 """
 
 from __future__ import annotations
@@ -82,7 +80,9 @@ def recursive(model, prompt, steps, context):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="gpt2meg", choices=["gpt2meg", "stgpt2meg", "wavenet-fullchannel"])
+    p.add_argument(
+        "--model", default="gpt2meg", choices=["gpt2meg", "stgpt2meg", "wavenet-fullchannel"]
+    )
     p.add_argument("--channels", type=int, default=272)
     p.add_argument("--context", type=int, default=None)
     p.add_argument("--tiny", action="store_true", help="a small width instead of the official")
