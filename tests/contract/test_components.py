@@ -24,6 +24,8 @@ from neurokit.core.interfaces import (
 from neurokit.core.registry import get_registry
 
 HEAVY = ("-large", "-huge", "-xl")
+# official-size MEG forecasters: minutes of CPU on a 19-channel x 800-step EEG batch
+HEAVY_NAMES = ("gpt2meg", "stgpt2meg")
 STANDARD_CHANNELS = ["FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ", "C4", "T4",
                      "T5", "P3", "PZ", "P4", "T6", "O1", "O2"]  # fmt: skip
 
@@ -31,7 +33,10 @@ STANDARD_CHANNELS = ["FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ
 def components(kind: Kind | None = None) -> list:
     params = []
     for component in get_registry().components(kind):
-        marks = [pytest.mark.slow] if component.name.endswith(HEAVY) else []
+        heavy = component.name.endswith(HEAVY) or (
+            component.kind is Kind.BACKBONE and component.name in HEAVY_NAMES
+        )
+        marks = [pytest.mark.slow] if heavy else []
         params.append(
             pytest.param(component, id=f"{component.kind.value}:{component.name}", marks=marks)
         )
