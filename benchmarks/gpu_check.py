@@ -48,7 +48,7 @@ other families until the box closes; what does not fit is recorded as skipped), 
 luna_scaling 40; 470 in all, plus start-up. `--sections` runs a subset, `--budget` changes the total.
 
 Measured: not yet on a GPU (none lent so far). CPU dry run `--device cpu --quick` (2026-12-01,
-torch 2.13, the shared 2-core machine at load average 13-18): 144-207 s wall for ~30-50 s of CPU
+torch 2.13, the shared 2-core machine at load average 13-18): 60-207 s wall for ~25-50 s of CPU
 time (tests 62 s, of which ~30 s importing torch; train_step 97 s; loader 3.5 s; luna 45 s); on an
 idle 2-core machine the CPU time is the wall time. The report is the check, not these numbers.
 """
