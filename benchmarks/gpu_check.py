@@ -48,7 +48,7 @@ other families until the box closes; what does not fit is recorded as skipped), 
 luna_scaling 40; 470 in all, plus start-up. `--sections` runs a subset, `--budget` changes the total.
 
 Measured: not yet on a GPU (none lent so far). CPU dry run `--device cpu --quick` (2026-12-01,
-torch 2.13, the shared 2-core machine at load average 13-18): 144-207 s wall for ~30-50 s of CPU
+torch 2.13, the shared 2-core machine at load average 13-18): 60-207 s wall for ~25-50 s of CPU
 time (tests 62 s, of which ~30 s importing torch; train_step 97 s; loader 3.5 s; luna 45 s); on an
 idle 2-core machine the CPU time is the wall time. The report is the check, not these numbers.
 """
@@ -369,7 +369,7 @@ def family_workloads(quick: bool) -> list[dict[str, Any]]:
         if family in seen:
             continue
         seen.add(family)
-        recipe = preset.tasks.get(preset.default_task, {})
+        recipe = default_recipe(preset)
         known = FAMILY_DEFAULTS.get(family, {})
         config_sfreq = getattr(backbone.config_class.model_fields.get("sfreq"), "default", None)
         workload = {
@@ -391,6 +391,14 @@ def family_workloads(quick: bool) -> list[dict[str, Any]]:
                 workload["options"] = {"depth": 1}
         workloads.append(workload)
     return workloads
+
+
+def default_recipe(preset: Any) -> dict[str, Any]:
+    """The run-config defaults of the family's default stage (a Family's StageSpec.recipe, or an
+    older ModelPreset's `tasks[default_task]`)."""
+    if hasattr(preset, "stage") and hasattr(preset, "default_stage"):
+        return dict(preset.stage(preset.default_stage).recipe)
+    return dict(preset.tasks.get(preset.default_task, {}))
 
 
 def measure_mode(workload: dict, device, precision: str, compiled: bool, steps: int, warmup: int):
@@ -554,6 +562,7 @@ def fill_gpu(check: Check, deadline: float) -> dict[str, Any]:
             point["error"] = "oom" if is_oom(exc) else short_error(exc)
             break
         batch *= 2
+    release_memory()  # what an OOM attempt held
     out: dict[str, Any] = {"model": "labram-large", "search": search, "batch": fits, "rows": []}
     if fits is None:
         out["mfu_reason"] = "no batch fit" if search else "section time box reached first"
@@ -600,9 +609,13 @@ def loader_rate(dataset, collate, batch_size: int, workers: int, device, batches
     """Windows/s of the trainer's loader (its sampler, collate, batch size, pin_memory; a new
     loader each epoch as the trainer builds them), batches moved to `device` as the trainer does."""
     import torch
-    from torch.utils.data import DataLoader
 
     from neurokit.core.engine.sampler import ResumableSampler
+
+    try:  # the trainer's own loader factory, where the engine has one
+        from neurokit.core.data.loader import make_train_loader
+    except ImportError:
+        make_train_loader = None
 
     sampler = ResumableSampler(dataset, 1, 0, shuffle=True, seed=0)
     windows, count, steady_windows, steady_s, first_s = 0, 0, 0, 0.0, []
@@ -610,17 +623,25 @@ def loader_rate(dataset, collate, batch_size: int, workers: int, device, batches
     start = time.perf_counter()
     while count < batches:
         sampler.set_epoch(epoch)
-        generator = torch.Generator()
-        generator.manual_seed(epoch)
-        loader = DataLoader(
-            dataset,
-            batch_size=batch_size,
-            sampler=sampler,
-            num_workers=workers,
-            collate_fn=collate,
-            pin_memory=device.type == "cuda",
-            generator=generator,
-        )
+        pin = device.type == "cuda"
+        if make_train_loader is not None:
+            loader = make_train_loader(
+                dataset, sampler, batch_size, workers, collate, epoch, pin_memory=pin
+            )
+        else:  # the trainer's DataLoader, as it builds it
+            from torch.utils.data import DataLoader
+
+            generator = torch.Generator()
+            generator.manual_seed(epoch)
+            loader = DataLoader(
+                dataset,
+                batch_size=batch_size,
+                sampler=sampler,
+                num_workers=workers,
+                collate_fn=collate,
+                pin_memory=pin,
+                generator=generator,
+            )
         tick = time.perf_counter()
         for index, batch in enumerate(loader):
             batch = batch.to(device, non_blocking=True)
@@ -651,12 +672,24 @@ def loader_rate(dataset, collate, batch_size: int, workers: int, device, batches
     }
 
 
+def resolve_run(model: str, store: Path) -> Any:
+    """The run `neurokit train --model MODEL --set data.store=STORE` resolves to (RunSpec API,
+    or the older positional one)."""
+    try:
+        from neurokit.core.engine.resolve import RunSpec, resolve
+
+        return resolve(RunSpec(model=model, overrides={"data.store": str(store)}))
+    except ImportError:
+        from neurokit.core.engine.run import resolve
+
+        return resolve(overrides=(f"data.store={store}",), flags={"model": model})
+
+
 def section_loader(check: Check, deadline: float) -> dict[str, Any]:
     from neurokit.core.engine.data import build_datasets
-    from neurokit.core.engine.run import resolve
 
     store = check.wait_store(max(deadline - time.monotonic(), 1.0))
-    resolved = resolve(overrides=(f"data.store={store}",), flags={"model": "labram"})
+    resolved = resolve_run("labram", store)
     config = resolved.config
     datasets, info, collate = build_datasets(
         config, resolved.task.data_view(), {"train": config.data.train_split}
