@@ -273,12 +273,13 @@ def train_command(
 )
 @click.option("--name", help="Pipeline directory under output_dir (default: MODEL-DATASET).")
 @click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")
-def pipeline_command(model, dataset, config_file, overrides, name, stages) -> None:
+@click.option("--small", is_flag=True, help="CPU-sized stages (each stage's smoke settings).")
+def pipeline_command(model, dataset, config_file, overrides, name, stages, small) -> None:
     """Run every stage of a model family in order, each consuming the last; reruns skip
     finished stages and resume an interrupted one."""
     from neurokit.core.engine.cli_support import run_pipeline
 
-    run_pipeline(model, dataset, config_file, overrides, name, stages)
+    run_pipeline(model, dataset, config_file, overrides, name, stages, small)
 
 
 @cli.command("eval")

@@ -45,6 +45,9 @@ class StageSpec:
     `consumes` maps a config key to the earlier stage whose run it needs: with
     `--from RUN` (or in `neurokit pipeline`) that run's directory is put there, e.g.
     `{"task.tokenizer": "pretrain-tokenizer"}` or `{"model.pretrained": "pretrain"}`.
+    `small` holds overrides that make the stage CPU-sized (`neurokit pipeline --small`,
+    the family contract tests): same code paths, a model and data small enough to run
+    in seconds.
     """
 
     name: str
@@ -52,6 +55,7 @@ class StageSpec:
     recipe: Mapping[str, Any] = field(default_factory=dict)
     consumes: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
+    small: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Family:
     variants: tuple[str, ...] = ()
     tokenizers: tuple[str, ...] = ()
     default_stage: str = "finetune"
+    modality: str = "eeg"  # what the stages train on (eeg, seeg, meg): the contract tests' data
     backbone_options: Mapping[str, Any] = field(default_factory=dict)
     profile: str | None = None
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -118,7 +118,7 @@ def _show_result(result) -> None:
     out.console.print(f"run directory: {result.run_dir}", highlight=False)
 
 
-def run_pipeline(model, dataset, config_file, overrides, name, stages) -> None:
+def run_pipeline(model, dataset, config_file, overrides, name, stages, small=False) -> None:
     from neurokit.console_events import TrainingDisplay
     from neurokit.core.config import parse_overrides
     from neurokit.core.engine.run import pipeline
@@ -131,6 +131,7 @@ def run_pipeline(model, dataset, config_file, overrides, name, stages) -> None:
             overrides=parse_overrides(overrides),
             name=name,
             stages=list(stages) or None,
+            small=small,
             events=events,
         )
     rows = [

@@ -281,13 +281,15 @@ def pipeline(
     overrides: Mapping[str, Any] | None = None,
     name: str | None = None,
     stages: list[str] | None = None,
+    small: bool = False,
     events: Events | None = None,
 ) -> list[RunResult]:
     """Run a family's stages in order, each consuming the runs before it.
 
     The stages live in `<output_dir>/<name>/<k>-<stage>/` (name: `<model>-<dataset>`).
     A rerun skips stages that finished with the same config, resumes the one that was
-    interrupted, and refuses a finished stage whose config has since changed.
+    interrupted, and refuses a finished stage whose config has since changed. `small`
+    applies each stage's CPU-sized overrides under the user's (a smoke run).
     """
     from neurokit.core.engine import rundir
 
@@ -318,7 +320,12 @@ def pipeline(
                     f"not run under {str(root)!r}"
                 )
             wired[key] = str(done[source])
-        layer = deep_merge(base, nest(wired), {"output_dir": str(root), "run_name": run_dir.name})
+        layer = deep_merge(
+            nest(dict(spec.small)) if small else {},
+            base,
+            nest(wired),
+            {"output_dir": str(root), "run_name": run_dir.name},
+        )
         run_spec = RunSpec(
             model=model, dataset=dataset, stage=spec.name, config=config, overrides=layer
         )

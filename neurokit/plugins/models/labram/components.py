@@ -94,19 +94,14 @@ class _UnlabelledPretrainTask(Task):
 class TokenizerPretrainTask(_UnlabelledPretrainTask):
     """Train LaBraM's VQ-NSP tokenizer on unlabelled windows (Fourier amplitude + phase targets)."""
 
-    uses_tokenizer = True  # the run builds the preset's tokenizer into context.tokenizer
     default_objective = "vq-fourier"
 
     def build(self, context):
         import neurokit
         from neurokit.plugins.models.labram.task_modules import TokenizerPretrainModule
-        from neurokit.plugins.models.labram.vqnsp import VQNSP
 
-        tokenizer = context.tokenizer  # built by the run because `uses_tokenizer`
-        if self.config.tokenizer_options or not isinstance(tokenizer, VQNSP):
-            tokenizer = neurokit.create(
-                "tokenizer", "labram-vqnsp", **self.config.tokenizer_options
-            )
+        # the stage trains the family's tokenizer; the run's backbone is not used
+        tokenizer = neurokit.create("tokenizer", "labram-vqnsp", **self.config.tokenizer_options)
         if context.objective is None:
             raise ConfigError("pretrain-tokenizer needs an objective (vq-fourier)")
         return TokenizerPretrainModule(
@@ -200,6 +195,9 @@ LABRAM_PROFILE = {
     "sfreq": 200.0,
 }
 
+# CPU-sized VQ-NSP for smoke runs (`neurokit pipeline --small`).
+SMALL_TOKENIZER = {"encoder_depth": 1, "decoder_depth": 1, "num_codes": 256, "code_dim": 16}
+
 LABRAM = Family(
     name="labram",
     description="LaBraM: VQ-NSP tokenizer -> masked EEG modelling -> fine-tuning (200 Hz, 1-s patches)",
@@ -214,6 +212,12 @@ LABRAM = Family(
             task="labram-tokenizer",
             recipe=TOKENIZER_RECIPE,
             description="VQ-NSP: codes whose decoders predict Fourier amplitude and phase",
+            small={
+                "task.tokenizer_options": SMALL_TOKENIZER,
+                "data.batch_size": 16,
+                "data.window_seconds": 4,
+                "trainer.warmup_epochs": 0,
+            },
         ),
         StageSpec(
             "pretrain",
@@ -221,6 +225,12 @@ LABRAM = Family(
             recipe=PRETRAIN_RECIPE,
             consumes={"task.tokenizer": "pretrain-tokenizer"},
             description="masked EEG modelling: predict the frozen tokenizer's codes of masked patches",
+            small={
+                "model.depth": 2,
+                "data.batch_size": 16,
+                "data.window_seconds": 4,
+                "trainer.warmup_epochs": 0,
+            },
         ),
         StageSpec(
             "finetune",
@@ -228,6 +238,13 @@ LABRAM = Family(
             recipe=FINETUNE_RECIPE,
             consumes={"model.pretrained": "pretrain"},
             description="supervised fine-tuning with layer-wise lr decay 0.65",
+            small={
+                "model.depth": 2,
+                "data.batch_size": 16,
+                "data.window_seconds": 2,
+                "trainer.warmup_epochs": 0.5,
+                "trainer.lr": 1e-3,
+            },
         ),
     ),
 )

@@ -221,6 +221,7 @@ LUNA = Family(
             task="luna-pretrain",
             recipe=PRETRAIN_RECIPE,
             description="masked reconstruction of (channel x 40-sample) tokens",
+            small={"model.depth": 2, "data.batch_size": 16, "trainer.warmup_epochs": 0},
         ),
         StageSpec(
             "finetune",
@@ -228,6 +229,12 @@ LUNA = Family(
             recipe=FINETUNE_RECIPE,
             consumes={"model.pretrained": "pretrain"},
             description="supervised fine-tuning, layer decay 0.75, early stopping on val loss",
+            small={
+                "model.depth": 2,
+                "data.batch_size": 16,
+                "trainer.warmup_epochs": 0,
+                "trainer.lr": 1e-3,
+            },
         ),
     ),
 )

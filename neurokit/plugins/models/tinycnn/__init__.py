@@ -42,6 +42,7 @@ TINY = Family(
             task="finetune",
             recipe={"trainer": {"lr": 3e-3, "epochs": 25, "warmup_epochs": 1}},
             description="supervised training from scratch",
+            small={"model.width": 8, "model.depth": 2, "data.window_seconds": 2},
         ),
     ),
 )
