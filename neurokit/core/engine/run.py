@@ -303,7 +303,9 @@ def pipeline(
     chosen = [family.stage(s) for s in stages] if stages else list(family.stages)
     base = deep_merge(nest(dict(overrides or {})))
     probe = resolve(RunSpec(model=model, dataset=dataset, config=config, overrides=base))
-    root = Path(probe.config.output_dir) / (name or f"{model}-{dataset or 'data'}")
+    root = Path(probe.config.output_dir) / (
+        name or f"{model}-{probe.config.dataset.name or 'data'}"
+    )
     done: dict[str, Path] = {}
     results: list[RunResult] = []
     for index, spec in enumerate(family.stages):
@@ -351,7 +353,7 @@ def pipeline(
                 )
             )
         elif (run_dir / rundir.LAST).is_file():
-            result = train(RunSpec(resume=run_dir), events)
+            result = train(RunSpec(resume=run_dir, overrides=base), events)
             results.append(result)
         else:
             if run_dir.exists() and not any(run_dir.iterdir()):

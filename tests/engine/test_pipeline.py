@@ -1,0 +1,40 @@
+"""`neurokit pipeline`: an interrupted stage resumes, finished stages are skipped, a changed
+config is refused rather than silently mixed with old runs."""
+
+from __future__ import annotations
+
+import pytest
+
+import neurokit
+from neurokit.core.engine.trainer import Interrupted
+from neurokit.core.errors import ConfigError
+
+FAST = {
+    "data.window_seconds": 2,
+    "data.batch_size": 8,
+    "trainer.progress": False,
+    "trainer.epochs": 2,
+    "dataset.name": "synthetic",
+}
+
+
+def run(store, out, **extra):
+    overrides = {**FAST, "output_dir": str(out), **extra}
+    return neurokit.pipeline("tiny", config={"data": {"store": str(store)}}, overrides=overrides,
+                             small=True)  # fmt: skip
+
+
+def test_an_interrupted_pipeline_resumes_and_a_finished_one_is_skipped(store, tmp_path):
+    with pytest.raises(Interrupted):
+        run(store, tmp_path, **{"trainer.stop_after_steps": 2})
+    stage_dir = tmp_path / "tiny-synthetic" / "1-finetune"
+    assert (stage_dir / "checkpoints" / "last.pt").is_file()
+    assert not (stage_dir / "report.json").exists()
+    # the rerun resumes the interrupted stage (no step limit this time) and finishes it
+    (resumed,) = run(store, tmp_path, **{"trainer.stop_after_steps": None})
+    assert not resumed.skipped and resumed.run_dir == stage_dir
+    assert resumed.report["steps"] > 2 and resumed.test is not None
+    (again,) = run(store, tmp_path)
+    assert again.skipped and again.test == resumed.test
+    with pytest.raises(ConfigError, match="finished .* with another config"):
+        run(store, tmp_path, **{"trainer.lr": 0.5})
