@@ -65,11 +65,19 @@ def write_run(folder: Path, ch_names: list[str], trials: list[tuple[str, np.ndar
     return folder
 
 
-def word_trial(word: int, n_channels: int, rows: list[int], rng, samples: int = 3000) -> np.ndarray:
+def word_trial(
+    word: int,
+    n_channels: int,
+    rows: list[int],
+    rng,
+    samples: int = 3000,
+    center: float = 1.0,
+    noise: float = 20e-6,
+) -> np.ndarray:
     """(channels, samples) float64 volts: noise, plus the word's burst on `rows`."""
     t = np.arange(samples) / 1000.0
-    x = 20e-6 * rng.standard_normal((n_channels, samples))
-    envelope = np.exp(-(((t - 1.0) / 0.3) ** 2))
+    x = noise * rng.standard_normal((n_channels, samples))
+    envelope = np.exp(-(((t - center) / 0.3) ** 2))
     burst = 60e-6 * envelope * np.sin(2 * np.pi * (4 + 5 * word) * t)
     for r in rows:
         x[r] += burst
