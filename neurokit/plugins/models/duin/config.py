@@ -57,12 +57,18 @@ class DuINConfig(ComponentConfig):
 class DuINVQVAEConfig(DuINConfig):
     """`duin-vqvae`: encoder, codex, 4-block decoder and the transposed-conv regression head."""
 
+    num_classes: int = Field(
+        0, ge=0, description="outputs of a linear probe on the mean encoder token (0: none)"
+    )
     decoder_blocks: int = Field(4, ge=1, description="decoder transformer blocks")
 
 
 class DuINMAEConfig(DuINConfig):
     """`duin-mae`: masked code prediction with symmetric masking."""
 
+    num_classes: int = Field(
+        0, ge=0, description="outputs of a linear probe on the mean encoder token (0: none)"
+    )
     mask_ratio: float = Field(0.5, gt=0, lt=1, description="share of tokens masked per sample")
 
 
@@ -71,6 +77,9 @@ class DuINCLSConfig(DuINConfig):
 
     seq_len: int = Field(3000, ge=100, description="samples at 1000 Hz (official trials: 3 s)")
     n_labels: int = Field(61, ge=1, description="classes (official: 61 words)")
+    num_classes: int | None = Field(
+        None, ge=1, description="neurokit's generic name for n_labels; when set, it wins"
+    )
     d_hidden: int = Field(128, ge=1, description="hidden width of the classification head")
     d_contra: int = Field(
         32, ge=1, description="projection width of the (unweighted) contrastive block"

@@ -485,6 +485,7 @@ class DuINVQVAE(_DuINBase):
         self.rgs_block = TimeRGSHead(cfg.d_model, cfg.d_neural)
         self.desubj_block = SubjectBlock(cfg.d_neural, cfg.n_subjects, cfg.n_channels)
         self.codebook_size = cfg.codex_size
+        self.reset_classifier(cfg.num_classes)
 
     def forward(self, inputs):
         x, subj_id, channel_mask = inputs[0], inputs[1], inputs[2]
@@ -528,6 +529,7 @@ class DuINMAE(_DuINBase):
         self.mask_emb = nn.Parameter(torch.empty(cfg.d_model))
         nn.init.trunc_normal_(self.mask_emb, mean=0.0, std=0.02)
         self.cls_block = TokenCLSHead(cfg.d_model, cfg.codex_size)
+        self.reset_classifier(cfg.num_classes)
 
     def gen_mask(self, E: torch.Tensor, mask_ratio: float = 0.5) -> torch.Tensor:
         """(B, L) bool, True = masked; exactly L - int(L (1 - ratio)) per row.
@@ -576,8 +578,8 @@ class DuINCLS(_DuINBase):
             cfg.d_model, cfg.codex_size, cfg.d_codex, cfg.vq_beta, cfg.vq_decay, cfg.init_kmeans
         )
         self.contra_block = ContrastiveBlock(cfg.d_model, cfg.d_contra)
-        self.n_labels = cfg.n_labels
-        self.cls_block = LabelCLSHead(cfg.d_model * cfg.token_len, cfg.d_hidden, cfg.n_labels)
+        self.n_labels = cfg.num_classes or cfg.n_labels
+        self.cls_block = LabelCLSHead(cfg.d_model * cfg.token_len, cfg.d_hidden, self.n_labels)
 
     def forward(self, inputs):
         x, y_true, subj_id = inputs[0], inputs[1], inputs[2]
