@@ -14,7 +14,15 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["CodebookEMA", "NormEMAVectorQuantizer", "cosine_kmeans", "l2norm"]
+__all__ = [
+    "CodebookEMA",
+    "NormEMAVectorQuantizer",
+    "cosine_kmeans",
+    "ema_",
+    "l2norm",
+    "nearest_codes",
+    "norm_ema_step_",
+]
 
 
 def l2norm(t: torch.Tensor) -> torch.Tensor:
@@ -26,6 +34,41 @@ def _all_reduce(t: torch.Tensor) -> torch.Tensor:
     if dist.is_available() and dist.is_initialized():
         dist.all_reduce(t)
     return t
+
+
+def nearest_codes(z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Indices of the codes (K, D) nearest to flat vectors z (N, D) in squared distance."""
+    d = z.pow(2).sum(dim=1, keepdim=True) + weight.pow(2).sum(dim=1) - 2 * (z @ weight.t())
+    return d.argmin(dim=1)
+
+
+@torch.no_grad()
+def ema_(target: torch.Tensor, value: torch.Tensor, decay: float) -> None:
+    """target <- decay * target + (1 - decay) * value, in place."""
+    target.mul_(decay).add_(value, alpha=1 - decay)
+
+
+@torch.no_grad()
+def norm_ema_step_(
+    weight: torch.Tensor,
+    flat: torch.Tensor,
+    indices: torch.Tensor,
+    bins: torch.Tensor,
+    decay: float,
+) -> None:
+    """One normalised-EMA codebook step, in place on `weight` (K, D).
+
+    Each used code moves towards the unit mean of the inputs assigned to it (`bins`
+    counts them, already summed over ranks), then back onto the sphere; unused codes
+    stay where they are.
+    """
+    sums = torch.zeros_like(weight).index_add_(0, indices, flat.to(weight.dtype))
+    sums = _all_reduce(sums)
+    empty = bins == 0
+    means = l2norm(sums / bins.masked_fill(empty, 1)[:, None].to(weight.dtype))
+    means = torch.where(empty[:, None], weight, means)
+    ema_(weight, means, decay)
+    weight.copy_(l2norm(weight))
 
 
 def cosine_kmeans(
@@ -132,9 +175,7 @@ class NormEMAVectorQuantizer(nn.Module):
 
     def nearest(self, z: torch.Tensor) -> torch.Tensor:
         """Indices of the nearest codes for flat unit vectors z (N, dim)."""
-        w = self.embedding.weight
-        d = z.pow(2).sum(dim=1, keepdim=True) + w.pow(2).sum(dim=1) - 2 * (z @ w.t())
-        return d.argmin(dim=1)
+        return nearest_codes(z, self.embedding.weight)
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         shape = z.shape
@@ -146,21 +187,9 @@ class NormEMAVectorQuantizer(nn.Module):
         z_q = self.embedding(indices).view(shape)
         with torch.no_grad():
             bins = _all_reduce(torch.bincount(indices, minlength=self.num_tokens).to(flat.dtype))
-            self.cluster_size.mul_(self.decay).add_(bins, alpha=1 - self.decay)
+            ema_(self.cluster_size, bins, self.decay)
             if self.training and self.update:
-                self._ema_update(flat.detach(), indices, bins)
+                norm_ema_step_(self.embedding.weight, flat.detach(), indices, bins, self.decay)
         loss = self.beta * F.mse_loss(z_q.detach(), z)
         z_q = z + (z_q - z).detach()
         return z_q, loss, indices.view(shape[:-1])
-
-    @torch.no_grad()
-    def _ema_update(self, flat: torch.Tensor, indices: torch.Tensor, bins: torch.Tensor) -> None:
-        """Move each used code towards the mean of its inputs, then back onto the sphere."""
-        weight = self.embedding.weight
-        sums = torch.zeros_like(weight).index_add_(0, indices, flat.to(weight.dtype))
-        sums = _all_reduce(sums)
-        empty = bins == 0
-        means = l2norm(sums / bins.masked_fill(empty, 1)[:, None].to(weight.dtype))
-        means = torch.where(empty[:, None], weight, means)
-        weight.mul_(self.decay).add_(means, alpha=1 - self.decay)
-        weight.copy_(l2norm(weight))

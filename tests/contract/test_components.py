@@ -83,12 +83,23 @@ def test_backbone_runs_a_batch_and_resets_its_head(component):
     assert isinstance(model, torch.nn.Module) and isinstance(model, Backbone)
     model.eval()
     with torch.no_grad():
-        out = model.forward_batch(eeg_batch())
+        out = model.forward_batch(batch_for(model))
     assert isinstance(out, BackboneOutput)
     assert out.pooled.shape == (2, model.num_features) and torch.isfinite(out.pooled).all()
     model.reset_classifier(5)
     with torch.no_grad():
-        assert model.forward_batch(eeg_batch()).extras["logits"].shape == (2, 5)
+        assert model.forward_batch(batch_for(model)).extras["logits"].shape == (2, 5)
+
+
+def batch_for(model):
+    """`eeg_batch`, or for a fixed-input model (one declaring `seq_len`, `sfreq` and
+    `n_channels`, e.g. Du-IN) a batch of exactly its window, rate and at most its channels."""
+    if not all(hasattr(model, a) for a in ("seq_len", "sfreq", "n_channels")):
+        return eeg_batch()
+    from tests.helpers import make_batch
+
+    names = STANDARD_CHANNELS[: model.n_channels]
+    return make_batch([names, names[:-1]], model.seq_len / model.sfreq, model.sfreq)
 
 
 @pytest.mark.parametrize("component", components(Kind.MODEL))
