@@ -40,6 +40,8 @@ def subject_indices(batch, n_subjects: int) -> torch.Tensor:
     if idx is None:
         idx = batch.extras.get("subject_index")
     n = batch.signal.shape[0]
+    if idx is not None and n_subjects == 1 and bool((torch.as_tensor(idx) < 0).all()):
+        idx = None  # batches outside a run's subject list (-1) go to a single-subject model's row
     if idx is None:
         if n_subjects == 1:
             return torch.zeros(n, dtype=torch.long, device=batch.signal.device)
