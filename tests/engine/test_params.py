@@ -161,3 +161,35 @@ def test_lr_multipliers_scale_the_groups_longest_prefix_first():
     }
     assert lrs["head.weight"] == pytest.approx(trainer.config.lr * 10.0)
     assert lrs["backbone.blocks.1.1.weight"] == pytest.approx(trainer.config.lr * 0.5)
+
+
+@pytest.mark.parametrize(
+    "backbone,outputs,count,listed",
+    [
+        # measured on main before NO_DECAY_NAMES left core (same sets after)
+        (
+            "labram-base",
+            2,
+            171,
+            {"backbone.cls_token", "backbone.pos_embed", "backbone.time_embed"},
+        ),
+        ("luna-base", 2, 137, set()),
+        ("luna-base", 0, 151, {"backbone.channel_emb.embeddings.weight", "backbone.mask_token"}),
+    ],
+)
+def test_official_backbones_keep_their_weight_decay_exclusions(backbone, outputs, count, listed):
+    import neurokit
+
+    class Finetune(Stage):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = neurokit.create("backbone", backbone)
+            self.backbone.reset_classifier(outputs)  # 0: LUNA's pretraining form
+
+    stage = Finetune()
+    shapes = {n: p.ndim for n, p in stage.named_parameters()}
+    excluded = {
+        n for g in param_groups(stage, 0.05) if g["weight_decay"] == 0.0 for n in g["names"]
+    }
+    assert len(excluded) == count
+    assert {n for n in excluded if shapes[n] > 1} == listed  # beyond norms, biases, gains

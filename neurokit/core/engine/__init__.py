@@ -1,7 +1,8 @@
 """The training engine: one trainer for every task, run directories, exact resume.
 
-Modules: `trainer` (the loop), `config` (its options), `params` (AdamW groups, layer
-decay), `schedule` (warmup + cosine), `checkpoint` (atomic, weights_only-safe),
+Modules: `trainer` (the loop over a Stage), `config` (its options), `selection` (the
+new-best rule shared by selection and early stopping), `params` (AdamW groups, layer
+decay, lr multipliers), `schedule` (warmup + cosine), `checkpoint` (atomic, weights_only-safe),
 `sampler` (resumable, rank-sharded), `distributed` (torchrun helpers), `metrics`
 (scikit-learn), `rundir` / `report` (what a run leaves behind), `data` (store ->
 window datasets for a task), `run` (what `neurokit train` / `eval` do).

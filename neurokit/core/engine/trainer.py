@@ -249,16 +249,7 @@ class DefaultTrainer:
         sampler = ResumableSampler(
             train_set, self.dist.world_size, self.dist.rank, shuffle=True, seed=self.seed
         )
-        batches_per_epoch = math.ceil(len(sampler) / self.batch_size)
-        steps_per_epoch = batches_per_epoch // c.accumulate
-        if steps_per_epoch == 0:
-            raise ConfigError(
-                f"trainer.accumulate={c.accumulate} needs at least that many batches per epoch "
-                f"(this rank has {batches_per_epoch})"
-            )
-        total_steps = steps_per_epoch * c.epochs
-        if c.max_steps is not None:
-            total_steps = min(total_steps, c.max_steps)
+        steps_per_epoch, total_steps = self._budget(sampler)
         warmup = (
             c.warmup_steps
             if c.warmup_steps is not None
@@ -293,6 +284,21 @@ class DefaultTrainer:
             total_steps=total_steps,
             started=time.time(),
         )
+
+    def _budget(self, sampler: ResumableSampler) -> tuple[int, int]:
+        """(optimiser steps per epoch, total optimiser steps of the run)."""
+        c = self.config
+        batches_per_epoch = math.ceil(len(sampler) / self.batch_size)
+        steps_per_epoch = batches_per_epoch // c.accumulate
+        if steps_per_epoch == 0:
+            raise ConfigError(
+                f"trainer.accumulate={c.accumulate} needs at least that many batches per epoch "
+                f"(this rank has {batches_per_epoch})"
+            )
+        total_steps = steps_per_epoch * c.epochs
+        if c.max_steps is not None:
+            total_steps = min(total_steps, c.max_steps)
+        return steps_per_epoch, total_steps
 
     def _epochs_left(self, state: TrainingState) -> bool:
         p = state.progress

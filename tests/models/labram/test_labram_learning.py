@@ -173,3 +173,34 @@ def test_finetune_solves_a_separable_task():
     with torch.no_grad():
         pred = model.forward_batch(test).extras["logits"].argmax(-1)
     assert balanced_accuracy(pred, test.label) > 0.9
+
+
+def test_tokenizer_stage_evaluates_codebook_usage_from_the_real_windows(trained_tokenizer):
+    import contextlib
+
+    from neurokit.core.stage import Evaluation
+
+    tok, _ = trained_tokenizer
+    objective = neurokit.create("objective", "vq-fourier")
+    stage = TokenizerPretrainModule(tok, objective, token_budget=256).eval()
+    batches = [rhythms(8, seed=500), rhythms(8, seed=501)]
+    # the second batch is padding after its first 3 windows (as the trainer pads for FSDP)
+    evaluation = Evaluation(
+        split="val",
+        batches=lambda: iter([(batches[0], 8), (batches[1], 3)]),
+        step=stage.evaluation_step,
+        all_reduce_sum=dict,
+        gather=lambda rows: rows,
+        autocast=contextlib.nullcontext,
+        device=torch.device("cpu"),
+    )
+    with torch.no_grad():
+        metrics = stage.evaluate(evaluation)
+    real = torch.cat([tok.tokenize(batches[0]), tok.tokenize(batches[1])[:3]])
+    counts = torch.bincount(real[real >= 0].flatten(), minlength=64)
+    assert metrics["codes_used"] == (counts > 0).sum().item()
+    assert metrics["codebook_usage"] == pytest.approx((counts > 0).float().mean().item())
+    prob = counts[counts > 0] / counts.sum()
+    assert metrics["code_perplexity"] == pytest.approx(torch.exp(-(prob * prob.log()).sum()).item())
+    assert metrics["loss"] > 0 and {"rec_loss", "quant_loss"} <= set(metrics)
+    assert stage.direction("code_perplexity") == "max" and stage.direction("rec_loss") == "min"
