@@ -177,3 +177,11 @@ def test_tokenizer_sized_from_its_checkpoint(tmp_path):
     path, src = vqnsp_file(tmp_path, encoder_depth=2, decoder_depth=1, num_codes=128, code_dim=16)
     tok = tokenizer_from_checkpoint(path)
     assert tok.codebook_size == 128 and tok.code_dim == 16 and len(tok.encoder.blocks) == 2
+
+
+def test_tokenizer_sizing_from_a_file_without_vqnsp_weights_names_it(tmp_path):
+    from neurokit.plugins.models.labram.build import tokenizer_from_checkpoint
+
+    path, _ = mem_checkpoint(tmp_path)
+    with pytest.raises(WeightsError, match=r"labram-base\.pth': no VQ-NSP weights"):
+        tokenizer_from_checkpoint(path)

@@ -90,6 +90,10 @@ def tokenizer_from_checkpoint(path, **overrides) -> LabramTokenizer:
     import neurokit
     from neurokit.plugins.models.labram.weights import tokenizer_filter
 
-    arch = tokenizer_arch_from_state(tokenizer_filter(read_state_dict(path)))
+    state = read_state_dict(path)  # its own errors name the file
+    try:
+        arch = tokenizer_arch_from_state(tokenizer_filter(state))
+    except WeightsError as exc:
+        raise WeightsError(f"{str(path)!r}: {exc}") from None
     options = {**arch, **overrides, "pretrained": str(path)}
     return neurokit.create("tokenizer", "labram-vqnsp", **options)
