@@ -37,11 +37,9 @@ def subject_indices(batch, n_subjects: int) -> torch.Tensor:
     """(B,) int64 subject rows: `batch.subject_index` (data layer v2), else extras, else 0
     when the model has a single subject."""
     idx = getattr(batch, "subject_index", None)
-    if idx is None:
+    if idx is None or bool((torch.as_tensor(idx) < 0).all()):  # -1: outside a run's subject list
         idx = batch.extras.get("subject_index")
     n = batch.signal.shape[0]
-    if idx is not None and n_subjects == 1 and bool((torch.as_tensor(idx) < 0).all()):
-        idx = None  # batches outside a run's subject list (-1) go to a single-subject model's row
     if idx is None:
         if n_subjects == 1:
             return torch.zeros(n, dtype=torch.long, device=batch.signal.device)
