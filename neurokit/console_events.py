@@ -39,6 +39,7 @@ class TrainingDisplay:
             "early-stop": self._on_early_stop,
             "interrupt": self._on_interrupt,
             "end": self._on_end,
+            "warning": self._on_warning,
         }
 
     def __enter__(self) -> TrainingDisplay:
@@ -97,6 +98,9 @@ class TrainingDisplay:
 
     def _on_interrupt(self, data: dict[str, Any]) -> None:
         out.warning("interrupt: stopping after this step (Ctrl-C again to stop now)")
+
+    def _on_warning(self, data: dict[str, Any]) -> None:
+        self._print(f"[yellow]warning:[/] {data.get('message', '')}")
 
     def _on_end(self, data: dict[str, Any]) -> None:
         self._stop()

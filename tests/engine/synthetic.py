@@ -112,6 +112,7 @@ def write_store(
     seconds: float = 16.0,
     swap_classes: bool = False,
     class_names: list[str] | None = None,
+    labels: list[int] | None = None,
 ) -> Path:
     """A small store in the neurokit format: 4 channels at 64 Hz, train/val/test by recording.
 
@@ -136,7 +137,7 @@ def write_store(
     splits = ["train"] * (recordings // 2) + ["val"] * (recordings // 4)
     splits += ["test"] * (recordings - len(splits))
     for i, split in enumerate(splits):
-        label = i % 2
+        label = labels[i] if labels is not None else i % 2
         data = np.concatenate(
             [window(label, rng, int(4 * SFREQ)) for _ in range(int(seconds // 4))], axis=1
         )

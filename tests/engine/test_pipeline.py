@@ -3,6 +3,8 @@ config is refused rather than silently mixed with old runs."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import neurokit
@@ -38,3 +40,29 @@ def test_an_interrupted_pipeline_resumes_and_a_finished_one_is_skipped(store, tm
     assert again.skipped and again.test == resumed.test
     with pytest.raises(ConfigError, match="finished .* with another config"):
         run(store, tmp_path, **{"trainer.lr": 0.5})
+
+
+def test_an_evaluation_split_missing_a_class_is_named_before_training(tmp_path):
+    from tests.engine.synthetic import write_store
+
+    # 12 recordings: 6 train, 3 val, 3 test; every val recording is class "a"
+    labels = [0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 1, 1]
+    store = write_store(tmp_path / "oneclass.zarr", labels=labels)
+    seen: list[tuple[str, dict]] = []
+    from neurokit.core.engine.run import train
+
+    result = train(
+        neurokit.RunSpec(
+            model="tiny",
+            config={"data": {"store": str(store)}},
+            overrides={**FAST, "trainer.epochs": 1, "output_dir": str(tmp_path / "runs")},
+        ),
+        events=lambda event, data: seen.append((event, data)),
+    )
+    warnings = [data["message"] for event, data in seen if event == "warning"]
+    assert warnings == [
+        "split 'val' has no windows of class b (a=24, b=0): balanced accuracy and AUROC there "
+        "are not comparable"
+    ]
+    saved = json.loads((result.run_dir / "run.json").read_text())
+    assert saved["warnings"] == warnings

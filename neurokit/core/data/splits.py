@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -10,7 +11,10 @@ from neurokit.core.errors import ConfigError
 
 
 def split_subjects(
-    subjects: Iterable[str], fractions: dict[str, float], seed: int
+    subjects: Iterable[str],
+    fractions: dict[str, float],
+    seed: int,
+    labels: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """Assign each subject to a split, seeded and independent of discovery order.
 
@@ -19,7 +23,20 @@ def split_subjects(
     permutation, so the same set of subjects always gives the same split, and a
     subject never lands in two splits. Every non-first split with a share > 0 gets
     at least one subject when there are enough subjects to go round.
+
+    `labels` (subject -> its label, where labels are per recording) stratifies: the
+    subjects of each label are cut by the same shares, so a small corpus does not get
+    a validation split holding one class only.
     """
+    subjects = list(subjects)
+    if labels:
+        groups: dict[str, list[str]] = {}
+        for subject in set(subjects):
+            groups.setdefault(str(labels.get(subject)), []).append(subject)
+        assignment: dict[str, str] = {}
+        for rank, key in enumerate(sorted(groups)):
+            assignment.update(split_subjects(groups[key], fractions, seed + 7919 * (rank + 1)))
+        return assignment
     unique = sorted(set(subjects))
     order = [unique[i] for i in np.random.default_rng(seed).permutation(len(unique))]
     names = list(fractions)
@@ -27,7 +44,7 @@ def split_subjects(
     for name in names[1:]:
         if fractions[name] > 0 and counts[name] == 0 and len(unique) > len(names) - 1:
             counts[name] = 1
-    assignment: dict[str, str] = {}
+    assignment = {}
     cursor = 0
     for name in names[1:]:
         for subject in order[cursor : cursor + counts[name]]:

@@ -81,6 +81,30 @@ def _data_summary(info: DataInfo) -> dict[str, Any]:
     return {key: value for key, value in asdict(info).items() if value is not None}
 
 
+def class_coverage_warnings(datasets: Mapping[str, Any], info: DataInfo) -> list[str]:
+    """One line per evaluation split that lacks a class (its metrics would mislead)."""
+    import numpy as np
+
+    if info.label_kind != "class" or not info.class_names:
+        return []
+    warnings = []
+    for role in ("val", "test"):
+        dataset = datasets.get(role)
+        if dataset is None or not hasattr(dataset, "labels"):
+            continue
+        labels = np.asarray(dataset.labels, dtype=np.float64)
+        labels = labels[~np.isnan(labels)].astype(np.int64)
+        counts = np.bincount(labels, minlength=len(info.class_names)).tolist()
+        missing = [name for name, n in zip(info.class_names, counts, strict=False) if n == 0]
+        if missing:
+            shown = ", ".join(f"{n}={c}" for n, c in zip(info.class_names, counts, strict=False))
+            warnings.append(
+                f"split {role!r} has no windows of class {', '.join(missing)} ({shown}): "
+                "balanced accuracy and AUROC there are not comparable"
+            )
+    return warnings
+
+
 def resolved_config(spec: RunSpec) -> str:
     """The resolved config as YAML (`--print-config`): every check of `train` but the data."""
     return to_yaml(resolve(spec).config)
@@ -102,6 +126,10 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
             config, resolved.task.data_view(), _roles(config)
         )
         config = _with_window(config, data_info)
+        warnings = class_coverage_warnings(datasets, data_info)
+        if events is not None and info.is_main:
+            for message in warnings:
+                events("warning", {"message": message})
         context = RunContext(
             config=config,
             task_config=resolved.options["task"],
@@ -125,6 +153,7 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
                     "task": config.task.name,
                     "config_hash": identity,
                     "data": _data_summary(data_info),
+                    "warnings": warnings,
                 },
             )
             device = str(getattr(resolved.options["trainer"], "device", "auto"))

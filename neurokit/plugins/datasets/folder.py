@@ -124,6 +124,7 @@ class FolderDataset:
                 "test": cfg.test_fraction,
             },
             cfg.seed,
+            labels={r["subject"]: r["label"] for r in rows if r["label"] is not None},
         )
         return [
             RecordingSource(

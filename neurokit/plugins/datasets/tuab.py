@@ -69,10 +69,12 @@ class TUAB(TUHDataset):
                         parts = parse_stem(path.stem)
                         subject = parts.subject if parts else path.stem.split("_")[0]
                         found.append((path, folder, subject, label))
+        train = [(s, label) for _, folder, s, label in found if folder == "train"]
         val = split_subjects(
-            [s for _, folder, s, _ in found if folder == "train"],
+            [s for s, _ in train],
             {"train": 1 - self.config.val_fraction, "val": self.config.val_fraction},
             self.config.seed,
+            labels=dict(train),  # stratified: val keeps normal and abnormal subjects
         )
         sources = []
         for path, folder, subject, label in found:
