@@ -146,6 +146,7 @@ class BIDSDataset:
                 "test": cfg.test_fraction,
             },
             cfg.seed,
+            labels=labels,  # participant labels: stratified subject split
         )
         sources = []
         for bp in paths:
