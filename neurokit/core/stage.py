@@ -84,6 +84,7 @@ class Evaluation:
     gather: Callable[[np.ndarray], np.ndarray]
     autocast: Callable[[], AbstractContextManager[Any]]
     device: torch.device
+    sources: list[str] = field(default_factory=list)  # stores of a mixture (batch.source indexes)
 
 
 def _scalar(value: Any) -> float:
@@ -137,6 +138,7 @@ class Stage(nn.Module):
         count = 0
         predictions: list[np.ndarray] = []
         targets: list[np.ndarray] = []
+        sources: list[np.ndarray] = []
         for batch, valid in evaluation.batches():
             step = evaluation.step(batch)
             if valid <= 0:
@@ -149,6 +151,9 @@ class Stage(nn.Module):
                 predictions.append(step.predictions[:valid].detach().float().cpu().numpy())
                 if step.targets is not None:
                     targets.append(step.targets[:valid].detach().float().cpu().numpy())
+                source = getattr(batch, "source", None)
+                if source is not None:
+                    sources.append(np.asarray(source[:valid].cpu(), dtype=np.float64))
         rows = {"__count__": float(count), "__rows__": float(len(predictions))}
         totals = evaluation.all_reduce_sum({**sums, **rows})
         total = max(totals.pop("__count__"), 1.0)
@@ -161,7 +166,27 @@ class Stage(nn.Module):
             if len(truth) != len(gathered):
                 truth = np.zeros(len(gathered))
             result.update(self.compute_metrics(gathered, truth))
+            if len(evaluation.sources) > 1:  # a mixture: each source's metrics beside the pooled
+                origin = evaluation.gather(np.concatenate(sources) if sources else empty)
+                result.update(self._per_source(evaluation.sources, origin, gathered, truth))
         return result
+
+    def _per_source(
+        self, names: list[str], origin: np.ndarray, predictions: np.ndarray, targets: np.ndarray
+    ) -> dict[str, Any]:
+        """`<source>/<metric>` for each source of a mixture (scalar metrics only)."""
+        if len(origin) != len(predictions):
+            return {}
+        found: dict[str, Any] = {}
+        for index, name in enumerate(names):
+            rows = origin == index
+            if not rows.any():
+                continue
+            metrics = self.compute_metrics(predictions[rows], targets[rows])
+            for key, value in metrics.items():
+                if isinstance(value, int | float) or value is None:
+                    found[f"{name}/{key}"] = value
+        return found
 
     # ------------------------------------------------------- declarations
 

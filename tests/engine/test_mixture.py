@@ -118,6 +118,13 @@ def test_an_interrupted_mixture_run_resumes_to_the_same_weights(stores, tmp_path
     b = ckpt.load(cut / "checkpoints/last.pt")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert resumed["test"] == full["test"]
+    # metrics per source beside the pooled ones, each from that source's windows only
+    per_source = {k.split("/")[0] for k in full["test"] if k.endswith("/balanced_accuracy")}
+    assert per_source == {"one", "two"}, sorted(full["test"])
+    assert (
+        full["test"]["one/num_samples"] + full["test"]["two/num_samples"]
+        == full["test"]["num_samples"]
+    )
 
 
 def test_dataset_flag_with_several_names_mixes_their_stores(stores):

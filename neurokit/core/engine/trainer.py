@@ -805,6 +805,7 @@ class DefaultTrainer:
             gather=dist_utils.gather_rows,
             autocast=self._autocast,
             device=self.device,
+            sources=list(context.data.sources),
         )
 
     @torch.no_grad()
