@@ -23,6 +23,44 @@ def test_core_source_imports_no_plugin_module():
     assert not offenders
 
 
+FORBIDDEN = ("neurokit.console", "neurokit.console_events", "neurokit.commands", "rich", "click")
+
+
+def _print_offenders(source: str, where: str) -> list[str]:
+    offenders = []
+    for node in ast.walk(ast.parse(source)):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        offenders += [
+            f"{where}: imports {n}"
+            for n in names
+            if any(n == f or n.startswith(f + ".") for f in FORBIDDEN)
+        ]
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "print"
+        ):
+            offenders.append(f"{where}:{node.lineno}: calls print")
+    return offenders
+
+
+def test_the_print_check_catches_printing():
+    code = "from neurokit import console\nimport rich.progress\ndef f():\n    print('x')\n"
+    assert len(_print_offenders(code, "m")) == 3
+
+
+def test_core_never_prints():
+    """Core returns data; the CLI side (neurokit/cli.py, neurokit/commands) prints it."""
+    offenders = []
+    for path in CORE.rglob("*.py"):
+        offenders += _print_offenders(path.read_text(), str(path.relative_to(CORE)))
+    assert not offenders
+
+
 def test_importing_the_core_loads_no_plugin():
     code = (
         "import sys, neurokit.core.registry, neurokit.core.config, neurokit.core.interfaces;"
