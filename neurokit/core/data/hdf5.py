@@ -253,7 +253,7 @@ def _max_label(files: Sequence[Path]) -> float:
 def export_hdf5(
     store: str | os.PathLike,
     out: str | os.PathLike,
-    layout: str = "labram",
+    layout: str,
     split: str | Sequence[str] | None = None,
     window_seconds: float = 5.0,
     group_size: int = 1000,
