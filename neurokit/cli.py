@@ -101,7 +101,7 @@ def plugins_command(as_json: bool) -> None:
 @json_option
 def prepare_command(dataset, raw, out, workers, profile, overrides, overwrite, as_json) -> None:
     """Prepare a corpus into a neurokit store (resumable; rerun to finish)."""
-    from neurokit.core.data.cli_support import run_prepare
+    from neurokit.commands.data import run_prepare
 
     run_prepare(dataset, raw, out, workers, profile, overrides, overwrite, as_json)
 
@@ -116,7 +116,7 @@ def store_group() -> None:
 @json_option
 def store_info_command(store: str, as_json: bool) -> None:
     """Schema, preprocessing, recordings, channels, classes, splits and hours of a store."""
-    from neurokit.core.data.cli_support import store_info
+    from neurokit.commands.data import store_info
 
     store_info(store, as_json)
 
@@ -126,7 +126,7 @@ def store_info_command(store: str, as_json: bool) -> None:
 @json_option
 def store_verify_command(store: str, as_json: bool) -> None:
     """Check every recording (metadata, chunk files, checksums); name the damaged ones."""
-    from neurokit.core.data.cli_support import store_verify
+    from neurokit.commands.data import store_verify
 
     store_verify(store, as_json)
 
@@ -136,9 +136,9 @@ def store_verify_command(store: str, as_json: bool) -> None:
 @click.option("--out", required=True, help="Store path to create (or resume).")
 @click.option(
     "--layout",
-    type=click.Choice(["auto", "labram", "luna-pretrain", "luna-finetune"]),
     default="auto",
     show_default=True,
+    help="An HDF5 layout a model family registers (e.g. labram); auto detects it.",
 )
 @click.option("--dataset", help="Dataset name recorded in the store (default: hdf5-LAYOUT).")
 @click.option(
@@ -156,17 +156,22 @@ def store_verify_command(store: str, as_json: bool) -> None:
 def store_import_hdf5_command(
     paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json
 ) -> None:
-    """Import LaBraM / LUNA HDF5 files (or folders of them) into a neurokit store."""
-    from neurokit.core.data.hdf5 import run_import_cli
+    """Import HDF5 files (or folders of them) in a family's layout (LaBraM, LUNA) into a store."""
+    from neurokit.commands.data import run_import_hdf5
 
-    run_import_cli(paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json)
+    run_import_hdf5(
+        paths, out, layout, dataset, sfreq, channels, classes, dtype, overwrite, as_json
+    )
 
 
 @store_group.command("export-hdf5")
 @click.argument("store")
 @click.option("--out", required=True, help="LaBraM: the .hdf5 file; LUNA: a folder for {split}.h5.")
 @click.option(
-    "--layout", type=click.Choice(["labram", "luna"]), default="labram", show_default=True
+    "--layout",
+    default="labram",
+    show_default=True,
+    help="An HDF5 export layout a model family registers (e.g. labram, luna).",
 )
 @click.option("--split", multiple=True, help="Only these splits (repeatable; default: all).")
 @click.option(
@@ -184,10 +189,10 @@ def store_import_hdf5_command(
 def store_export_hdf5_command(
     store, out, layout, split, window_seconds, group_size, overwrite, as_json
 ) -> None:
-    """Export a neurokit store to HDF5 in the LaBraM or LUNA layout."""
-    from neurokit.core.data.hdf5 import run_export_cli
+    """Export a neurokit store to HDF5 in a family's layout (LaBraM, LUNA)."""
+    from neurokit.commands.data import run_export_hdf5
 
-    run_export_cli(store, out, layout, split, window_seconds, group_size, overwrite, as_json)
+    run_export_hdf5(store, out, layout, split, window_seconds, group_size, overwrite, as_json)
 
 
 @store_group.command("import-braindecode")
@@ -201,9 +206,9 @@ def store_export_hdf5_command(
 @json_option
 def store_import_braindecode_command(path, out, dataset, dtype, overwrite, as_json) -> None:
     """Import a braindecode hub Zarr dataset (dataset.zarr or its hub folder) into a store."""
-    from neurokit.core.data.braindecode_zarr import run_import_cli
+    from neurokit.commands.data import run_import_braindecode
 
-    run_import_cli(path, out, dataset, dtype, overwrite, as_json)
+    run_import_braindecode(path, out, dataset, dtype, overwrite, as_json)
 
 
 @store_group.command("export-braindecode")
@@ -214,9 +219,9 @@ def store_import_braindecode_command(path, out, dataset, dtype, overwrite, as_js
 @json_option
 def store_export_braindecode_command(store, out, split, overwrite, as_json) -> None:
     """Export a store in braindecode's hub Zarr format (load it with braindecode's load_from_zarr)."""
-    from neurokit.core.data.braindecode_zarr import run_export_cli
+    from neurokit.commands.data import run_export_braindecode
 
-    run_export_cli(store, out, split, overwrite, as_json)
+    run_export_braindecode(store, out, split, overwrite, as_json)
 
 
 @cli.command("train")
@@ -257,7 +262,7 @@ def train_command(
     model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc
 ) -> None:
     """Train MODEL on DATASET: one stage; config, checkpoints and report in a run directory."""
-    from neurokit.core.engine.cli_support import run_train
+    from neurokit.commands.train import run_train
 
     run_train(model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc)
 
@@ -277,7 +282,7 @@ def train_command(
 def pipeline_command(model, dataset, config_file, overrides, name, stages, small) -> None:
     """Run every stage of a model family in order, each consuming the last; reruns skip
     finished stages and resume an interrupted one."""
-    from neurokit.core.engine.cli_support import run_pipeline
+    from neurokit.commands.train import run_pipeline
 
     run_pipeline(model, dataset, config_file, overrides, name, stages, small)
 
@@ -290,7 +295,7 @@ def pipeline_command(model, dataset, config_file, overrides, name, stages, small
 @json_option
 def eval_command(run_dir, dataset, split, store, as_json) -> None:
     """Evaluate a run's selected checkpoint on a split; reproduces its test metrics."""
-    from neurokit.core.engine.cli_support import run_eval
+    from neurokit.commands.train import run_eval
 
     run_eval(run_dir, dataset, split, store, as_json)
 

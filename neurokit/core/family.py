@@ -13,6 +13,7 @@ these declarations; it knows no family by name.
         tokenizers=("labram-vqnsp",),
         profile="labram",
         profiles={"labram": {"sfreq": 200.0, "l_freq": 0.1, "h_freq": 75.0, ...}},
+        hdf5_layouts=(Hdf5Layout("labram", detect=..., iterate=..., export=...),),
         stages=(
             StageSpec("pretrain-tokenizer", task="labram-tokenizer", recipe={...}),
             StageSpec("pretrain", task="labram-mem", recipe={...},
@@ -59,6 +60,27 @@ class StageSpec:
 
 
 @dataclass(frozen=True)
+class Hdf5Layout:
+    """An HDF5 file layout a family's official code reads or writes (`store import-hdf5`).
+
+    `detect(path)` says whether a file is in this layout (layouts must not overlap);
+    `iterate(path, sfreq, channels)` yields `(Recording, windows)` per group to import;
+    `export(store, out, split=, window_seconds=, group_size=, overwrite=)` writes a
+    store in the layout and returns what it wrote. A layout may only import or only
+    export (leave the other None). `labelled`: imported recordings carry one event per
+    window (`label_kind = events`). `title` names the layout in messages.
+    """
+
+    name: str
+    title: str = ""
+    description: str = ""
+    detect: Callable[[Any], bool] | None = None
+    iterate: Callable[..., Any] | None = None
+    export: Callable[..., dict[str, Any]] | None = None
+    labelled: bool = False
+
+
+@dataclass(frozen=True)
 class Family:
     """A model family: what `--model NAME` means, from backbone to stages and profiles."""
 
@@ -74,6 +96,7 @@ class Family:
     profile: str | None = None
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     weights_filter: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    hdf5_layouts: tuple[Hdf5Layout, ...] = ()
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.stages]
@@ -90,6 +113,9 @@ class Family:
                         f"family {self.name!r}: stage {spec.name!r} consumes {key} from "
                         f"{source!r}, which is not an earlier stage"
                     )
+        layouts = [layout.name for layout in self.hdf5_layouts]
+        if len(set(layouts)) != len(layouts):
+            raise ValueError(f"family {self.name!r} declares an HDF5 layout twice: {layouts}")
         if self.profile and self.profile not in self.profiles:
             raise ValueError(f"family {self.name!r}: profile {self.profile!r} is not declared")
 

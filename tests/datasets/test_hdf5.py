@@ -6,9 +6,10 @@ import h5py
 import numpy as np
 import pytest
 
-from neurokit.core.data.hdf5 import LUNA_FINETUNE_ROWS, detect_layout, export_hdf5, import_hdf5
+from neurokit.core.data.hdf5 import detect_layout, export_hdf5, import_hdf5
 from neurokit.core.data.store import Store
 from neurokit.core.errors import DataError
+from neurokit.plugins.models.luna.hdf5 import LUNA_FINETUNE_ROWS
 
 
 def write_labram(path, recordings):
@@ -183,3 +184,20 @@ def test_cli_import_export(tmp_path, cli):
     assert_clean_failure(
         cli("store", "import-hdf5", str(bad), "--out", str(tmp_path / "b.zarr")), "bad.h5", "HDF5"
     )
+
+
+def test_layouts_come_from_the_families_and_unknown_names_list_them(tmp_path, cli):
+    from neurokit.core.data.hdf5 import export_layouts, import_layouts
+    from tests.conftest import assert_clean_failure
+
+    assert {"labram", "luna-pretrain", "luna-finetune"} <= set(import_layouts())
+    assert {"labram", "luna"} <= set(export_layouts())
+    src = write_labram(tmp_path / "d.hdf5", [("r", np.zeros((2, 400)), ["C3", "C4"])])
+    result = cli("store", "import-hdf5", str(src), "--out", str(tmp_path / "x.zarr"),
+                 "--layout", "nope")  # fmt: skip
+    assert_clean_failure(result, "nope", "auto, labram, luna-finetune, luna-pretrain")
+    assert not (tmp_path / "x.zarr").exists()
+    import_hdf5([src], tmp_path / "s.zarr")
+    result = cli("store", "export-hdf5", str(tmp_path / "s.zarr"), "--out", str(tmp_path / "o"),
+                 "--layout", "luna-pretrain")  # fmt: skip
+    assert_clean_failure(result, "luna-pretrain", "labram, luna")

@@ -23,9 +23,9 @@ from typing import Literal
 import numpy as np
 
 from neurokit.core.data import cache_limit
+from neurokit.core.data.location import is_url, local_path
 from neurokit.core.data.schema import RecordingMeta
 from neurokit.core.data.store import Store
-from neurokit.core.data.writer import is_url, local_path
 from neurokit.core.errors import DataError
 
 CacheMode = Literal["disk", "memory", "none"]

@@ -88,7 +88,7 @@ def _read_pid(fd: int) -> int | None:
 
 def store_lock(store: str | os.PathLike, action: str = "write") -> StoreLock:
     """A StoreLock for a local store; a no-op lock for fsspec URLs."""
-    from neurokit.core.data.writer import is_url, local_path
+    from neurokit.core.data.location import is_url, local_path
 
     if is_url(store):
         return _NoLock()  # type: ignore[return-value]

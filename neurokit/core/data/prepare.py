@@ -13,7 +13,8 @@ import os
 import queue
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ from neurokit.core.errors import DataError
 from neurokit.core.interfaces import RecordingSource
 
 DEFAULT_COMPRESSION = "blosc-zstd-3"
+# A progress display, supplied by the caller (the CLI): given the number of recordings
+# to write, a context manager yielding the callback called once per finished recording.
+ProgressFactory = Callable[[int], AbstractContextManager[Callable[[WriteResult], None]]]
 
 
 @dataclass
@@ -320,14 +324,15 @@ def prepare(
     overwrite: bool = False,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     compression: str = DEFAULT_COMPRESSION,
-    progress: bool = True,
+    progress: ProgressFactory | bool | None = None,
     dataset: Any = None,
 ) -> PrepareSummary:
     """Prepare corpus `name` from `raw` into the store `out` (default `<name>.zarr`).
 
     Raises DataError when nothing could be prepared; otherwise returns the summary
     (failed recordings are listed there). `dataset` injects a built dataset object
-    (tests, notebooks) instead of looking `name` up in the registry.
+    (tests, notebooks) instead of looking `name` up in the registry. `progress` is
+    the caller's display (see ProgressFactory); core itself shows nothing.
     """
     config = None
     if dataset is None:
@@ -415,36 +420,10 @@ def _run_with_progress(
     location: str,
     options: dict,
     workers: int,
-    progress: bool,
+    progress: ProgressFactory | bool | None,
 ) -> list[WriteResult]:
-    from neurokit.console import err_console
-
-    if (
-        not progress or not todo or not err_console.is_terminal
-    ):  # logs and pipes get the summary only
+    """Run the jobs, reporting each result to the caller's progress display (if any)."""
+    if not callable(progress) or not todo:
         return run_jobs(dataset, todo, location, options, workers)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("[bold]prepare[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[status]}"),
-    )
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("prepare", total=len(todo), status="")
-        failed = 0
-
-        def on_result(result: WriteResult) -> None:
-            nonlocal failed
-            failed += result.status == "failed"
-            bar.update(task, advance=1, status=f"[red]{failed} failed[/]" if failed else "")
-
+    with progress(len(todo)) as on_result:
         return run_jobs(dataset, todo, location, options, workers, on_result)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from neurokit.core.data.ids import check_split
+from neurokit.core.data.location import is_url, local_path, open_group, scan_recordings
 from neurokit.core.data.schema import (
     DATA,
     EVENTS,
@@ -23,38 +23,7 @@ from neurokit.core.data.schema import (
     check_schema,
 )
 from neurokit.core.data.sensors import ChannelInfo, channel_info, summarise
-from neurokit.core.data.writer import is_url, local_path, open_group
 from neurokit.core.errors import DataError
-
-
-def scan_recordings(root: Any, where: str) -> list[RecordingMeta]:
-    """Every complete recording of an open root group, using the root catalog where it is current."""
-    catalog = root.attrs.get("catalog") or {}
-    if not is_url(where):
-        base = local_path(where) / RECORDINGS
-        names = (
-            sorted(p.name for p in base.iterdir() if (p / "zarr.json").exists())
-            if base.exists()
-            else []
-        )
-    else:
-        names = sorted(root.require_group(RECORDINGS).group_keys()) if RECORDINGS in root else []
-    metas = []
-    recordings = None
-    for name in names:
-        raw = catalog.get(name)
-        if raw is None:
-            recordings = recordings or root[RECORDINGS]
-            raw = dict(recordings[name].attrs)
-        if not raw.get("complete", False):
-            continue
-        try:
-            meta = RecordingMeta.model_validate(raw)
-        except Exception as exc:
-            raise DataError(f"{where}: recording {name!r} has broken attributes ({exc})") from None
-        check_split(meta.split, f"{where}: recording {name!r}")
-        metas.append(meta)
-    return metas
 
 
 class Store:

@@ -24,9 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from neurokit.core.data.location import is_url, local_path
 from neurokit.core.data.schema import DATA, EVENTS, RECORDINGS
-from neurokit.core.data.writer import data_digest, is_url, local_path
 from neurokit.core.errors import DataError
+
+
+def data_digest(array: np.ndarray) -> str:
+    """`sha256:<hex>` of an array's bytes as stored (its dtype, C order)."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()
 
 
 def _read_json(location: str, key: str, options: dict | None = None) -> dict | None:

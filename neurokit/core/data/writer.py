@@ -19,12 +19,12 @@ import math
 import os
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neurokit.core.data.ids import check_split
+from neurokit.core.data.location import is_url, local_path, open_group, scan_recordings
 from neurokit.core.data.schema import (
     DATA,
     EVENTS,
@@ -38,6 +38,7 @@ from neurokit.core.data.schema import (
     safe_id,
 )
 from neurokit.core.data.sensors import recording_fields
+from neurokit.core.data.verify import data_digest, structural_problem
 from neurokit.core.errors import DataError
 from neurokit.core.interfaces import Recording
 
@@ -49,37 +50,6 @@ from neurokit.core.interfaces import Recording
 # 64 MB) keep file counts low on TUEG-size corpora.
 DEFAULT_CHUNK_SECONDS = 60.0
 MAX_SHARD_BYTES = 64 << 20
-
-
-def is_url(location: str | os.PathLike) -> bool:
-    text = str(location)
-    return "://" in text and not text.startswith("file://")
-
-
-def local_path(location: str | os.PathLike) -> Path:
-    text = str(location)
-    return Path(text[len("file://") :] if text.startswith("file://") else text)
-
-
-def open_group(location: str | os.PathLike, mode: str, storage_options: dict | None = None):
-    """A zarr group for a path or fsspec URL, with DataError instead of zarr's exceptions."""
-    import zarr
-
-    try:
-        if is_url(location):
-            return zarr.open_group(
-                str(location), mode=mode, storage_options=storage_options or None
-            )
-        return zarr.open_group(str(local_path(location)), mode=mode)
-    except FileNotFoundError:
-        raise DataError(f"{location}: store not found") from None
-    except Exception as exc:
-        if "not found" in str(exc).lower() or type(exc).__name__ in {
-            "GroupNotFoundError",
-            "NodeNotFoundError",
-        }:
-            raise DataError(f"{location}: store not found") from None
-        raise DataError(f"{location}: cannot open store ({type(exc).__name__}: {exc})") from None
 
 
 def compressors(name: str, checksum: bool = True) -> tuple[Any, ...] | None:
@@ -257,7 +227,6 @@ class StoreWriter:
         """Ids of the recordings already published and structurally whole (what a resumed
         run skips). A published recording with missing arrays or chunks is removed here,
         so the run writes it again."""
-        from neurokit.core.data.verify import structural_problem
 
         recordings = self.root.require_group(RECORDINGS)
         if self.local:
@@ -388,8 +357,6 @@ class StoreWriter:
         failures: dict[str, str] | None = None,
     ) -> None:
         """Record the catalog of published recordings (fast opening) and the failures at the root."""
-        from neurokit.core.data.store import scan_recordings
-
         if catalog is None:
             catalog = {
                 m.id: m.model_dump(mode="json") for m in scan_recordings(self.root, self.location)
@@ -431,13 +398,6 @@ class StoreWriter:
         tables.create_array(
             EVENTS, data=table, chunks=(max(1, min(len(table), 1 << 16)), 5), overwrite=True
         )
-
-
-def data_digest(array: np.ndarray) -> str:
-    """`sha256:<hex>` of an array's bytes as stored (its dtype, C order)."""
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:

@@ -64,8 +64,8 @@ def _generates(name: str) -> bool:
 
 def open_run_store(config: Any):
     """The run's store, or one DataError saying which command creates it."""
+    from neurokit.core.data.location import is_url
     from neurokit.core.data.store import open_store
-    from neurokit.core.data.writer import is_url
 
     location = store_location(config)
     if not is_url(location) and not Path(location).exists():
@@ -131,8 +131,8 @@ def source_specs(config: Any) -> list[SourceSpec]:
 
 
 def _open_source(config: Any, spec: SourceSpec):
+    from neurokit.core.data.location import is_url
     from neurokit.core.data.store import open_store
-    from neurokit.core.data.writer import is_url
 
     if not is_url(spec.location) and not Path(spec.location).exists():
         raise DataError(

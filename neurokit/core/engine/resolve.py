@@ -28,7 +28,7 @@ from neurokit.core.config import (
     nest,
     validate,
 )
-from neurokit.core.data.writer import is_url
+from neurokit.core.data.location import is_url
 from neurokit.core.errors import ConfigError, DataError, UnknownComponentError
 from neurokit.core.family import Family, StageSpec
 from neurokit.core.registry import Registry, get_registry

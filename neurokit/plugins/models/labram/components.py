@@ -10,6 +10,7 @@ from neurokit import ComponentConfig
 from neurokit.core.errors import ConfigError
 from neurokit.core.family import Family, StageSpec
 from neurokit.core.interfaces import DataView, Task
+from neurokit.plugins.models.labram.hdf5 import LAYOUT as HDF5_LAYOUT
 
 # ------------------------------------------------------------------------ objectives
 
@@ -206,6 +207,7 @@ LABRAM = Family(
     tokenizers=("labram-vqnsp",),
     profile="labram",
     profiles={"labram": LABRAM_PROFILE},
+    hdf5_layouts=(HDF5_LAYOUT,),
     stages=(
         StageSpec(
             "pretrain-tokenizer",

@@ -18,6 +18,7 @@ from pydantic import Field
 from neurokit import ComponentConfig, hookimpl
 from neurokit.core.family import Family, StageSpec
 from neurokit.core.task import Task
+from neurokit.plugins.models.luna.hdf5 import LAYOUTS as HDF5_LAYOUTS
 
 
 class LunaConfig(ComponentConfig):
@@ -215,6 +216,7 @@ LUNA = Family(
     variants=("luna-large", "luna-huge"),
     profile="luna",
     profiles={"luna": LUNA_PROFILE},
+    hdf5_layouts=HDF5_LAYOUTS,
     stages=(
         StageSpec(
             "pretrain",

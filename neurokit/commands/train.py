@@ -1,4 +1,4 @@
-"""What `neurokit train` and `neurokit eval` delegate to (keeps cli.py parse-and-delegate)."""
+"""What `neurokit train`, `pipeline` and `eval` delegate to: run, then print the results."""
 
 from __future__ import annotations
 
