@@ -10,27 +10,11 @@ from typing import Any
 import click
 
 from neurokit import console as out
-
-SHOWN = [
-    "balanced_accuracy",
-    "accuracy",
-    "auroc",
-    "auc_pr",
-    "cohen_kappa",
-    "f1_weighted",
-    "mse",
-    "rmse",
-    "mae",
-    "r2",
-    "pearson",
-    "loss",
-]
+from neurokit.core.engine.metrics import scalar_rows
 
 
 def _metrics_table(title: str, metrics: dict[str, Any]) -> None:
-    rows = [
-        [k, "n/a" if metrics[k] is None else f"{metrics[k]:.4f}"] for k in SHOWN if k in metrics
-    ]
+    rows = [[k, "n/a" if v is None else f"{v:.4f}"] for k, v in scalar_rows(metrics)]
     out.table(title, ["metric", "value"], rows)
 
 

@@ -90,3 +90,32 @@ def regression_metrics(predictions: np.ndarray, targets: np.ndarray) -> dict[str
         "pearson": pearson,
         "num_samples": int(len(targets)),
     }
+
+
+# The order reports and tables list metrics in; a stage's own metrics follow, by name.
+HEADLINE = (
+    "balanced_accuracy",
+    "accuracy",
+    "auroc",
+    "auc_pr",
+    "cohen_kappa",
+    "f1_weighted",
+    "mse",
+    "rmse",
+    "mae",
+    "r2",
+    "pearson",
+    "loss",
+)
+
+
+def scalar_rows(metrics: dict[str, Any]) -> list[tuple[str, float | None]]:
+    """(name, value) of every scalar metric: the headline ones first, then the rest by name."""
+    scalar = {
+        k: v
+        for k, v in metrics.items()
+        if (isinstance(v, int | float) and not isinstance(v, bool)) or v is None
+    }
+    known = [k for k in HEADLINE if k in scalar]
+    rest = sorted(k for k in scalar if k not in HEADLINE and k != "num_samples")
+    return [(k, scalar[k]) for k in known + rest]

@@ -5,22 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from neurokit.core.engine.metrics import scalar_rows
 from neurokit.core.engine.rundir import write_json
-
-SCALARS = [
-    "accuracy",
-    "balanced_accuracy",
-    "auroc",
-    "auc_pr",
-    "cohen_kappa",
-    "f1_weighted",
-    "mse",
-    "rmse",
-    "mae",
-    "r2",
-    "pearson",
-    "loss",
-]
 
 
 def _fmt(value: Any) -> str:
@@ -44,7 +30,7 @@ def write_report(
     ]
     if test:
         lines += ["## Test metrics (selected checkpoint)", "", "| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {_fmt(test[k])} |" for k in SCALARS if k in test]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in scalar_rows(test)]
         lines.append("")
     lines += ["![training curves](curves.png)", ""]
     if test.get("confusion_matrix"):
