@@ -197,7 +197,7 @@ class Registry:
     ) -> list[Component]:
         """Registered components, sorted by kind and name; `pattern` is a glob on the name."""
         self.load()
-        kinds = [Kind(kind)] if kind else list(Kind)
+        kinds = [self._kind(kind)] if kind else list(Kind)
         found = [
             component
             for k in kinds

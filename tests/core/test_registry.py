@@ -202,3 +202,8 @@ def test_a_family_refuses_stages_that_consume_from_later_ones():
                 StageSpec("pretrain", task="p"),
             ),
         )
+
+
+def test_kinds_are_accepted_in_the_plural_as_the_cli_does():
+    assert neurokit.list_components("models") == neurokit.list_components("model")
+    assert "tiny-cnn" in neurokit.list_components("backbones")
