@@ -19,6 +19,8 @@ def test_a_small_corpus_gets_every_class_in_every_split():
     }
     assert all(found == {"normal", "abnormal"} for found in classes.values()), classes
     assert set(stratified) == set(subjects) and set(plain) == set(subjects)
+    sizes = [sorted(d.values()).count(name) for d in (plain, stratified) for name in FRACTIONS]
+    assert sizes[:3] == sizes[3:]  # stratifying keeps the split sizes
     assert stratified == split_subjects(reversed(subjects), FRACTIONS, seed=3, labels=labels)
 
 

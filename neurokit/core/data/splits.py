@@ -24,21 +24,16 @@ def split_subjects(
     subject never lands in two splits. Every non-first split with a share > 0 gets
     at least one subject when there are enough subjects to go round.
 
-    `labels` (subject -> its label, where labels are per recording) stratifies: the
-    subjects of each label are cut by the same shares, so a small corpus does not get
-    a validation split holding one class only.
+    `labels` (subject -> its label, where labels are per recording) stratifies: each
+    label's subjects are permuted and interleaved in proportion before the cut, so the
+    splits keep their sizes and each holds the classes in about the corpus's shares (a
+    small corpus does not get a validation split of one class).
     """
-    subjects = list(subjects)
-    if labels:
-        groups: dict[str, list[str]] = {}
-        for subject in set(subjects):
-            groups.setdefault(str(labels.get(subject)), []).append(subject)
-        assignment: dict[str, str] = {}
-        for rank, key in enumerate(sorted(groups)):
-            assignment.update(split_subjects(groups[key], fractions, seed + 7919 * (rank + 1)))
-        return assignment
     unique = sorted(set(subjects))
-    order = [unique[i] for i in np.random.default_rng(seed).permutation(len(unique))]
+    if labels:
+        order = _stratified_order(unique, labels, seed)
+    else:
+        order = [unique[i] for i in np.random.default_rng(seed).permutation(len(unique))]
     names = list(fractions)
     counts = {name: int(round(fractions[name] * len(unique))) for name in names[1:]}
     for name in names[1:]:
@@ -53,6 +48,20 @@ def split_subjects(
     for subject in order[cursor:]:
         assignment[subject] = names[0]
     return assignment
+
+
+def _stratified_order(unique: list[str], labels: Mapping[str, Any], seed: int) -> list[str]:
+    """Subjects permuted within each label, then merged by relative position in their label."""
+    groups: dict[str, list[str]] = {}
+    for subject in unique:
+        groups.setdefault(str(labels.get(subject)), []).append(subject)
+    keyed = []
+    for rank, key in enumerate(sorted(groups)):
+        members = groups[key]
+        perm = np.random.default_rng([seed, rank]).permutation(len(members))
+        for position, index in enumerate(perm):
+            keyed.append(((position + 0.5) / len(members), rank, members[index]))
+    return [subject for *_, subject in sorted(keyed)]
 
 
 def split_within_subjects(
