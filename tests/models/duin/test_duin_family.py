@@ -24,7 +24,7 @@ def duin_store(tmp_path_factory) -> Path:
     from tests.conftest import run_cli
 
     root = tmp_path_factory.mktemp("duin-family")
-    raw = write_corpus(root / "raw", runs=(1, 2), per_word_per_run=10)
+    raw = write_corpus(root / "raw", runs=(1, 2), per_word_per_run=6)
     out = root / "duin.zarr"
     result = run_cli("prepare", "duin", "--raw", str(raw), "--out", str(out), cwd=root)
     assert result.returncode == 0, result.stderr
@@ -83,3 +83,40 @@ def test_pretrain_without_tokenizer_is_a_clear_error(duin_store, tmp_path):
             config={"data": {"store": str(duin_store)}},
             overrides={"output_dir": str(tmp_path), "trainer.epochs": 1},
         )
+
+
+@pytest.mark.slow
+def test_official_loss_from_scratch_beats_chance(duin_store, tmp_path):
+    """`task.official_loss=true` (CE on the Sigmoid outputs) still learns the separable words."""
+    result = neurokit.train(
+        model="duin",
+        dataset="duin",
+        stage="finetune",
+        config={"data": {"store": str(duin_store)}},
+        overrides={
+            "output_dir": str(tmp_path),
+            "trainer.progress": False,
+            "trainer.epochs": 6,
+            "trainer.warmup_epochs": 0,
+            "trainer.lr": 1e-3,
+            "task.official_loss": True,
+            "data.batch_size": 16,
+            "model.n_blocks": 1,
+            "model.n_heads": 2,
+            "model.d_head": 16,
+        },
+    )
+    assert result.test["accuracy"] > 2 / len(WORDS), result.test
+
+
+@pytest.mark.slow
+def test_cli_pipeline_one_subject(duin_store, tmp_path, cli):
+    result = cli(
+        "pipeline", "--model", "duin", "--dataset", "duin", "--small",
+        "--set", f"data.store={duin_store}", "--set", "data.subjects=[001]",
+        "--set", "trainer.epochs=1", "--set", f"output_dir={tmp_path}",
+        "--set", "trainer.progress=false",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    runs = sorted(p.name for p in (tmp_path / "duin-duin").iterdir())
+    assert runs == ["1-pretrain-tokenizer", "2-pretrain", "3-finetune"]
