@@ -120,3 +120,23 @@ def test_cli_pipeline_one_subject(duin_store, tmp_path, cli):
     assert result.returncode == 0, result.stderr
     runs = sorted(p.name for p in (tmp_path / "duin-duin").iterdir())
     assert runs == ["1-pretrain-tokenizer", "2-pretrain", "3-finetune"]
+
+
+def test_finetune_weights_come_from_the_mae_not_its_frozen_vqvae(tmp_path):
+    """A `pretrain` checkpoint holds `backbone.*` (the MAE) and `vqvae.*` (the frozen
+    tokenizer, same block names): the classifier must take the MAE's blocks."""
+    import torch
+
+    from neurokit.plugins.models.duin.stages import load_pretrained
+
+    small = dict(n_channels=4, n_subjects=1, n_blocks=1, n_heads=2, d_head=8, codex_size=16)
+    mae = neurokit.create("backbone", "duin-mae", seq_len=400, **small)
+    vqvae = neurokit.create("backbone", "duin-vqvae", seq_len=400, decoder_blocks=1, **small)
+    state = {f"backbone.{k}": v for k, v in mae.state_dict().items()}
+    state |= {f"vqvae.{k}": v for k, v in vqvae.state_dict().items()}
+    torch.save(state, tmp_path / "pretrain.pt")
+    cls = neurokit.create("backbone", "duin-cls", seq_len=300, n_labels=6, **small)
+    load_pretrained(cls, str(tmp_path / "pretrain.pt"))
+    for key, value in cls.state_dict().items():
+        if key.startswith(("subj_block.", "tokenizer.", "encoder.")):
+            assert torch.equal(value, mae.state_dict()[key]), key

@@ -82,6 +82,10 @@ class VQVAETask(_DuINTask):
         model = neurokit.create(
             "backbone", "duin-vqvae", decoder_blocks=self.config.decoder_blocks, **options
         )
+        if context.config.model.options.get("pretrained"):
+            from neurokit.plugins.models.duin.stages import load_pretrained
+
+            load_pretrained(model, str(context.config.model.options["pretrained"]), "vqvae")
         return VQVAEStage(model)
 
 
@@ -102,6 +106,10 @@ class MAETask(_DuINTask):
         model = neurokit.create(
             "backbone", "duin-mae", mask_ratio=self.config.mask_ratio, **options
         )
+        if context.config.model.options.get("pretrained"):
+            from neurokit.plugins.models.duin.stages import load_pretrained
+
+            load_pretrained(model, str(context.config.model.options["pretrained"]), "mae")
         return MAEStage(model, vqvae, self.config.mask_ratio)
 
 

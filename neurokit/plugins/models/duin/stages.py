@@ -154,12 +154,13 @@ class OfficialCrossEntropy(nn.Module):
         return LossOutput(classification_loss(logits, batch.label, official=True))
 
 
-def load_pretrained(model: nn.Module, source: str) -> None:
-    """Subject block, tokenizer and encoder of an MAE / VQ-VAE run or an official checkpoint."""
+def load_pretrained(model: nn.Module, source: str, target: str = "cls") -> None:
+    """The blocks `target` takes (subject block, tokenizer, encoder; + codex for a VQ-VAE) of a
+    Du-IN run or an official checkpoint, through the Du-IN filter (strict otherwise)."""
     state = read_state_dict(source)
     if any(k.startswith("backbone.") for k in state):
         state = sub_state(state, "backbone.")  # a neurokit run: not the MAE stage's frozen VQ-VAE
-    load_official(model, state, "cls")
+    load_official(model, state, target)
 
 
 def build_cls_stage(task, context):
