@@ -113,7 +113,7 @@ def test_official_loss_from_scratch_beats_chance(duin_store, tmp_path):
 def test_cli_pipeline_one_subject(duin_store, tmp_path, cli):
     result = cli(
         "pipeline", "--model", "duin", "--dataset", "duin", "--small",
-        "--set", f"data.store={duin_store}", "--set", "data.subjects=[001]",
+        "--set", f"data.store={duin_store}", "--set", "data.subjects=['001']",
         "--set", "trainer.epochs=1", "--set", f"output_dir={tmp_path}",
         "--set", "trainer.progress=false",
     )  # fmt: skip
