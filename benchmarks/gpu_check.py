@@ -93,6 +93,7 @@ BF16_PEAK_TFLOPS = (
 FAMILY_DEFAULTS = {
     "labram": {"channels": 23, "seconds": 10.0, "sfreq": 200.0},  # TUAB: 23 ch x 10 s, 200 Hz
     "luna": {"channels": 22, "batch": 256},  # TUAB bipolar TCP montage; fine-tuning batch 256
+    "duin": {"channels": 10, "seconds": 3.0},  # 10 selected sEEG contacts, 3-s trials, 1000 Hz
 }
 MODES = (("fp32", False), ("bf16", False), ("bf16", True))
 FILL_FRACTION = 0.85
@@ -389,6 +390,14 @@ def family_workloads(quick: bool) -> list[dict[str, Any]]:
             workload.update(batch=1, channels=4, seconds=2.0)
             if "depth" in backbone.config_class.model_fields:
                 workload["options"] = {"depth": 1}
+        fields = backbone.config_class.model_fields
+        if "seq_len" in fields and "n_channels" in fields:  # fixed-input models (Du-IN)
+            samples = int(round(workload["seconds"] * workload["sfreq"]))
+            workload["options"] = {
+                **workload["options"],
+                "seq_len": samples,
+                "n_channels": workload["channels"],
+            }
         workloads.append(workload)
     return workloads
 

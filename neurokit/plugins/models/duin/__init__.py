@@ -64,3 +64,26 @@ def register_backbones(register):
         config=DuINCLSConfig,
         description="Du-IN classifier (4.4M): per-subject sEEG word decoding (61 words), 1000 Hz",
     )
+
+
+@hookimpl
+def register_models(register):
+    from neurokit.plugins.models.duin.family import DUIN
+
+    register("duin", DUIN)
+
+
+@hookimpl
+def register_tasks(register):
+    from neurokit.plugins.models.duin.family import (
+        CLSTask,
+        CLSTaskConfig,
+        MAETask,
+        MAETaskConfig,
+        VQVAETask,
+        VQVAETaskConfig,
+    )
+
+    register("duin-vqvae-pretrain", VQVAETask, config=VQVAETaskConfig)
+    register("duin-mae-pretrain", MAETask, config=MAETaskConfig)
+    register("duin-finetune", CLSTask, config=CLSTaskConfig)

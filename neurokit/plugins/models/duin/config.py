@@ -34,6 +34,11 @@ class DuINConfig(ComponentConfig):
     vq_beta: float = Field(1.0, ge=0, description="commitment weight")
     vq_decay: float = Field(0.99, gt=0, lt=1, description="EMA decay of the codex")
     init_kmeans: bool = Field(True, description="k-means init of the codex from the first batch")
+    pretrained: str | None = Field(
+        None,
+        description="run dir or checkpoint to start the subject block, tokenizer and encoder "
+        "from (loaded by the duin stages once the run's data fixes the shapes)",
+    )
     normalize: Literal["window", "none"] = Field(
         "window",
         description="input scaling in forward_batch: per-window per-channel z-score, or none",

@@ -1,0 +1,142 @@
+"""The `duin` family's three stages chained on a prepared Du-IN-layout corpus.
+
+The corpus is written in the released layout (pickles) by tests/datasets/duin_corpus.py:
+6 words, each a frequency burst on three of the subject's 10 official contacts, and
+prepared with `neurokit prepare duin`. `neurokit.pipeline("duin", small=True)` runs
+VQ-VAE -> MAE -> classifier; each stage must consume the run before it and the
+classifier must beat chance (1/6) on the test split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import neurokit
+from neurokit.core.errors import ConfigError
+from tests.datasets.duin_corpus import WORDS, write_corpus
+
+
+@pytest.fixture(scope="module")
+def duin_store(tmp_path_factory) -> Path:
+    from tests.conftest import run_cli
+
+    root = tmp_path_factory.mktemp("duin-family")
+    raw = write_corpus(root / "raw", runs=(1, 2), per_word_per_run=6)
+    out = root / "duin.zarr"
+    result = run_cli("prepare", "duin", "--raw", str(raw), "--out", str(out), cwd=root)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_family_declaration():
+    family = neurokit.get_family("duin")
+    assert family.modality == "seeg" and family.backbone == "duin-cls"
+    assert family.stage_names() == ["pretrain-tokenizer", "pretrain", "finetune"]
+    assert family.stage("pretrain").consumes == {"task.tokenizer": "pretrain-tokenizer"}
+    assert family.stage("finetune").consumes == {"model.pretrained": "pretrain"}
+    cls = family.stage("finetune").recipe["trainer"]
+    assert (cls["lr"], cls["min_lr"], cls["weight_decay"]) == (2e-4, 5e-6, 0.05)
+
+
+def test_three_stages_chain_consume_and_beat_chance(duin_store, tmp_path):
+    results = neurokit.pipeline(
+        "duin",
+        config={"data": {"store": str(duin_store)}},
+        overrides={
+            "output_dir": str(tmp_path),
+            "trainer.progress": False,
+            "trainer.epochs": 3,
+            "dataset.name": "duin",
+            "data.subjects": ["001"],
+        },
+        small=True,
+    )
+    family = neurokit.get_family("duin")
+    assert [r.stage for r in results] == family.stage_names()
+    done: dict[str, Path] = {}
+    for result, spec in zip(results, family.stages, strict=True):
+        report = result.report
+        assert report["monitor"] in report["val"], (spec.name, report["val"])
+        saved = yaml.safe_load((result.run_dir / "config.yaml").read_text())
+        assert saved["stage"] == spec.name
+        assert saved["model"]["n_channels"] == 10  # the backbone's config; shapes come from data
+        for key, source in spec.consumes.items():
+            section, option = key.split(".", 1)
+            assert saved[section][option] == str(done[source])
+        done[spec.name] = result.run_dir
+    vq, mae, cls = results
+    assert {"rgs_loss", "vq_loss", "codes_used", "code_perplexity"} <= set(vq.val), vq.val
+    assert 0 <= mae.val["code_accuracy"] <= 1 and "commonest_code" in mae.val, mae.val
+    chance = 1 / len(WORDS)
+    assert cls.test["accuracy"] > 2 * chance, cls.test
+
+
+def test_pretrain_without_tokenizer_is_a_clear_error(duin_store, tmp_path):
+    with pytest.raises(ConfigError, match="task.tokenizer"):
+        neurokit.train(
+            model="duin",
+            dataset="duin",
+            stage="pretrain",
+            config={"data": {"store": str(duin_store)}},
+            overrides={"output_dir": str(tmp_path), "trainer.epochs": 1},
+        )
+
+
+@pytest.mark.slow
+def test_official_loss_from_scratch_beats_chance(duin_store, tmp_path):
+    """`task.official_loss=true` (CE on the Sigmoid outputs) still learns the separable words."""
+    result = neurokit.train(
+        model="duin",
+        dataset="duin",
+        stage="finetune",
+        config={"data": {"store": str(duin_store)}},
+        overrides={
+            "output_dir": str(tmp_path),
+            "trainer.progress": False,
+            "trainer.epochs": 6,
+            "trainer.warmup_epochs": 0,
+            "trainer.lr": 1e-3,
+            "task.official_loss": True,
+            "data.batch_size": 16,
+            "model.n_blocks": 1,
+            "model.n_heads": 2,
+            "model.d_head": 16,
+        },
+    )
+    assert result.test["accuracy"] > 2 / len(WORDS), result.test
+
+
+@pytest.mark.slow
+def test_cli_pipeline_one_subject(duin_store, tmp_path, cli):
+    result = cli(
+        "pipeline", "--model", "duin", "--dataset", "duin", "--small",
+        "--set", f"data.store={duin_store}", "--set", "data.subjects=['001']",
+        "--set", "trainer.epochs=1", "--set", f"output_dir={tmp_path}",
+        "--set", "trainer.progress=false",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    runs = sorted(p.name for p in (tmp_path / "duin-duin").iterdir())
+    assert runs == ["1-pretrain-tokenizer", "2-pretrain", "3-finetune"]
+
+
+def test_finetune_weights_come_from_the_mae_not_its_frozen_vqvae(tmp_path):
+    """A `pretrain` checkpoint holds `backbone.*` (the MAE) and `vqvae.*` (the frozen
+    tokenizer, same block names): the classifier must take the MAE's blocks."""
+    import torch
+
+    from neurokit.plugins.models.duin.stages import load_pretrained
+
+    small = dict(n_channels=4, n_subjects=1, n_blocks=1, n_heads=2, d_head=8, codex_size=16)
+    mae = neurokit.create("backbone", "duin-mae", seq_len=400, **small)
+    vqvae = neurokit.create("backbone", "duin-vqvae", seq_len=400, decoder_blocks=1, **small)
+    state = {f"backbone.{k}": v for k, v in mae.state_dict().items()}
+    state |= {f"vqvae.{k}": v for k, v in vqvae.state_dict().items()}
+    torch.save(state, tmp_path / "pretrain.pt")
+    cls = neurokit.create("backbone", "duin-cls", seq_len=300, n_labels=6, **small)
+    load_pretrained(cls, str(tmp_path / "pretrain.pt"))
+    for key, value in cls.state_dict().items():
+        if key.startswith(("subj_block.", "tokenizer.", "encoder.")):
+            assert torch.equal(value, mae.state_dict()[key]), key
