@@ -10,6 +10,7 @@ the full key (`trainer.lr`), the value given and what was expected.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -184,8 +185,17 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+_ZERO_PADDED = re.compile(r"(?<![\w.'\"])(0\d+)(?![\w.])")
+
+
 def parse_value(text: str) -> Any:
-    """A `--set` value, typed as YAML types it (`3`, `1e-4`, `true`, `[1, 2]`, `null`)."""
+    """A `--set` value, typed as YAML types it (`3`, `1e-4`, `true`, `[1, 2]`, `null`).
+
+    Zero-padded numbers stay text (`data.subjects=[001]` names subject "001", not 1).
+    """
+    if _ZERO_PADDED.fullmatch(text.strip()):
+        return text.strip()
+    text = _ZERO_PADDED.sub(r"'\1'", text)
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:

@@ -28,6 +28,15 @@ def test_overrides_are_typed_and_nested():
     }
 
 
+def test_zero_padded_ids_stay_text():
+    assert parse_overrides(["data.subjects=[001, 012]", "s=007", "lr=1e-4", "x=[0, 1]"]) == {
+        "data": {"subjects": ["001", "012"]},
+        "s": "007",
+        "lr": 1e-4,
+        "x": [0, 1],
+    }
+
+
 @pytest.mark.parametrize("bad", ["noequals", "=3", "a..b=1", ".a=1"])
 def test_malformed_override_is_a_clear_error(bad):
     with pytest.raises(ConfigError, match="expected key=value"):
