@@ -88,3 +88,18 @@ def register_backbones(register):
 @hookimpl
 def register_tokenizers(register):
     register("mulaw", build_mulaw, config=MuLawConfig)
+
+
+@hookimpl
+def register_tasks(register):
+    from neurokit.plugins.models.forecast.family import ForecastPretrainConfig, ForecastPretrainTask
+
+    # `--model forecast --task pretrain` reaches it through the family.
+    register("forecast-pretrain", ForecastPretrainTask, config=ForecastPretrainConfig)
+
+
+@hookimpl
+def register_models(register):
+    from neurokit.plugins.models.forecast.family import FORECAST
+
+    register("forecast", FORECAST)

@@ -1,0 +1,111 @@
+"""The `forecast` family: its pretraining task and recipes (torch-free at import).
+
+`pretrain` trains any of the three forecasters on next-step cross-entropy over every
+channel and step; its evaluation adds per-channel accuracy and a short free-running
+rollout (KV cache) judged against held-out data by Welch PSD log-spectral distance and
+channel-covariance correlation, beside a shuffled-real baseline (see `stages.py`).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from neurokit import ComponentConfig
+from neurokit.core.errors import ConfigError
+from neurokit.core.family import Family, StageSpec
+from neurokit.core.interfaces import DataView, Task
+
+BACKBONES = ("gpt2meg", "stgpt2meg", "wavenet-fullchannel")
+
+
+class ForecastPretrainConfig(ComponentConfig):
+    """Options of `forecast` `pretrain` (next-step prediction of mu-law tokens)."""
+
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description="0 in every official recipe")
+    rollout_seconds: float = Field(
+        2.0, ge=0, description="free-running length per evaluation (official: 60; 0 = none)"
+    )
+    prompt_seconds: float = Field(
+        0.5, gt=0, description="real data the rollout starts from (cut to the window)"
+    )
+    rollout_windows: int = Field(8, ge=1, description="validation windows used as prompts")
+    top_p: float = Field(0.8, gt=0, le=1, description="nucleus sampling (the official 0.8)")
+    temperature: float = Field(1.0, gt=0, description="sampling temperature (official: 1)")
+    seed: int = Field(0, description="seed of the rollout's sampling (same numbers each epoch)")
+
+
+class ForecastPretrainTask(Task):
+    """Next-step cross-entropy over all channels and steps; rollouts judged by spectra."""
+
+    accepts = BACKBONES
+
+    def data_view(self) -> DataView:
+        return DataView(labels=False)
+
+    def build(self, context):
+        from neurokit.plugins.models.forecast.stages import ForecastPretrainStage
+
+        backbone = context.backbone
+        if backbone is None or not hasattr(backbone, "vocab_size"):
+            raise ConfigError(f"forecast pretrain needs one of {', '.join(BACKBONES)}")
+        return ForecastPretrainStage(backbone, self.config, context.data.sfreq)
+
+
+# brain-forecast GPT2MEG (Omega) recipe: lr 1e-4, cosine over 50 epochs, gradient clip 1,
+# fp16 on GPU (neurokit's auto precision: bf16 on CUDA). Windows: a 400-step context at
+# 200 Hz = 2 s. Weight decay: the official Lightning module leaves AdamW's default 0.01.
+PRETRAIN_RECIPE = {
+    "trainer": {
+        "lr": 1e-4,
+        "min_lr": 0.0,
+        "epochs": 50,
+        "clip_grad": 1.0,
+        "weight_decay": 0.01,
+    },
+    "data": {"window_seconds": 2.0, "batch_size": 32},
+}
+
+# The official stage-1 profile at v3 (1-50 Hz, 100 Hz); the earlier release: 0.1-100 Hz, 200 Hz.
+FORECAST_PROFILE = {"l_freq": 1.0, "h_freq": 50.0, "sfreq": 100.0}
+
+# CPU-sized GPT2MEG for smoke runs: 2 layers of width 32, up to 8 channel rows.
+SMALL_PRETRAIN = {
+    "model.num_channels": 8,
+    "model.gpt2_config": {
+        "vocab_size": 256,
+        "n_positions": 128,
+        "n_embd": 32,
+        "n_layer": 2,
+        "n_head": 4,
+    },
+    "model.embedding_args": {"quant_emb": 32, "channel_emb": 32},
+    "data.batch_size": 8,
+    "data.window_seconds": 1.0,
+    "trainer.lr": 1e-2,
+    "trainer.warmup_epochs": 0,
+    "trainer.precision": "fp32",
+    "task.rollout_seconds": 0.5,
+    "task.prompt_seconds": 0.5,
+    "task.rollout_windows": 4,
+}
+
+FORECAST = Family(
+    name="forecast",
+    description="ephys_gpt forecasters (GPT2MEG, STGPT2MEG, WaveNet): next mu-law token of MEG",
+    backbone="gpt2meg",
+    variants=("stgpt2meg", "wavenet-fullchannel"),
+    tokenizers=("mulaw",),
+    modality="meg",
+    default_stage="pretrain",
+    profile="forecast",
+    profiles={"forecast": FORECAST_PROFILE},
+    stages=(
+        StageSpec(
+            "pretrain",
+            task="forecast-pretrain",
+            recipe=PRETRAIN_RECIPE,
+            description="next-step cross-entropy over all channels and steps; rollout spectra",
+            small=SMALL_PRETRAIN,
+        ),
+    ),
+)
