@@ -73,6 +73,7 @@ def _pipeline(store: Path, out: Path, **overrides):
     )
 
 
+@pytest.mark.slow  # about a minute on a loaded 2-core machine
 def test_pretrain_beats_repeat_last_token_and_reports_rollout(meg_store, tmp_path):
     (result,) = _pipeline(meg_store, tmp_path, **{"trainer.epochs": 4, "data.max_windows": 64})
     report = result.report
