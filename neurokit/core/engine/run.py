@@ -198,14 +198,16 @@ def _cuda() -> bool:
 # ------------------------------------------------------------------------ evaluation
 
 
-def _train_classes(run_dir: Path) -> list[str] | None:
-    """The class names the run's model was trained on (None for runs without a record)."""
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON file a run directory holds (run.json, report.json), or None if absent."""
     import json
 
-    path = run_dir / RUN_FILE
-    if not path.is_file():
-        return None
-    classes = json.loads(path.read_text(encoding="utf-8")).get("data", {}).get("class_names")
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _train_classes(run_dir: Path) -> list[str] | None:
+    """The class names the run's model was trained on (None for runs without a record)."""
+    classes = ((_read_json(run_dir / RUN_FILE) or {}).get("data") or {}).get("class_names")
     return list(classes) if classes else None
 
 
@@ -296,10 +298,7 @@ def evaluate(
 
 
 def _finished(run_dir: Path) -> dict[str, Any] | None:
-    import json
-
-    path = run_dir / REPORT_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return _read_json(run_dir / REPORT_FILE)
 
 
 def pipeline(
@@ -398,12 +397,7 @@ def pipeline(
 
 
 def _run_identity(run_dir: Path) -> str | None:
-    import json
-
-    path = run_dir / RUN_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8")).get("config_hash")
+    return (_read_json(run_dir / RUN_FILE) or {}).get("config_hash")
 
 
 __all__ = ["RunResult", "RunSpec", "evaluate", "pipeline", "resolved_config", "train"]
