@@ -10,7 +10,6 @@ the full key (`trainer.lr`), the value given and what was expected.
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -185,7 +184,26 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-_ZERO_PADDED = re.compile(r"(?<![\w.'\"])(0\d+)(?![\w.])")
+class _OverrideLoader(yaml.SafeLoader):
+    """YAML as `--set` reads it: zero-padded numbers stay text (`001` names subject "001").
+
+    PyYAML's YAML 1.1 rules would read `001` as 1 and `012` as octal 10; ids in the field are
+    zero-padded text, so an integer scalar with a leading zero keeps its spelling.
+    """
+
+
+def _construct_int_or_padded_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    if _is_zero_padded(text):
+        return text
+    return loader.construct_yaml_int(node)
+
+
+def _is_zero_padded(text: str) -> bool:
+    return len(text) > 1 and text.startswith("0") and text.isdigit()
+
+
+_OverrideLoader.add_constructor("tag:yaml.org,2002:int", _construct_int_or_padded_text)
 
 
 def parse_value(text: str) -> Any:
@@ -193,14 +211,11 @@ def parse_value(text: str) -> Any:
 
     Zero-padded numbers stay text (`data.subjects=[001]` names subject "001", not 1).
     """
-    if _ZERO_PADDED.fullmatch(text.strip()):
-        return text.strip()
-    text = _ZERO_PADDED.sub(r"'\1'", text)
     try:
-        value = yaml.safe_load(text)
+        value = yaml.load(text, Loader=_OverrideLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError:
         return text
-    if isinstance(value, str):
+    if isinstance(value, str) and not _is_zero_padded(value):
         try:
             return float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError:

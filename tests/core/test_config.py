@@ -105,3 +105,11 @@ def test_deep_merge_keeps_section_options_when_a_name_is_given():
     assert deep_merge({"model": {"name": "a", "x": 1}}, {"model": "b"}) == {
         "model": {"name": "b", "x": 1}
     }
+
+
+def test_digits_inside_a_path_are_left_alone():
+    path = "/tmp/runs/20261202-000920-luna-pretrain-demo/checkpoints/best.pt"
+    assert parse_overrides([f"model.pretrained={path}", "name=run-007"]) == {
+        "model": {"pretrained": path},
+        "name": "run-007",
+    }
