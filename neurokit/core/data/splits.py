@@ -50,6 +50,25 @@ def split_subjects(
     return assignment
 
 
+def split_in_order(
+    items: Sequence[str], counts: Mapping[str, int], rest: str = "test"
+) -> dict[str, str]:
+    """The first `counts[a]` items to split `a`, the next `counts[b]` to `b`, ..., the rest to `rest`.
+
+    The protocol of corpora whose papers cut a sorted file list (NeuroLM's HMC: 100/25/rest).
+    """
+    assignment, cursor = {}, 0
+    for name, count in counts.items():
+        if count < 0:
+            raise ConfigError(f"split {name!r}: count {count} is negative")
+        for item in items[cursor : cursor + count]:
+            assignment[item] = name
+        cursor += count
+    for item in items[cursor:]:
+        assignment[item] = rest
+    return assignment
+
+
 def _stratified_order(unique: list[str], labels: Mapping[str, Any], seed: int) -> list[str]:
     """Subjects permuted within each label, then merged by relative position in their label."""
     groups: dict[str, list[str]] = {}
