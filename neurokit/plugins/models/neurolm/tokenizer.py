@@ -215,12 +215,12 @@ class VQ(nn.Module):
         return self.quantize.num_tokens
 
     def encode(self, x, input_chans=None, input_time=None, mask=None):
-        """-> (quantize (B, L, D_code), indices (B, L), emb_loss, encoder features (B, L, D))."""
+        """-> (quantize (B, L, D_code), indices (B * L,) as the official, emb_loss, features (B, L, D))."""
         features = self.encoder(x, input_chans, input_time, mask, return_all_tokens=True)
         with torch.autocast(x.device.type, enabled=False):
             to_quantizer = self.encode_task_layer(features.float())
         quantize, loss, indices = self.quantize(to_quantizer)
-        return quantize, indices, loss, features
+        return quantize, indices.reshape(-1), loss, features
 
     def decode(self, quantize, input_chans=None, input_time=None, mask=None, **kwargs):
         """-> (rec_freq (B, L, out/2), rec_raw (B, L, out))."""
