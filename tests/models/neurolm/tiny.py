@@ -11,14 +11,14 @@ DEC = dict(n_layer=1, n_head=2, n_embd=32, in_chans=16)
 
 
 def tiny_vq_config(**kw) -> NeuroLMVQConfig:
-    return NeuroLMVQConfig(
+    args = dict(
         encoder_args=NTArgs(**ENC),
         decoder_args=NTArgs(**DEC),
         n_embed=64,
         embed_dim=16,
         text_vocab_size=100,
-        **kw,
     )
+    return NeuroLMVQConfig(**{**args, **kw})
 
 
 def tiny_lm_config(**kw) -> NeuroLMConfig:
