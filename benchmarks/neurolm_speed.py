@@ -109,10 +109,27 @@ def main() -> None:
     dev = torch.device(args.device)
     GPTConfig, NTConfig, RefNeuroLM, RefVQ = import_official(args.ref)
     enc_layers, dec_layers, (g_layers, g_heads, g_width) = SIZES[args.size]
-    enc = dict(n_layer=enc_layers, n_head=12, n_embd=768, block_size=1024, bias=False,
-               dropout=0.0, num_classes=0, in_chans=1, out_chans=16)
-    dec = dict(n_layer=dec_layers, n_head=12, n_embd=768, block_size=1024, bias=False,
-               dropout=0.0, num_classes=0, in_chans=128)
+    enc = dict(
+        n_layer=enc_layers,
+        n_head=12,
+        n_embd=768,
+        block_size=1024,
+        bias=False,
+        dropout=0.0,
+        num_classes=0,
+        in_chans=1,
+        out_chans=16,
+    )
+    dec = dict(
+        n_layer=dec_layers,
+        n_head=12,
+        n_embd=768,
+        block_size=1024,
+        bias=False,
+        dropout=0.0,
+        num_classes=0,
+        in_chans=128,
+    )
     x, chans, times, mask, text, y_text, m = (
         t.to(dev) for t in batch(args.batch, args.chans, args.seconds, args.text_len)
     )
@@ -120,7 +137,9 @@ def main() -> None:
 
     # 1. tokenizer training step
     ref_vq = RefVQ(NTConfig(**enc), NTConfig(**dec)).to(dev)
-    ref_vq.quantize.embedding.init_embed_(torch.nn.functional.normalize(torch.randn(8192, 128), dim=-1).to(dev))
+    ref_vq.quantize.embedding.init_embed_(
+        torch.nn.functional.normalize(torch.randn(8192, 128), dim=-1).to(dev)
+    )
     ours_vq = VQ(NTArgs(**enc), NTArgs(**dec)).to(dev)
     ours_vq.load_state_dict(ref_vq.state_dict())
     y_freq, y_raw = spectral_targets(x, mask)
@@ -150,11 +169,25 @@ def main() -> None:
         ckpt = Path(tmp) / "VQ.pt"
         state = {"VQ." + k: v for k, v in ref_vq.state_dict().items()}
         torch.save({"model": state, "encoder_args": enc, "decoder_args": dec}, ckpt)
-        gcfg = GPTConfig(n_layer=g_layers, n_head=g_heads, n_embd=g_width, block_size=1024,
-                         bias=True, vocab_size=50304, dropout=0.0)
+        gcfg = GPTConfig(
+            n_layer=g_layers,
+            n_head=g_heads,
+            n_embd=g_width,
+            block_size=1024,
+            bias=True,
+            vocab_size=50304,
+            dropout=0.0,
+        )
         ref_lm = RefNeuroLM(gcfg, str(ckpt), init_from="scratch").to(dev)
-    ours_lm = NeuroLM(NeuroLMConfig(n_layer=g_layers, n_head=g_heads, n_embd=g_width,
-                                    vocab_size=50304, encoder_args=NTArgs(**enc))).to(dev)
+    ours_lm = NeuroLM(
+        NeuroLMConfig(
+            n_layer=g_layers,
+            n_head=g_heads,
+            n_embd=g_width,
+            vocab_size=50304,
+            encoder_args=NTArgs(**enc),
+        )
+    ).to(dev)
     ours_lm.load_state_dict(ref_lm.state_dict())
     y_eeg = torch.full((args.batch, x.shape[1]), -1 - 50304, device=dev)
     ref_lm.eval(), ours_lm.eval()
@@ -182,16 +215,20 @@ def main() -> None:
     ref_lm.eval(), ours_lm.eval()
     n_new = args.new_tokens
     prompt = text[:, :-4]
-    pm = m[..., : -4, : -4].contiguous()
+    pm = m[..., :-4, :-4].contiguous()
     with torch.no_grad():
-        first_ref = ref_lm.generate(x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1)
+        first_ref = ref_lm.generate(
+            x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1
+        )
     first_ours = ours_lm.generate(x, prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1)
     assert torch.equal(first_ref, first_ours)
     count = args.batch * n_new
 
     def gen_ref():
         with torch.no_grad():
-            ref_lm.generate(x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new)
+            ref_lm.generate(
+                x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new
+            )
 
     def gen_ours():
         ours_lm.generate(x, prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new)
