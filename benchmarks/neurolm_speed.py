@@ -1,0 +1,255 @@
+"""NeuroLM speed: neurokit's port against the official code, same weights, same batch.
+
+Three measurements (medians of interleaved repeats):
+1. tokenizer training step (VQ forward + backward, samples/s): official `VQ` vs ours;
+2. LM training step (EEG + text instruction forward + backward, samples/s): official
+   `NeuroLM` vs ours;
+3. generation of `--new-tokens` tokens (tokens/s over the batch): the official
+   `NeuroLM.generate` loop vs ours with the key-value cache (and our uncached loop).
+Weights are copied from the official modules into ours by state dict (the keys are the
+same), and the outputs are checked to agree before timing (losses to 1e-4, greedy tokens
+for the first step, where the official mask is still boolean).
+
+The official code needs a NeuroLM checkout (`--ref`, default $NEUROLM_REF) and einops;
+its `model_vq.py` imports transformers at the top, stubbed when absent. The official
+`NeuroLM` builds its encoder from a VQ checkpoint, so one is written to a temp dir.
+
+    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref            # CPU, small size
+    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --size b --device cuda
+
+Measured 2026-12-02, CPU only (2 shared cores under heavy load from other jobs, torch 2.13,
+fp32), `--size small` (encoder 2 x 768, decoders 1 x 768, GPT 2 x 768; batch 4, 3 channels
+x 4 s = 12 EEG tokens... see the printed table) -- numbers below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import torch
+
+from neurokit.plugins.models.neurolm.config import NeuroLMConfig, NTArgs
+from neurokit.plugins.models.neurolm.generate import generate_uncached
+from neurokit.plugins.models.neurolm.model import NeuroLM, gpt_mask
+from neurokit.plugins.models.neurolm.tokenizer import VQ, spectral_targets
+
+SIZES = {
+    # encoder layers, decoder layers, GPT (layers, heads, width)
+    "small": (2, 1, (2, 12, 768)),
+    "b": (12, 4, (12, 12, 768)),
+}
+
+
+def import_official(ref: str):
+    if "transformers" not in sys.modules:
+        try:
+            import transformers  # noqa: F401
+        except ImportError:  # model_vq imports GPT2LMHeadModel for VQ_Align only
+            stub = types.ModuleType("transformers")
+            stub.GPT2LMHeadModel = None
+            sys.modules["transformers"] = stub
+    sys.path.insert(0, ref)
+    from model.model import GPTConfig
+    from model.model_neural_transformer import NTConfig
+    from model.model_neurolm import NeuroLM as RefNeuroLM
+    from model.model_vq import VQ as RefVQ
+
+    return GPTConfig, NTConfig, RefNeuroLM, RefVQ
+
+
+def batch(b: int, chans: int, seconds: int, text_len: int, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    n = chans * seconds
+    x = torch.randn(b, n, 200, generator=g)
+    input_chans = torch.arange(chans).repeat(seconds).expand(b, -1).contiguous()
+    input_time = torch.arange(seconds).repeat_interleave(chans).expand(b, -1).contiguous()
+    input_mask = torch.ones(b, n, dtype=torch.bool)
+    text = torch.randint(0, 50257, (b, text_len), generator=g)
+    y_text = torch.full_like(text, -1)
+    y_text[:, -4:-1] = text[:, -3:]
+    eeg_text_mask = gpt_mask(chans, seconds, n + text_len, eeg_len=n).expand(b, 1, -1, -1)
+    return x, input_chans, input_time, input_mask, text, y_text, eeg_text_mask.contiguous()
+
+
+def rate(fn, count: int, steps: int, warmup: int) -> float:
+    for _ in range(warmup):
+        fn()
+    start = time.perf_counter()
+    for _ in range(steps):
+        fn()
+    return steps * count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--ref", default=os.environ.get("NEUROLM_REF"), help="official checkout")
+    p.add_argument("--size", choices=sorted(SIZES), default="small")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--chans", type=int, default=8)
+    p.add_argument("--seconds", type=int, default=4)
+    p.add_argument("--text-len", type=int, default=16)
+    p.add_argument("--new-tokens", type=int, default=64)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out", help="write the results as JSON")
+    args = p.parse_args()
+    if not args.ref:
+        p.error("--ref (or $NEUROLM_REF) must point at an official NeuroLM checkout")
+    torch.manual_seed(0)
+    dev = torch.device(args.device)
+    GPTConfig, NTConfig, RefNeuroLM, RefVQ = import_official(args.ref)
+    enc_layers, dec_layers, (g_layers, g_heads, g_width) = SIZES[args.size]
+    enc = dict(
+        n_layer=enc_layers,
+        n_head=12,
+        n_embd=768,
+        block_size=1024,
+        bias=False,
+        dropout=0.0,
+        num_classes=0,
+        in_chans=1,
+        out_chans=16,
+    )
+    dec = dict(
+        n_layer=dec_layers,
+        n_head=12,
+        n_embd=768,
+        block_size=1024,
+        bias=False,
+        dropout=0.0,
+        num_classes=0,
+        in_chans=128,
+    )
+    x, chans, times, mask, text, y_text, m = (
+        t.to(dev) for t in batch(args.batch, args.chans, args.seconds, args.text_len)
+    )
+    results = {}
+
+    # 1. tokenizer training step
+    ref_vq = RefVQ(NTConfig(**enc), NTConfig(**dec)).to(dev)
+    ref_vq.quantize.embedding.init_embed_(
+        torch.nn.functional.normalize(torch.randn(8192, 128), dim=-1).to(dev)
+    )
+    ours_vq = VQ(NTArgs(**enc), NTArgs(**dec)).to(dev)
+    ours_vq.load_state_dict(ref_vq.state_dict())
+    y_freq, y_raw = spectral_targets(x, mask)
+    ref_vq.eval(), ours_vq.eval()
+    with torch.no_grad():
+        a = ref_vq(x, y_freq, y_raw, chans, times, mask)[0]
+        b = ours_vq(x, y_freq, y_raw, chans, times, mask)[0]
+    assert torch.allclose(a, b, atol=1e-4), (float(a), float(b))
+    ref_vq.train(), ours_vq.train()
+
+    def vq_step(model):
+        def step():
+            loss = model(x, y_freq, y_raw, chans, times, mask)[0]
+            loss.backward()
+            model.zero_grad(set_to_none=True)
+
+        return step
+
+    runs = {"official": [], "neurokit": []}
+    for _ in range(args.repeats):
+        runs["official"].append(rate(vq_step(ref_vq), args.batch, args.steps, args.warmup))
+        runs["neurokit"].append(rate(vq_step(ours_vq), args.batch, args.steps, args.warmup))
+    results["tokenizer_train_samples_per_s"] = {k: statistics.median(v) for k, v in runs.items()}
+
+    # 2. LM training step (instruction-shaped: EEG + text, answer tokens as targets)
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = Path(tmp) / "VQ.pt"
+        state = {"VQ." + k: v for k, v in ref_vq.state_dict().items()}
+        torch.save({"model": state, "encoder_args": enc, "decoder_args": dec}, ckpt)
+        gcfg = GPTConfig(
+            n_layer=g_layers,
+            n_head=g_heads,
+            n_embd=g_width,
+            block_size=1024,
+            bias=True,
+            vocab_size=50304,
+            dropout=0.0,
+        )
+        ref_lm = RefNeuroLM(gcfg, str(ckpt), init_from="scratch").to(dev)
+    ours_lm = NeuroLM(
+        NeuroLMConfig(
+            n_layer=g_layers,
+            n_head=g_heads,
+            n_embd=g_width,
+            vocab_size=50304,
+            encoder_args=NTArgs(**enc),
+        )
+    ).to(dev)
+    ours_lm.load_state_dict(ref_lm.state_dict())
+    y_eeg = torch.full((args.batch, x.shape[1]), -1 - 50304, device=dev)
+    ref_lm.eval(), ours_lm.eval()
+    with torch.no_grad():
+        a = ref_lm(x.clone(), y_eeg, text, y_text, chans, times, mask, eeg_text_mask=m)[0]
+        b = ours_lm(x, y_eeg, text, y_text, chans, times, mask, eeg_text_mask=m)[0]
+    assert torch.allclose(a, b, atol=1e-4), (float(a), float(b))
+    ref_lm.train(), ours_lm.train()
+
+    def lm_step(model):
+        def step():
+            loss = model(x.clone(), y_eeg, text, y_text, chans, times, mask, eeg_text_mask=m)[0]
+            loss.backward()
+            model.zero_grad(set_to_none=True)
+
+        return step
+
+    runs = {"official": [], "neurokit": []}
+    for _ in range(args.repeats):
+        runs["official"].append(rate(lm_step(ref_lm), args.batch, args.steps, args.warmup))
+        runs["neurokit"].append(rate(lm_step(ours_lm), args.batch, args.steps, args.warmup))
+    results["lm_train_samples_per_s"] = {k: statistics.median(v) for k, v in runs.items()}
+
+    # 3. generation (official evaluation call: greedy, top_k=1)
+    ref_lm.eval(), ours_lm.eval()
+    n_new = args.new_tokens
+    prompt = text[:, :-4]
+    pm = m[..., :-4, :-4].contiguous()
+    with torch.no_grad():
+        first_ref = ref_lm.generate(
+            x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1
+        )
+    first_ours = ours_lm.generate(x, prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1)
+    assert torch.equal(first_ref, first_ours)
+    count = args.batch * n_new
+
+    def gen_ref():
+        with torch.no_grad():
+            ref_lm.generate(
+                x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new
+            )
+
+    def gen_ours():
+        ours_lm.generate(x, prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new)
+
+    def gen_uncached():
+        generate_uncached(ours_lm, x, prompt, chans, times, mask, pm, n_new)
+
+    runs = {"official": [], "neurokit_cached": [], "neurokit_uncached": []}
+    for _ in range(args.repeats):
+        runs["official"].append(rate(gen_ref, count, 1, 0))
+        runs["neurokit_cached"].append(rate(gen_ours, count, 1, 0))
+        runs["neurokit_uncached"].append(rate(gen_uncached, count, 1, 0))
+    results["generate_tokens_per_s"] = {k: statistics.median(v) for k, v in runs.items()}
+
+    for name, row in results.items():
+        base = row["official"]
+        cells = "   ".join(f"{k} {v:9.2f} ({v / base:5.2f}x)" for k, v in row.items())
+        print(f"{name:32s} {cells}")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
