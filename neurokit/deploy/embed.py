@@ -93,9 +93,9 @@ def embed(
             summary.windows += len(starts)
         if on_recording:
             on_recording(rec.name, None)
-    if not summary.windows:
+    if not summary.windows:  # nothing written; the caller says why
         shutil.rmtree(tmp, ignore_errors=True)
-        raise DataError("no window could be embedded (every recording was skipped)")
+        return summary
     group.attrs.update(
         {
             "neurokit_embeddings": 1,
