@@ -139,3 +139,35 @@ def test_a_folder_skips_bad_recordings_with_the_reason(tiny_run, demo, tmp_path)
     assert report["recordings"] == 1
     assert [s["recording"] for s in report["skipped"]] == ["bad"]
     assert set(read_table(out)["recording"]) == {"good"}
+
+
+def test_a_bids_dataset_reads_its_eeg_files_only(tiny_run, demo, tmp_path):
+    import shutil
+
+    _, edf = _test_recording(demo["store"])
+    root = tmp_path / "bids"
+    (root / "sub-01" / "eeg").mkdir(parents=True)
+    (root / "derivatives" / "x" / "sub-01" / "eeg").mkdir(parents=True)
+    (root / "dataset_description.json").write_text('{"Name": "t", "BIDSVersion": "1.8.0"}')
+    shutil.copy(edf, root / "sub-01" / "eeg" / "sub-01_task-rest_eeg.edf")
+    shutil.copy(edf, root / "derivatives" / "x" / "sub-01" / "eeg" / "sub-01_task-rest_eeg.edf")
+    (root / "sub-01" / "eeg" / "sub-01_task-rest_channels.tsv").write_text("name\ttype\n")
+    from neurokit.deploy.inputs import find_inputs
+
+    model = load_trained(tiny_run)
+    assert [r.name for r in find_inputs(root, model)] == ["sub-01_task-rest_eeg"]
+
+
+@pytest.mark.parametrize("family", ["labram", "luna"])
+def test_labram_and_luna_runs_predict_as_they_evaluate(family, demo, tmp_path):
+    from neurokit.deploy.inputs import find_inputs
+    from neurokit.deploy.predict import predict
+    from tests.deploy.conftest import train_run
+
+    run = train_run(family, demo["store"], tmp_path, **{"data.max_windows": 24})
+    rid, edf = _test_recording(demo["store"])
+    starts, expected = _evaluation_probabilities(run, rid)
+    model = load_trained(run)
+    result = predict(model, find_inputs(edf, model))
+    np.testing.assert_allclose(np.array(result.windows["start_s"]) * model.sfreq, starts)
+    np.testing.assert_allclose(result.windows["prob_abnormal"], expected, atol=1e-4)
