@@ -371,11 +371,14 @@ class LaBraM(NeuralTransformer):
             sfreq, t, expected_sfreq=self.sfreq, patch_size=self.patch_size,
             max_patches=self.max_patches,
         )  # fmt: skip
-        rows = self.channel_mapper.rows(channel_names)
-        if any(r is None for r in rows):
-            raise ChannelError(f"LaBraM cannot place every channel of {', '.join(channel_names)}")
+        rows = self.channel_mapper.rows(channel_names)  # unknown names: an error, or dropped
+        keep = [i for i, row in enumerate(rows) if row is not None]
+        if not keep:
+            raise ChannelError(f"no channel LaBraM knows ({', '.join(channel_names)})")
+        if len(keep) < c:  # dropped channels are left out, as the batch path masks them
+            x, c = x[:, keep], len(keep)
         x = (x.float() * self.input_scale).reshape(b, c, a, self.patch_size)
-        return self._outputs(*self.encode(x, [0, *rows], None))
+        return self._outputs(*self.encode(x, [0, *(rows[i] for i in keep)], None))
 
     def _outputs(self, x: torch.Tensor, token_mask: torch.Tensor | None) -> BackboneOutput:
         pooled = self.pool(x, token_mask)
