@@ -171,3 +171,21 @@ def test_labram_and_luna_runs_predict_as_they_evaluate(family, demo, tmp_path):
     result = predict(model, find_inputs(edf, model))
     np.testing.assert_allclose(np.array(result.windows["start_s"]) * model.sfreq, starts)
     np.testing.assert_allclose(result.windows["prob_abnormal"], expected, atol=1e-4)
+
+
+def test_the_run_directory_alone_is_enough(tiny_run, demo, tmp_path):
+    """A run copied elsewhere, its store gone, trained on a GPU: it still loads and predicts."""
+    import shutil
+
+    import yaml
+
+    copy = tmp_path / "run"
+    shutil.copytree(tiny_run, copy)
+    config = yaml.safe_load((copy / "config.yaml").read_text())
+    config["data"]["store"] = str(tmp_path / "gone.zarr")
+    config["trainer"]["device"] = "cuda:0"
+    (copy / "config.yaml").write_text(yaml.safe_dump(config))
+    model = load_trained(copy)
+    assert model.profile is not None and model.profile.notch == 50.0  # recorded in run.json
+    x = 20 * torch.randn(2, 21, 400)
+    torch.testing.assert_close(model.predict_windows(x), load_trained(tiny_run).predict_windows(x))
