@@ -108,7 +108,9 @@ class TrainingDisplay:
     # --------------------------------------------------------------- helpers
 
     def _print(self, text: str) -> None:
-        (self._bar.console if self._bar is not None else self.console).print(text, highlight=False)
+        # soft wrap: paths and commands stay whole, so they can be copied
+        console = self._bar.console if self._bar is not None else self.console
+        console.print(text, highlight=False, soft_wrap=True)
 
     def _stop(self) -> None:
         if self._bar is not None:

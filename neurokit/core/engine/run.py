@@ -122,14 +122,24 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
     info = dist_utils.init_from_env()
     try:
         # every rank warms: under torch.distributed the ranks of a node split the decode
+        if info.world_size == 1:
+            _prepare_embedded(config, events)
+        said: list[str] = []
+
+        def early(message: str) -> None:
+            said.append(message)
+            if events is not None and info.is_main:
+                events("warning", {"message": message})
+
         datasets, data_info, collate = build_datasets(
-            config, resolved.task.data_view(), _roles(config)
+            config, resolved.task.data_view(), _roles(config), on_warning=early
         )
         config = _with_window(config, data_info)
-        warnings = class_coverage_warnings(datasets, data_info)
+        coverage = class_coverage_warnings(datasets, data_info)
         if events is not None and info.is_main:
-            for message in warnings:
+            for message in coverage:
                 events("warning", {"message": message})
+        warnings = said + coverage
         context = RunContext(
             config=config,
             task_config=resolved.options["task"],
@@ -174,6 +184,31 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
         )
     finally:
         dist_utils.destroy()
+
+
+def _prepare_embedded(config: RunConfig, events: Events | None) -> None:
+    """A missing store of a corpus neurokit generates itself (`demo`) is prepared now,
+    with the model family's profile; any other missing store stays a DataError that
+    names the `neurokit prepare` command."""
+    from neurokit.core.data.location import is_url
+    from neurokit.core.data.prepare import prepare
+    from neurokit.core.engine.data import _family_profile, _generates, store_location
+
+    name = config.dataset.name
+    if config.data.store or config.data.sources or not name or "," in name:
+        return
+    location = store_location(config)
+    if is_url(location) or Path(location).exists() or not _generates(name):
+        return
+    profile = _family_profile(config)
+    if events is not None:
+        events("prepare", {"dataset": name, "store": location, "profile": profile})
+    summary = prepare(name, None, out=location, profile=profile)
+    if events is not None:
+        events(
+            "prepared",
+            {"dataset": name, "store": location, "recordings": len(summary.written)},
+        )
 
 
 def _run_dir(spec: RunSpec, config: RunConfig, is_main: bool) -> Path:
