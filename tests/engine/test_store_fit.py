@@ -36,7 +36,7 @@ def test_a_store_in_another_profile_is_said_before_training(tmp_path):
     assert f"--profile luna --out {tmp_path}/synthetic-luna.zarr" in text
     assert f"--set data.store={tmp_path}/synthetic-luna.zarr" in text
     # said before training: the run ends after its planned single step
-    assert text.index("expects its 'luna' profile") < text.index("stop_after_steps")
+    assert text.index("expects its 'luna' profile") < text.index("planned stop")
 
 
 def test_a_matching_store_says_nothing(tmp_path):
@@ -44,9 +44,7 @@ def test_a_matching_store_says_nothing(tmp_path):
     from neurokit.core.data.store import open_store
     from neurokit.core.engine.data import profile_mismatch
 
-    store = write_store(
-        tmp_path / "tcp.zarr", preprocessing={"montage": "tcp", "sfreq": 256.0}
-    )
+    store = write_store(tmp_path / "tcp.zarr", preprocessing={"montage": "tcp", "sfreq": 256.0})
     config = RunConfig.model_validate({"model": {"name": "luna"}, "data": {"store": str(store)}})
     assert profile_mismatch(config, open_store(str(store))) is None
     other = RunConfig.model_validate({"model": {"name": "labram"}, "data": {"store": str(store)}})
@@ -61,9 +59,12 @@ def test_only_the_embedded_demo_is_prepared_on_demand(tmp_path, monkeypatch):
 
     calls = []
     monkeypatch.setattr(
-        prepare_module, "prepare", lambda name, raw, out=None, profile=None: calls.append(
-            (name, raw, out, profile)
-        ) or prepare_module.PrepareSummary(dataset=name, store=out, found=0, present=0, workers=1),
+        prepare_module,
+        "prepare",
+        lambda name, raw, out=None, profile=None: (
+            calls.append((name, raw, out, profile))
+            or prepare_module.PrepareSummary(dataset=name, store=out, found=0, present=0, workers=1)
+        ),
     )
     events = []
     for dataset in ("demo", "tuab"):

@@ -469,3 +469,68 @@ def _subject_index(
 
 def subjects_list(index: dict[str, int]) -> list[str]:
     return sorted(index, key=index.__getitem__)
+
+
+def store_checksum(store: Any) -> str:
+    """A 16-hex-digit identity of a store's content: its recordings' ids and checksums."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for rid in sorted(store.recordings):
+        meta = store.recordings[rid]
+        digest.update(f"{rid}:{meta.checksum}:{meta.n_samples};".encode())
+    return digest.hexdigest()[:16]
+
+
+def _windows_by_class(dataset: Any, class_names: list[str]) -> dict[str, int] | None:
+    labels = getattr(dataset, "labels", None)
+    if labels is None or not class_names:
+        return None
+    y = np.asarray(labels, dtype=np.float64)
+    y = y[~np.isnan(y)].astype(np.int64)
+    counts = np.bincount(y, minlength=len(class_names)).tolist()
+    return dict(zip(class_names, counts, strict=False))
+
+
+def data_summary(config: Any, datasets: dict[str, Any], info: DataInfo) -> dict[str, Any]:
+    """What a run is about to train on, as data: each store (location, profile, checksum),
+    windows per split and class, the window and the sampling rate."""
+    from neurokit.core.data.preprocess import Preprocessing
+    from neurokit.core.data.store import open_store
+
+    stores = []
+    for spec in source_specs(config):
+        store = open_store(spec.location)
+        pre = dict(store.schema.preprocessing or {})
+        try:
+            profile = Preprocessing(**pre).describe() if pre else "not recorded"
+        except Exception:  # a store written by another version: show what it says
+            profile = ", ".join(f"{k}={v}" for k, v in pre.items() if v is not None)
+        stores.append(
+            {
+                "name": spec.name,
+                "location": spec.location,
+                "dataset": store.schema.dataset,
+                "preprocessing": profile,
+                "recordings": len(store.recordings),
+                "checksum": store_checksum(store),
+            }
+        )
+    windows = {}
+    for role, dataset in datasets.items():
+        entry: dict[str, Any] = {"windows": len(dataset)}
+        per_class = _windows_by_class(dataset, info.class_names)
+        if per_class is not None:
+            entry["classes"] = per_class
+        windows[role] = entry
+    seconds = info.window_samples / info.sfreq if info.sfreq and info.window_samples else None
+    return {
+        "stores": stores,
+        "splits": windows,
+        "sfreq": info.sfreq,
+        "window_samples": info.window_samples,
+        "window_seconds": seconds,
+        "eval_window_samples": info.eval_window_samples or None,
+        "channels": len(info.channel_names),
+        "classes": list(info.class_names),
+    }

@@ -77,6 +77,25 @@ def _with_window(config: RunConfig, info: DataInfo) -> RunConfig:
     return config
 
 
+def _with_head(config: RunConfig, info: DataInfo) -> RunConfig:
+    """The config with the head size the data resolved, for tasks that size one by classes."""
+    task = dict(config.task.options)
+    if "num_classes" not in task or task["num_classes"] is not None:
+        return config
+    if info.label_kind != "class" or len(info.class_names) < 2:
+        return config
+    section = type(config.task).model_validate(
+        {**config.task.model_dump(mode="json"), "num_classes": len(info.class_names)}
+    )
+    return config.model_copy(update={"task": section})
+
+
+def _parameters(stage: Any) -> dict[str, int]:
+    total = sum(p.numel() for p in stage.parameters())
+    trainable = sum(p.numel() for p in stage.parameters() if p.requires_grad)
+    return {"total": int(total), "trainable": int(trainable)}
+
+
 def _data_summary(info: DataInfo) -> dict[str, Any]:
     return {key: value for key, value in asdict(info).items() if value is not None}
 
@@ -115,7 +134,7 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
     from neurokit.core.engine import distributed as dist_utils
     from neurokit.core.engine import rundir
     from neurokit.core.engine.checkpoint import seed_everything
-    from neurokit.core.engine.data import build_datasets
+    from neurokit.core.engine.data import build_datasets, data_summary
 
     resolved = resolve(spec)
     config = resolved.config
@@ -134,7 +153,7 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
         datasets, data_info, collate = build_datasets(
             config, resolved.task.data_view(), _roles(config), on_warning=early
         )
-        config = _with_window(config, data_info)
+        config = _with_head(_with_window(config, data_info), data_info)
         coverage = class_coverage_warnings(datasets, data_info)
         if events is not None and info.is_main:
             for message in coverage:
@@ -153,6 +172,19 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
         stage = _build_stage(resolved, context)
         run_dir = _run_dir(spec, config, info.is_main)
         context.run_dir = run_dir
+        summary = {
+            "model": config.model.name,
+            "stage": config.stage,
+            "task": config.task.name,
+            "dataset": config.dataset.name,
+            "seed": config.seed,
+            "parameters": _parameters(stage),
+            "head_size": len(stage.class_names) or None,
+            **data_summary(config, datasets, data_info),
+        }
+        context.summary = summary
+        if events is not None and info.is_main:
+            events("summary", {"run_dir": str(run_dir), "resume": bool(spec.resume), **summary})
         identity = (_run_identity(run_dir) if spec.resume else None) or resolved.config_hash
         if info.is_main:
             (run_dir / rundir.CONFIG).write_text(to_yaml(config), encoding="utf-8")
@@ -163,6 +195,7 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
                     "task": config.task.name,
                     "config_hash": identity,
                     "data": _data_summary(data_info),
+                    "summary": summary,
                     "warnings": warnings,
                 },
             )

@@ -51,6 +51,12 @@ class Interrupted(NeurokitError):
     exit_code = 130
 
 
+class PlannedStop(Interrupted):
+    """`trainer.stop_after_steps` ended this invocation as asked: not an error (exit 0)."""
+
+    exit_code = 0
+
+
 class StepModule(nn.Module):
     """Routes forward() to the stage's steps so that DDP/FSDP/compile see one forward."""
 
@@ -209,6 +215,10 @@ class DefaultTrainer:
             epochs=self.config.epochs,
             monitor=selection.monitor,
             progress=self.config.progress,
+            device=str(self.device),
+            precision=self.precision,
+            world_size=self.dist.world_size,
+            batch_size=self.batch_size,
         )
         try:
             with self._catch_sigint(context):
@@ -221,6 +231,14 @@ class DefaultTrainer:
                         break
         finally:
             self._emit(context, "end", step=state.progress.step, reason=state.stop_reason)
+        if state.stop_reason == "stop_after_steps":
+            where = context.run_dir if context.run_dir else "the run directory"
+            raise PlannedStop(
+                f"planned stop after {state.progress.step - state.start_step} steps "
+                f"(trainer.stop_after_steps={self.config.stop_after_steps}) at step "
+                f"{state.progress.step} of {state.total_steps}; continue with: "
+                f"neurokit train --resume {where}"
+            )
         if state.stop_reason:
             where = context.run_dir if context.run_dir else "the run directory"
             raise Interrupted(
@@ -492,6 +510,7 @@ class DefaultTrainer:
             "val": best_val,
             "test": test,
             "duration_s": round(time.time() - state.started, 2),
+            "run": dict(context.summary),  # seed, parameters, windows, store checksum, ...
         }
         if self.dist.is_main and context.run_dir is not None:
             write_report(context.run_dir, report, state.log.read(), list(state.stage.class_names))
