@@ -100,3 +100,4 @@ class DataInfo:
     sources: list[str] = field(default_factory=list)  # stores of the run; Batch.source indexes it
     source_classes: dict[str, list[str]] = field(default_factory=dict)  # each source's own classes
     eval_window_samples: int = 0  # val/test window length when it differs from training (else 0)
+    recording_labels: bool = False  # one label per recording (TUAB): metrics pool per recording too

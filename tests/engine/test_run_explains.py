@@ -44,6 +44,13 @@ def test_a_run_summarises_itself_and_keeps_its_console_log(store, tmp_path):
     log = (run_dir / "console.log").read_text()
     assert "train: 48 windows (a 24, b 24)" in log and "epoch 1: val loss" in log
     assert "test (" in log and f"run directory: {run_dir}" in log
+    # predictions.csv: one line per test window; per-recording metrics (recording labels)
+    lines = (run_dir / "predictions.csv").read_text().splitlines()
+    assert lines[0] == "recording,start,target,predicted,p_b" and len(lines) == 1 + 24
+    assert {line.split(",")[0] for line in lines[1:]} == {"r9", "r10", "r11"}
+    full = json.loads((run_dir / "report.json").read_text())
+    assert full["test_per_recording"]["recordings"] == 3
+    assert full["predictions"] == "predictions.csv"
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert config["data"]["window_seconds"] == 2.0 and config["task"]["num_classes"] == 2
 

@@ -425,6 +425,8 @@ def build_datasets(
             s.name: list(st.schema.class_names) for s, st in zip(specs, stores, strict=True)
         },
         eval_window_samples=eval_window,
+        recording_labels=label_kind == "class"
+        and all(st.schema.label_kind == "recording" for st in stores),
     )
     return datasets, info, Collate(sfreq)
 

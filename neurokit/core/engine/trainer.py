@@ -33,6 +33,7 @@ from neurokit.core.engine import checkpoint as ckpt
 from neurokit.core.engine import distributed as dist_utils
 from neurokit.core.engine import rundir
 from neurokit.core.engine.config import TrainerConfig
+from neurokit.core.engine.metrics import pool_by_recording
 from neurokit.core.engine.params import param_groups
 from neurokit.core.engine.report import write_report
 from neurokit.core.engine.sampler import ResumableSampler, ShardSampler
@@ -512,8 +513,22 @@ class DefaultTrainer:
             "duration_s": round(time.time() - state.started, 2),
             "run": dict(context.summary),  # seed, parameters, windows, store checksum, ...
         }
+        rows = getattr(state.stage, "evaluated_rows", None) if test is not None else None
+        if rows is not None and rows.split != "test":
+            rows = None
+        if rows is not None and context.data.recording_labels:
+            ids, pooled, truth = pool_by_recording(rows.recordings, rows.predictions, rows.targets)
+            if ids:
+                metrics = state.stage.compute_metrics(pooled, truth)
+                report["test_per_recording"] = {"recordings": len(ids), **metrics}
         if self.dist.is_main and context.run_dir is not None:
-            write_report(context.run_dir, report, state.log.read(), list(state.stage.class_names))
+            write_report(
+                context.run_dir,
+                report,
+                state.log.read(),
+                list(state.stage.class_names),
+                rows=rows,
+            )
         return report
 
     # ------------------------------------------------------------------ setup
