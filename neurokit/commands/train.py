@@ -67,13 +67,14 @@ def run_spec(model, dataset, task, config_file, overrides, from_run, resume):
 
 
 def run_train(
-    model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc
-) -> None:
-    from neurokit.core.engine.run import resolved_config, train
+    model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc,
+    describe=False,
+) -> None:  # fmt: skip
+    from neurokit.core.engine.run import described_config, resolved_config, train
 
     spec = run_spec(model, dataset, task, config_file, overrides, from_run, resume)
-    if print_config:
-        sys.stdout.write(resolved_config(spec))
+    if print_config or describe:
+        sys.stdout.write(described_config(spec) if describe else resolved_config(spec))
         return
     if nproc > 1 and "WORLD_SIZE" not in os.environ:
         resolved_config(spec)  # refuse a bad config before starting processes

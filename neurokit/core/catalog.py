@@ -125,3 +125,52 @@ def plugin_rows(registry: Registry) -> list[dict[str, Any]]:
         row["conflicts"] = shared.get(info.name, [])
         rows.append(row)
     return rows
+
+
+def _field_notes(config_class: type, prefix: str) -> dict[str, str]:
+    notes = {}
+    for name in getattr(config_class, "model_fields", {}):
+        text = _description(config_class, name)
+        if text:
+            notes[f"{prefix}{name}"] = text
+    return notes
+
+
+def run_config_notes(components: dict[str, Component] | None = None) -> dict[str, str]:
+    """Dotted key -> description for every key of a run config: the top-level keys, `data.*`,
+    `data.sources[].*` and, given the run's components, each section's options."""
+    from neurokit.core.config import DataConfig, RunConfig, SourceConfig
+
+    notes = _field_notes(RunConfig, "")
+    notes.update(_field_notes(DataConfig, "data."))
+    notes.update(_field_notes(SourceConfig, "data.sources[]."))
+    for section, component in (components or {}).items():
+        notes[f"{section}.name"] = f"the {component.kind.value}: {component.description}"
+        notes.update(_field_notes(component.config_class, f"{section}."))
+    return notes
+
+
+def described_yaml(data: dict[str, Any], notes: dict[str, str]) -> str:
+    """`data` as block YAML with each key's description as a trailing comment
+    (`--print-config --describe`); loads back to the same mapping."""
+    import yaml
+
+    def scalar(value: Any) -> str:
+        return yaml.safe_dump([value], default_flow_style=True, width=10**9).strip()[1:-1]
+
+    lines: list[str] = []
+
+    def walk(mapping: dict[str, Any], prefix: str, depth: int) -> None:
+        for key, value in mapping.items():
+            dotted = f"{prefix}{key}"
+            note = notes.get(dotted)
+            comment = f"  # {note}" if note else ""
+            pad = "  " * depth
+            if isinstance(value, dict) and value:
+                lines.append(f"{pad}{key}:{comment}")
+                walk(value, f"{dotted}.", depth + 1)
+            else:
+                lines.append(f"{pad}{key}: {scalar(value)}{comment}")
+
+    walk(data, "", 0)
+    return "\n".join(lines) + "\n"

@@ -151,6 +151,19 @@ def _from_run(spec: StageSpec | None, family: Family | None, run: str | Path) ->
     return layer
 
 
+def _one_pretrained_knob(model: str, backbone: Component, task_options: Any) -> None:
+    """A backbone that loads its own weights (`model.pretrained`, through its family's
+    checkpoint filter) is started from a checkpoint by that key alone."""
+    if getattr(task_options, "pretrained", None) is None:
+        return
+    if "pretrained" in getattr(backbone.config_class, "model_fields", {}):
+        raise ConfigError(
+            f"task.pretrained: model {model!r} loads its weights through model.pretrained "
+            "(which applies its family's checkpoint filter); use --set "
+            f"model.pretrained={task_options.pretrained} instead"
+        )
+
+
 def _check_device(trainer_options: Any) -> None:
     device = str(getattr(trainer_options, "device", "auto"))
     if device.startswith("cuda"):
@@ -210,6 +223,7 @@ def resolve(spec: RunSpec, registry: Registry | None = None) -> ResolvedRun:
         "task": component_config(components["task"], config.task.options, "task"),
         "trainer": component_config(components["trainer"], config.trainer.options, "trainer"),
     }
+    _one_pretrained_knob(model, components["model"], options["task"])
     task = components["task"].factory(options["task"])
     if not isinstance(task, Task):
         raise ConfigError(f"task {config.task.name!r} is not a neurokit Task (plugin bug)")

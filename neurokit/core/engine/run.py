@@ -129,6 +129,16 @@ def resolved_config(spec: RunSpec) -> str:
     return to_yaml(resolve(spec).config)
 
 
+def described_config(spec: RunSpec) -> str:
+    """The resolved config as YAML with every key's description as a comment
+    (`--print-config --describe`): top-level keys, `data.*` and each component's options."""
+    from neurokit.core.catalog import described_yaml, run_config_notes
+
+    resolved = resolve(spec)
+    notes = run_config_notes(resolved.components)
+    return described_yaml(resolved.config.model_dump(mode="json"), notes)
+
+
 def train(spec: RunSpec, events: Events | None = None) -> RunResult:
     """Run one stage; returns its run directory, metrics and resolved config."""
     from neurokit.core.engine import distributed as dist_utils
@@ -468,4 +478,12 @@ def _run_identity(run_dir: Path) -> str | None:
     return (_read_json(run_dir / RUN_FILE) or {}).get("config_hash")
 
 
-__all__ = ["RunResult", "RunSpec", "evaluate", "pipeline", "resolved_config", "train"]
+__all__ = [
+    "RunResult",
+    "RunSpec",
+    "described_config",
+    "evaluate",
+    "pipeline",
+    "resolved_config",
+    "train",
+]
