@@ -105,10 +105,33 @@ def component_info(component: Component) -> dict[str, Any]:
     return info
 
 
+def task_stages(registry: Registry) -> dict[str, list[str]]:
+    """Task component -> the family stages that run it, as `stage (family, ...)`."""
+    by_task: dict[str, dict[str, list[str]]] = {}
+    for family in registry.families():
+        for spec in family.stages:
+            by_task.setdefault(spec.task, {}).setdefault(spec.name, []).append(family.name)
+    return {
+        task: [f"{stage} ({', '.join(families)})" for stage, families in stages.items()]
+        for task, stages in by_task.items()
+    }
+
+
 def list_rows(
     registry: Registry, kind: Kind | str | None = None, pattern: str | None = None
 ) -> list[dict[str, Any]]:
-    return [component_summary(c) for c in registry.components(kind, pattern)]
+    """One row per component; tasks name the family stages that run them."""
+    components = registry.components(kind, pattern)
+    stages = task_stages(registry) if any(c.kind == Kind.TASK for c in components) else {}
+    rows = []
+    for component in components:
+        row = component_summary(component)
+        info = registry.plugins.get(component.plugin)
+        row["builtin"] = bool(info.builtin) if info is not None else False
+        if component.kind == Kind.TASK:
+            row["stages"] = stages.get(component.name, [])
+        rows.append(row)
+    return rows
 
 
 def plugin_rows(registry: Registry) -> list[dict[str, Any]]:

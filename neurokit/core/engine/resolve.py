@@ -110,7 +110,10 @@ def _model(registry: Registry, name: str) -> tuple[Family | None, str]:
         registry.get(Kind.BACKBONE, name)
     except UnknownComponentError:
         known = [c.name for kind in (Kind.MODEL, Kind.BACKBONE) for c in registry.components(kind)]
-        raise UnknownComponentError("model", name, known) from None
+        notes = [
+            note for note in registry.unknown_notes(Kind.MODEL, name) if "is a backbone" not in note
+        ]
+        raise UnknownComponentError("model", name, known, notes) from None
     return registry.family_of_backbone(name), name
 
 
@@ -127,8 +130,8 @@ def _check_dataset(registry: Registry, merged: Mapping[str, Any]) -> None:
             continue
         try:
             registry.get(Kind.DATASET, part)
-        except UnknownComponentError:
-            raise UnknownComponentError("dataset", part, known) from None
+        except UnknownComponentError as exc:
+            raise exc from None
 
 
 def _from_run(spec: StageSpec | None, family: Family | None, run: str | Path) -> dict[str, Any]:
