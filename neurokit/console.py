@@ -102,6 +102,12 @@ def family_info(family: dict[str, Any]) -> None:
     if family["profile"]:
         values = ", ".join(f"{k}={v}" for k, v in family["profiles"][family["profile"]].items())
         console.print(f"store profile: {family['profile']} ({values})", highlight=False)
+        console.print(
+            f"every stage expects a store prepared with: neurokit prepare DATASET "
+            f"--profile {family['profile']} (then --dataset DATASET or --set data.store=PATH)",
+            highlight=False,
+            soft_wrap=True,
+        )
     for index, stage in enumerate(family["stages"], 1):
         default = " (default)" if stage["name"] == family["default_stage"] else ""
         consumes = "; ".join(f"{k} <- {v} run" for k, v in stage["consumes"].items())

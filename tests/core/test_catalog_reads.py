@@ -61,3 +61,12 @@ def test_unknown_names_mention_plugins_that_failed_to_load():
     message = str(caught.value)
     assert "1 plugin(s) failed to load" in message and "bad: " in message
     assert "boom in register" in message and "neurokit plugins" in message
+
+
+def test_info_model_says_which_store_its_stages_expect():
+    result = invoke("info", "model", "luna")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "store profile: luna (montage=tcp" in text
+    assert "neurokit prepare DATASET --profile luna" in text
+    assert "stage 2: finetune (default)" in text and "trainer.layer_decay" in text
