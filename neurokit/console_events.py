@@ -183,6 +183,10 @@ class TrainingDisplay:
         """A line from the command itself (results), shown and kept in the run's log."""
         self._print(text)
 
+    def keep(self, line: str) -> None:
+        """A line for the run's console.log only (what the command shows as a table)."""
+        self._keep(line)
+
     # --------------------------------------------------------------- helpers
 
     def _print(self, text: str) -> None:

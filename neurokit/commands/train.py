@@ -110,7 +110,7 @@ def _show_result(result, events=None) -> None:
             shown = ", ".join(
                 f"{k} {'n/a' if v is None else f'{v:.4f}'}" for k, v in scalar_rows(result.test)
             )
-            events._keep(f"test ({label}, selected epoch {best}): {shown}")
+            events.keep(f"test ({label}, selected epoch {best}): {shown}")
     if events is not None:
         events.note(f"run directory: {result.run_dir}")
     else:
