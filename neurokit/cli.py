@@ -246,6 +246,9 @@ def store_export_braindecode_command(store, out, split, overwrite, as_json) -> N
 )
 @click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
 @click.option(
+    "--describe", is_flag=True, help="With --print-config: each key's meaning as a comment."
+)
+@click.option(
     "--resume",
     "resume",
     type=click.Path(file_okay=False),
@@ -259,12 +262,15 @@ def store_export_braindecode_command(store, out, split, overwrite, as_json) -> N
     help="Processes (torchrun).",
 )
 def train_command(
-    model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc
+    model, dataset, task, config_file, overrides, from_run, print_config, describe, resume, nproc
 ) -> None:
     """Train MODEL on DATASET: one stage; config, checkpoints and report in a run directory."""
     from neurokit.commands.train import run_train
 
-    run_train(model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc)
+    run_train(
+        model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc,
+        describe,
+    )  # fmt: skip
 
 
 @cli.command("pipeline")

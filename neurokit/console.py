@@ -37,14 +37,35 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     console.print(t)
 
 
-def components_table(rows: list[dict[str, Any]], by_kind: bool) -> None:
+def component_lines(rows: list[dict[str, Any]], by_kind: bool, width: int | None) -> list[str]:
+    """`neurokit list` as plain lines: a heading per kind, then one line per component
+    (name, then what it is), cut to `width` columns (None: whole lines, for pipes)."""
     if not rows:
-        console.print("no components registered")
-        return
-    columns = (
-        ["kind", "name", "plugin", "description"] if by_kind else ["name", "plugin", "description"]
-    )
-    table(None, columns, [[r[c] for c in columns] for r in rows])
+        return ["no components registered"]
+    name_width = max(len(r["name"]) for r in rows)
+    lines: list[str] = []
+    kind = None
+    for row in rows:
+        if by_kind and row["kind"] != kind:
+            kind = row["kind"]
+            count = sum(1 for r in rows if r["kind"] == kind)
+            lines.append(("" if not lines else "\n") + f"{kind}s ({count})")
+        text = row["description"] or ""
+        if row.get("stages"):
+            text = f"[stages: {'; '.join(row['stages'])}] {text}"
+        if not row.get("builtin", True):
+            text = f"(plugin {row['plugin']}) {text}"
+        line = f"  {row['name']:<{name_width}}  {text}".rstrip()
+        if width is not None and len(line) > width:
+            line = line[: width - 1] + "\u2026"
+        lines.append(line)
+    return lines
+
+
+def components_table(rows: list[dict[str, Any]], by_kind: bool) -> None:
+    """One line per component: fits the terminal; full lines when piped."""
+    width = console.width if console.is_terminal else None
+    sys.stdout.write("\n".join(component_lines(rows, by_kind, width)) + "\n")
 
 
 def component_info(info: dict[str, Any]) -> None:
@@ -81,6 +102,12 @@ def family_info(family: dict[str, Any]) -> None:
     if family["profile"]:
         values = ", ".join(f"{k}={v}" for k, v in family["profiles"][family["profile"]].items())
         console.print(f"store profile: {family['profile']} ({values})", highlight=False)
+        console.print(
+            f"every stage expects a store prepared with: neurokit prepare DATASET "
+            f"--profile {family['profile']} (then --dataset DATASET or --set data.store=PATH)",
+            highlight=False,
+            soft_wrap=True,
+        )
     for index, stage in enumerate(family["stages"], 1):
         default = " (default)" if stage["name"] == family["default_stage"] else ""
         consumes = "; ".join(f"{k} <- {v} run" for k, v in stage["consumes"].items())

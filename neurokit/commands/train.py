@@ -67,13 +67,14 @@ def run_spec(model, dataset, task, config_file, overrides, from_run, resume):
 
 
 def run_train(
-    model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc
-) -> None:
-    from neurokit.core.engine.run import resolved_config, train
+    model, dataset, task, config_file, overrides, from_run, print_config, resume, nproc,
+    describe=False,
+) -> None:  # fmt: skip
+    from neurokit.core.engine.run import described_config, resolved_config, train
 
     spec = run_spec(model, dataset, task, config_file, overrides, from_run, resume)
-    if print_config:
-        sys.stdout.write(resolved_config(spec))
+    if print_config or describe:
+        sys.stdout.write(described_config(spec) if describe else resolved_config(spec))
         return
     if nproc > 1 and "WORLD_SIZE" not in os.environ:
         resolved_config(spec)  # refuse a bad config before starting processes
@@ -86,38 +87,57 @@ def run_train(
             click.get_current_context().exit(code)
         return
     from neurokit.console_events import TrainingDisplay
+    from neurokit.core.engine.trainer import PlannedStop
 
     with TrainingDisplay() as events:
-        result = train(spec, events)
-    if int(os.environ.get("RANK", "0")) != 0:
-        return
-    _show_result(result)
+        try:
+            result = train(spec, events)
+        except PlannedStop as stop:  # trainer.stop_after_steps: done as asked, exit 0
+            events.note(str(stop))
+            return
+        if int(os.environ.get("RANK", "0")) != 0:
+            return
+        _show_result(result, events)
 
 
-def _show_result(result) -> None:
-    label = result.config.get("dataset", {}).get("name")
+def _show_result(result, events=None) -> None:
+    stores = (result.report.get("run") or {}).get("stores") or [{}]
+    label = result.config.get("dataset", {}).get("name") or stores[0].get("name")
     if result.test:
         best = result.report.get("best_epoch")
         _metrics_table(f"test ({label}, selected epoch {best})", result.test)
-    out.console.print(f"run directory: {result.run_dir}", highlight=False)
+        if events is not None:  # the run's console.log keeps the numbers too
+            shown = ", ".join(
+                f"{k} {'n/a' if v is None else f'{v:.4f}'}" for k, v in scalar_rows(result.test)
+            )
+            events.keep(f"test ({label}, selected epoch {best}): {shown}")
+    if events is not None:
+        events.note(f"run directory: {result.run_dir}")
+    else:
+        out.console.print(f"run directory: {result.run_dir}", highlight=False)
 
 
 def run_pipeline(model, dataset, config_file, overrides, name, stages, small=False) -> None:
     from neurokit.console_events import TrainingDisplay
     from neurokit.core.config import parse_overrides
     from neurokit.core.engine.run import pipeline
+    from neurokit.core.engine.trainer import PlannedStop
 
     with TrainingDisplay() as events:
-        results = pipeline(
-            model,
-            dataset,
-            config=config_file,
-            overrides=parse_overrides(overrides),
-            name=name,
-            stages=list(stages) or None,
-            small=small,
-            events=events,
-        )
+        try:
+            results = pipeline(
+                model,
+                dataset,
+                config=config_file,
+                overrides=parse_overrides(overrides),
+                name=name,
+                stages=list(stages) or None,
+                small=small,
+                events=events,
+            )
+        except PlannedStop as stop:  # rerun the pipeline to continue it
+            events.note(f"{stop} (or rerun the same pipeline command)")
+            return
     rows = [
         [r.stage or "", "skipped (finished)" if r.skipped else "ran", str(r.run_dir)]
         for r in results

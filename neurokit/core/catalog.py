@@ -105,10 +105,33 @@ def component_info(component: Component) -> dict[str, Any]:
     return info
 
 
+def task_stages(registry: Registry) -> dict[str, list[str]]:
+    """Task component -> the family stages that run it, as `stage (family, ...)`."""
+    by_task: dict[str, dict[str, list[str]]] = {}
+    for family in registry.families():
+        for spec in family.stages:
+            by_task.setdefault(spec.task, {}).setdefault(spec.name, []).append(family.name)
+    return {
+        task: [f"{stage} ({', '.join(families)})" for stage, families in stages.items()]
+        for task, stages in by_task.items()
+    }
+
+
 def list_rows(
     registry: Registry, kind: Kind | str | None = None, pattern: str | None = None
 ) -> list[dict[str, Any]]:
-    return [component_summary(c) for c in registry.components(kind, pattern)]
+    """One row per component; tasks name the family stages that run them."""
+    components = registry.components(kind, pattern)
+    stages = task_stages(registry) if any(c.kind == Kind.TASK for c in components) else {}
+    rows = []
+    for component in components:
+        row = component_summary(component)
+        info = registry.plugins.get(component.plugin)
+        row["builtin"] = bool(info.builtin) if info is not None else False
+        if component.kind == Kind.TASK:
+            row["stages"] = stages.get(component.name, [])
+        rows.append(row)
+    return rows
 
 
 def plugin_rows(registry: Registry) -> list[dict[str, Any]]:
@@ -125,3 +148,52 @@ def plugin_rows(registry: Registry) -> list[dict[str, Any]]:
         row["conflicts"] = shared.get(info.name, [])
         rows.append(row)
     return rows
+
+
+def _field_notes(config_class: type, prefix: str) -> dict[str, str]:
+    notes = {}
+    for name in getattr(config_class, "model_fields", {}):
+        text = _description(config_class, name)
+        if text:
+            notes[f"{prefix}{name}"] = text
+    return notes
+
+
+def run_config_notes(components: dict[str, Component] | None = None) -> dict[str, str]:
+    """Dotted key -> description for every key of a run config: the top-level keys, `data.*`,
+    `data.sources[].*` and, given the run's components, each section's options."""
+    from neurokit.core.config import DataConfig, RunConfig, SourceConfig
+
+    notes = _field_notes(RunConfig, "")
+    notes.update(_field_notes(DataConfig, "data."))
+    notes.update(_field_notes(SourceConfig, "data.sources[]."))
+    for section, component in (components or {}).items():
+        notes[f"{section}.name"] = f"the {component.kind.value}: {component.description}"
+        notes.update(_field_notes(component.config_class, f"{section}."))
+    return notes
+
+
+def described_yaml(data: dict[str, Any], notes: dict[str, str]) -> str:
+    """`data` as block YAML with each key's description as a trailing comment
+    (`--print-config --describe`); loads back to the same mapping."""
+    import yaml
+
+    def scalar(value: Any) -> str:
+        return yaml.safe_dump([value], default_flow_style=True, width=10**9).strip()[1:-1]
+
+    lines: list[str] = []
+
+    def walk(mapping: dict[str, Any], prefix: str, depth: int) -> None:
+        for key, value in mapping.items():
+            dotted = f"{prefix}{key}"
+            note = notes.get(dotted)
+            comment = f"  # {note}" if note else ""
+            pad = "  " * depth
+            if isinstance(value, dict) and value:
+                lines.append(f"{pad}{key}:{comment}")
+                walk(value, f"{dotted}.", depth + 1)
+            else:
+                lines.append(f"{pad}{key}: {scalar(value)}{comment}")
+
+    walk(data, "", 0)
+    return "\n".join(lines) + "\n"

@@ -15,12 +15,16 @@ class NeurokitError(Exception):
 class UnknownComponentError(NeurokitError, KeyError):
     """A name that no plugin registered."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]):
+    def __init__(
+        self, kind: str, name: str, known: Iterable[str], notes: Iterable[str] = ()
+    ) -> None:
+        """`notes`: further sentences (the kind the name does have, plugins that failed)."""
         known = sorted(set(known))
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         listing = f" Known {kind}s: {', '.join(known)}." if known and not close else ""
-        super().__init__(f"unknown {kind} {name!r}.{hint}{listing}")
+        extra = "".join(f" {note}" for note in notes)
+        super().__init__(f"unknown {kind} {name!r}.{hint}{listing}{extra}")
         self.kind, self.name, self.suggestions = kind, name, close
 
     def __str__(self) -> str:  # KeyError would quote the message

@@ -102,3 +102,4 @@ class DataInfo:
     eval_window_samples: int = 0  # val/test window length when it differs from training (else 0)
     # the store's preprocessing (its schema's `preprocessing`), so a run can be applied to raw files
     preprocessing: dict[str, Any] = field(default_factory=dict)
+    recording_labels: bool = False  # one label per recording (TUAB): metrics pool per recording too

@@ -217,7 +217,9 @@ class Registry:
         if plugin:
             registered = [c for c in registered if c.plugin == plugin]
         if not registered:
-            raise UnknownComponentError(kind.value, name, self._components[kind])
+            raise UnknownComponentError(
+                kind.value, name, self._components[kind], self.unknown_notes(kind, bare)
+            )
         if len(registered) > 1:
             owners = " and ".join(repr(c.plugin) for c in registered)
             raise DuplicateComponentError(
@@ -225,6 +227,24 @@ class Registry:
                 f"'{registered[0].plugin}:{bare}' or limit plugins with {PLUGINS_ENV}"
             )
         return registered[0]
+
+    def unknown_notes(self, kind: Kind | str, name: str) -> list[str]:
+        """Why `name` may not be a `kind`: it is one of another kind (`labram-base is a
+        backbone`), or a plugin that might have registered it failed to load."""
+        self.load()
+        kind = self._kind(kind)
+        notes = []
+        other = [k for k in Kind if k != kind and _normalise(name) in self._components[k]]
+        for k in other:
+            notes.append(f"{name!r} is a {k.value} (neurokit info {k.value} {_normalise(name)}).")
+        failed = [info for info in self.plugins.values() if info.error]
+        if failed:
+            shown = "; ".join(f"{info.name}: {info.error}" for info in failed[:3])
+            notes.append(
+                f"{len(failed)} plugin(s) failed to load and may have registered it "
+                f"({shown}); see `neurokit plugins`."
+            )
+        return notes
 
     def family(self, name: str) -> Family:
         """The model family `name` (a registered model)."""

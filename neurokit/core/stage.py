@@ -87,6 +87,19 @@ class Evaluation:
     sources: list[str] = field(default_factory=list)  # stores of a mixture (batch.source indexes)
 
 
+@dataclass
+class EvaluatedRows:
+    """The last split `Stage.evaluate` scored, row by row (all ranks gathered): which
+    window (recording, first sample), what the stage predicted and the truth. The trainer
+    writes them to `predictions.csv` and pools them per recording."""
+
+    split: str
+    recordings: np.ndarray  # (N,) object: recording ids ("" when the batch names none)
+    starts: np.ndarray  # (N,) int64 first sample (-1 when unknown)
+    predictions: np.ndarray  # (N,) or (N, K)
+    targets: np.ndarray  # (N,) or (N, K)
+
+
 def _scalar(value: Any) -> float:
     return float(value.detach().float().item()) if isinstance(value, torch.Tensor) else float(value)
 
@@ -116,6 +129,7 @@ class Stage(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.backbone = None
+        self.evaluated_rows: EvaluatedRows | None = None  # set by `evaluate`
 
     # -------------------------------------------------------------- steps
 
@@ -139,6 +153,8 @@ class Stage(nn.Module):
         predictions: list[np.ndarray] = []
         targets: list[np.ndarray] = []
         sources: list[np.ndarray] = []
+        recordings: list[np.ndarray] = []
+        starts: list[np.ndarray] = []
         for batch, valid in evaluation.batches():
             step = evaluation.step(batch)
             if valid <= 0:
@@ -154,11 +170,20 @@ class Stage(nn.Module):
                 source = getattr(batch, "source", None)
                 if source is not None:
                     sources.append(np.asarray(source[:valid].cpu(), dtype=np.float64))
+                names = list(getattr(batch, "recording", None) or [])[:valid]
+                recordings.append(np.asarray(names + [""] * (valid - len(names)), dtype=object))
+                first = getattr(batch, "start", None)
+                starts.append(
+                    np.asarray(first[:valid].cpu(), dtype=np.int64)
+                    if first is not None
+                    else np.full(valid, -1, dtype=np.int64)
+                )
         rows = {"__count__": float(count), "__rows__": float(len(predictions))}
         totals = evaluation.all_reduce_sum({**sums, **rows})
         total = max(totals.pop("__count__"), 1.0)
         any_rows = totals.pop("__rows__") > 0  # every rank gathers, or none (no deadlock)
         result: dict[str, Any] = {key: value / total for key, value in totals.items()}
+        self.evaluated_rows = None
         if any_rows:
             empty = np.zeros((0,))
             gathered = evaluation.gather(np.concatenate(predictions) if predictions else empty)
@@ -166,6 +191,14 @@ class Stage(nn.Module):
             if len(truth) != len(gathered):
                 truth = np.zeros(len(gathered))
             result.update(self.compute_metrics(gathered, truth))
+            names = evaluation.gather(
+                np.concatenate(recordings) if recordings else np.zeros((0,), dtype=object)
+            )
+            first = evaluation.gather(
+                np.concatenate(starts) if starts else np.zeros((0,), dtype=np.int64)
+            )
+            if len(names) == len(gathered) == len(first):
+                self.evaluated_rows = EvaluatedRows(evaluation.split, names, first, gathered, truth)
             if len(evaluation.sources) > 1:  # a mixture: each source's metrics beside the pooled
                 origin = evaluation.gather(np.concatenate(sources) if sources else empty)
                 result.update(self._per_source(evaluation.sources, origin, gathered, truth))

@@ -57,6 +57,8 @@ class RunContext:
     run_dir: Path | None = None
     resume: bool = False  # continue from run_dir/checkpoints/last.pt
     events: Callable[[str, dict[str, Any]], None] | None = None
+    # what the run resolved (seed, parameters, windows per split, stores): report.json's "run"
+    summary: dict[str, Any] = field(default_factory=dict)
 
     def emit(self, event: str, **data: Any) -> None:
         """Report a progress event (`epoch`, `resume`, `early-stop`, ...) if anyone listens."""

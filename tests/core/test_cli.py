@@ -19,7 +19,8 @@ def test_list_json_parses_and_has_builtins(cli):
     assert {"kind": "backbone", "name": "tiny-cnn"}.items() <= next(
         r for r in rows if r["name"] == "tiny-cnn"
     ).items()
-    assert all(set(r) == {"kind", "name", "description", "plugin"} for r in rows)
+    common = {"kind", "name", "description", "plugin", "builtin"}
+    assert all(set(r) == common | ({"stages"} if r["kind"] == "task" else set()) for r in rows)
 
 
 def test_list_one_kind_table(cli):

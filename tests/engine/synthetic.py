@@ -113,6 +113,7 @@ def write_store(
     swap_classes: bool = False,
     class_names: list[str] | None = None,
     labels: list[int] | None = None,
+    preprocessing: dict[str, Any] | None = None,
 ) -> Path:
     """A small store in the neurokit format: 4 channels at 64 Hz, train/val/test by recording.
 
@@ -132,6 +133,7 @@ def write_store(
             if labelled
             else [],
             label_kind="recording" if labelled else "none",
+            preprocessing=dict(preprocessing or {}),
         )
     )
     splits = ["train"] * (recordings // 2) + ["val"] * (recordings // 4)

@@ -73,11 +73,8 @@ def test_unknown_dataset_is_refused_with_suggestions(tmp_path):
 
 @pytest.mark.parametrize(
     "dataset,command",
-    [
-        ("demo", "neurokit prepare demo --out {root}/demo.zarr"),
-        ("tuab", "neurokit prepare tuab --raw DIR --out {root}/tuab.zarr"),
-    ],
-)
+    [("tuab", "neurokit prepare tuab --raw DIR --out {root}/tuab.zarr")],
+)  # demo is generated, so a missing demo store is prepared (test_demo.py)
 def test_missing_store_says_which_prepare_command_to_run(tmp_path, dataset, command):
     message = failure(
         "train", "--model", "tiny", "--dataset", dataset, "--set", f"data_root={tmp_path}"

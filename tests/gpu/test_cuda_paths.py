@@ -67,7 +67,7 @@ def test_compiled_training_matches_eager(tmp_path, bf16_run, gpu_store, device):
 
 def test_resume_on_device_matches_the_uninterrupted_run(tmp_path, bf16_run, gpu_store, device):
     sets = ("trainer.precision=bf16",)
-    train(tmp_path, gpu_store, device, "cut", *sets, "trainer.stop_after_steps=10", expect=130)
+    train(tmp_path, gpu_store, device, "cut", *sets, "trainer.stop_after_steps=10", expect=0)
     cut = tmp_path / "cut"
     assert max(step for step, _ in losses(cut)) == 10
     train(tmp_path, gpu_store, device, "cut", "trainer.stop_after_steps=null", resume=True)

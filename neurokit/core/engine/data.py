@@ -6,6 +6,7 @@ DataLoaders around them (its sampler must resume mid-epoch and shard by rank).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,18 +39,78 @@ def prepare_command(dataset: str | None, location: str, profile: str | None = No
     return f"neurokit prepare {name}{raw}{flag} --out {location}"
 
 
-def _family_profile(config: Any) -> str | None:
-    """The preprocessing profile the run's model family expects, if it names one."""
+def _family(config: Any):
+    """The run's model family (None for a bare backbone)."""
     from neurokit.core.registry import get_registry
 
     if not config.model.name:
         return None
     registry = get_registry()
     try:
-        family = registry.family(str(config.model.name))
+        return registry.family(str(config.model.name))
     except Exception:
-        family = registry.family_of_backbone(str(config.model.name))
+        return registry.family_of_backbone(str(config.model.name))
+
+
+def _family_profile(config: Any) -> str | None:
+    """The preprocessing profile the run's model family expects, if it names one."""
+    family = _family(config)
     return family.profile if family is not None else None
+
+
+# The profile values a store must match for a model to see what it was trained on.
+_FIT_KEYS = ("sfreq", "montage")
+
+
+def _describe_fit(values: dict[str, Any]) -> str:
+    rate = values.get("sfreq")
+    shown = f"{rate:g} Hz" if isinstance(rate, int | float) else "native rate"
+    return f"{shown}, {values.get('montage') or 'referential'}"
+
+
+def fix_commands(config: Any, dataset: str | None, profile: str) -> str:
+    """The two commands that give a run a store in `profile`: prepare it, then point at it."""
+    name = dataset or "DATASET"
+    location = str(Path(config.data_root) / f"{name}-{profile}.zarr")
+    return (
+        f"{prepare_command(dataset, location, profile)}, then rerun with "
+        f"--set data.store={location}"
+    )
+
+
+def profile_mismatch(config: Any, store: Any, spec_dataset: str | None = None) -> str | None:
+    """A sentence when the store was not prepared with the model family's profile, else None.
+
+    Only the values that change what a model sees (rate, montage) are compared; band and
+    notch differences are left to the user.
+    """
+    family = _family(config)
+    if family is None or not family.profile:
+        return None
+    expected = dict(family.profiles.get(family.profile) or {})
+    have = dict(store.schema.preprocessing or {})
+    if not have:
+        return None
+    if "sfreq" not in have or have.get("sfreq") is None:
+        have["sfreq"] = store.schema.sfreq
+    diffs = []
+    for key in _FIT_KEYS:
+        want = expected.get(key, "referential" if key == "montage" else None)
+        got = have.get(key, "referential" if key == "montage" else None)
+        if want is None:
+            continue
+        if key == "sfreq" and got is not None and abs(float(got) - float(want)) < 1e-6:
+            continue
+        if got != want:
+            diffs.append(key)
+    if not diffs:
+        return None
+    dataset = spec_dataset or store.schema.dataset or config.dataset.name
+    return (
+        f"store {store.location!r} is {_describe_fit(have)} but model {family.name!r} expects "
+        f"its {family.profile!r} profile ({_describe_fit(expected)}); for a store that fits: "
+        f"{fix_commands(config, dataset, family.profile)}"
+    )
 
 
 def _generates(name: str) -> bool:
@@ -286,6 +347,7 @@ def build_datasets(
     roles: dict[str, str | None],
     warm: bool = True,
     required: tuple[str, ...] = ("train",),
+    on_warning: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any], DataInfo, Any]:
     """Window datasets by role ("train", "val", "test", ...) from split names, the DataInfo, a collate.
 
@@ -294,15 +356,19 @@ def build_datasets(
     window once). `data.split` picks subject-disjoint, within-subject or official
     splits; val/test may use their own window view (`DataView.eval_window_seconds`).
     A role no store has is skipped unless it is `required`; with `warm` every split is
-    decoded into the local cache first (once; later runs reuse it).
+    decoded into the local cache first (once; later runs reuse it). A store prepared
+    with another profile than the model family's is reported to `on_warning` first.
     """
     from neurokit.core.data.dataset import Collate
     from neurokit.core.data.mixture import MixtureDataset
 
     specs = source_specs(config)
     stores = [_open_source(config, spec) for spec in specs]
-    for store in stores:
+    for spec, store in zip(specs, stores, strict=True):
         _check_store(config, view, store)
+        mismatch = profile_mismatch(config, store, spec.dataset)
+        if mismatch and on_warning is not None:
+            on_warning(mismatch)  # said before any window is built or decoded
     class_names, offsets = _label_spaces(stores, specs)
     per_source = [
         _role_datasets(config, view, spec, store, roles, i, offsets[i])
@@ -369,6 +435,8 @@ def build_datasets(
         },
         eval_window_samples=eval_window,
         preprocessing=_shared_preprocessing(stores),
+        recording_labels=label_kind == "class"
+        and all(st.schema.label_kind == "recording" for st in stores),
     )
     return datasets, info, Collate(sfreq)
 
@@ -393,9 +461,15 @@ def _check_store(config: Any, view: DataView, store: Any) -> None:
             f"{config.task.name!r} needs labelled windows (use a pretraining task or a labelled dataset)"
         )
     if view.sfreq and schema.sfreq and abs(float(schema.sfreq) - view.sfreq) > 1e-6:
+        profile = _family_profile(config)
+        fix = (
+            f": {fix_commands(config, schema.dataset or config.dataset.name, profile)}"
+            if profile
+            else " (prepare it with the model's preprocessing profile)"
+        )
         raise DataError(
             f"task {config.task.name!r} needs {view.sfreq:g} Hz but store {store.location!r} is "
-            f"{schema.sfreq:g} Hz; prepare the store with the model's preprocessing profile"
+            f"{schema.sfreq:g} Hz; prepare a store that fits{fix}"
         )
 
 
@@ -413,3 +487,68 @@ def _subject_index(
 
 def subjects_list(index: dict[str, int]) -> list[str]:
     return sorted(index, key=index.__getitem__)
+
+
+def store_checksum(store: Any) -> str:
+    """A 16-hex-digit identity of a store's content: its recordings' ids and checksums."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for rid in sorted(store.recordings):
+        meta = store.recordings[rid]
+        digest.update(f"{rid}:{meta.checksum}:{meta.n_samples};".encode())
+    return digest.hexdigest()[:16]
+
+
+def _windows_by_class(dataset: Any, class_names: list[str]) -> dict[str, int] | None:
+    labels = getattr(dataset, "labels", None)
+    if labels is None or not class_names:
+        return None
+    y = np.asarray(labels, dtype=np.float64)
+    y = y[~np.isnan(y)].astype(np.int64)
+    counts = np.bincount(y, minlength=len(class_names)).tolist()
+    return dict(zip(class_names, counts, strict=False))
+
+
+def data_summary(config: Any, datasets: dict[str, Any], info: DataInfo) -> dict[str, Any]:
+    """What a run is about to train on, as data: each store (location, profile, checksum),
+    windows per split and class, the window and the sampling rate."""
+    from neurokit.core.data.preprocess import Preprocessing
+    from neurokit.core.data.store import open_store
+
+    stores = []
+    for spec in source_specs(config):
+        store = open_store(spec.location)
+        pre = dict(store.schema.preprocessing or {})
+        try:
+            profile = Preprocessing(**pre).describe() if pre else "not recorded"
+        except Exception:  # a store written by another version: show what it says
+            profile = ", ".join(f"{k}={v}" for k, v in pre.items() if v is not None)
+        stores.append(
+            {
+                "name": spec.name,
+                "location": spec.location,
+                "dataset": store.schema.dataset,
+                "preprocessing": profile,
+                "recordings": len(store.recordings),
+                "checksum": store_checksum(store),
+            }
+        )
+    windows = {}
+    for role, dataset in datasets.items():
+        entry: dict[str, Any] = {"windows": len(dataset)}
+        per_class = _windows_by_class(dataset, info.class_names)
+        if per_class is not None:
+            entry["classes"] = per_class
+        windows[role] = entry
+    seconds = info.window_samples / info.sfreq if info.sfreq and info.window_samples else None
+    return {
+        "stores": stores,
+        "splits": windows,
+        "sfreq": info.sfreq,
+        "window_samples": info.window_samples,
+        "window_seconds": seconds,
+        "eval_window_samples": info.eval_window_samples or None,
+        "channels": len(info.channel_names),
+        "classes": list(info.class_names),
+    }

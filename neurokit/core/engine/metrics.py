@@ -119,3 +119,20 @@ def scalar_rows(metrics: dict[str, Any]) -> list[tuple[str, float | None]]:
     known = [k for k in HEADLINE if k in scalar]
     rest = sorted(k for k in scalar if k not in HEADLINE and k != "num_samples")
     return [(k, scalar[k]) for k in known + rest]
+
+
+def pool_by_recording(
+    recordings: np.ndarray, predictions: np.ndarray, targets: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Each recording's mean prediction over its windows and its (first) target: a
+    recording-labelled corpus (TUAB) is judged per recording as well as per window."""
+    ids = sorted({str(r) for r in recordings if str(r)})
+    names = np.asarray([str(r) for r in recordings], dtype=object)
+    pooled, truth = [], []
+    for rid in ids:
+        rows = names == rid
+        pooled.append(np.asarray(predictions[rows], dtype=np.float64).mean(axis=0))
+        truth.append(np.asarray(targets[rows])[0])
+    if not ids:
+        return [], np.zeros((0,)), np.zeros((0,))
+    return ids, np.stack(pooled), np.asarray(truth)

@@ -110,7 +110,10 @@ def _model(registry: Registry, name: str) -> tuple[Family | None, str]:
         registry.get(Kind.BACKBONE, name)
     except UnknownComponentError:
         known = [c.name for kind in (Kind.MODEL, Kind.BACKBONE) for c in registry.components(kind)]
-        raise UnknownComponentError("model", name, known) from None
+        notes = [
+            note for note in registry.unknown_notes(Kind.MODEL, name) if "is a backbone" not in note
+        ]
+        raise UnknownComponentError("model", name, known, notes) from None
     return registry.family_of_backbone(name), name
 
 
@@ -127,8 +130,8 @@ def _check_dataset(registry: Registry, merged: Mapping[str, Any]) -> None:
             continue
         try:
             registry.get(Kind.DATASET, part)
-        except UnknownComponentError:
-            raise UnknownComponentError("dataset", part, known) from None
+        except UnknownComponentError as exc:
+            raise exc from None
 
 
 def _from_run(spec: StageSpec | None, family: Family | None, run: str | Path) -> dict[str, Any]:
@@ -149,6 +152,19 @@ def _from_run(spec: StageSpec | None, family: Family | None, run: str | Path) ->
     for key in keys:
         layer = deep_merge(layer, nest({key: str(run)}))
     return layer
+
+
+def _one_pretrained_knob(model: str, backbone: Component, task_options: Any) -> None:
+    """A backbone that loads its own weights (`model.pretrained`, through its family's
+    checkpoint filter) is started from a checkpoint by that key alone."""
+    if getattr(task_options, "pretrained", None) is None:
+        return
+    if "pretrained" in getattr(backbone.config_class, "model_fields", {}):
+        raise ConfigError(
+            f"task.pretrained: model {model!r} loads its weights through model.pretrained "
+            "(which applies its family's checkpoint filter); use --set "
+            f"model.pretrained={task_options.pretrained} instead"
+        )
 
 
 def _check_device(trainer_options: Any) -> None:
@@ -210,6 +226,7 @@ def resolve(spec: RunSpec, registry: Registry | None = None) -> ResolvedRun:
         "task": component_config(components["task"], config.task.options, "task"),
         "trainer": component_config(components["trainer"], config.trainer.options, "trainer"),
     }
+    _one_pretrained_knob(model, components["model"], options["task"])
     task = components["task"].factory(options["task"])
     if not isinstance(task, Task):
         raise ConfigError(f"task {config.task.name!r} is not a neurokit Task (plugin bug)")

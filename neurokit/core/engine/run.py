@@ -77,6 +77,25 @@ def _with_window(config: RunConfig, info: DataInfo) -> RunConfig:
     return config
 
 
+def _with_head(config: RunConfig, info: DataInfo) -> RunConfig:
+    """The config with the head size the data resolved, for tasks that size one by classes."""
+    task = dict(config.task.options)
+    if "num_classes" not in task or task["num_classes"] is not None:
+        return config
+    if info.label_kind != "class" or len(info.class_names) < 2:
+        return config
+    section = type(config.task).model_validate(
+        {**config.task.model_dump(mode="json"), "num_classes": len(info.class_names)}
+    )
+    return config.model_copy(update={"task": section})
+
+
+def _parameters(stage: Any) -> dict[str, int]:
+    total = sum(p.numel() for p in stage.parameters())
+    trainable = sum(p.numel() for p in stage.parameters() if p.requires_grad)
+    return {"total": int(total), "trainable": int(trainable)}
+
+
 def _data_summary(info: DataInfo) -> dict[str, Any]:
     return {key: value for key, value in asdict(info).items() if value is not None}
 
@@ -110,26 +129,46 @@ def resolved_config(spec: RunSpec) -> str:
     return to_yaml(resolve(spec).config)
 
 
+def described_config(spec: RunSpec) -> str:
+    """The resolved config as YAML with every key's description as a comment
+    (`--print-config --describe`): top-level keys, `data.*` and each component's options."""
+    from neurokit.core.catalog import described_yaml, run_config_notes
+
+    resolved = resolve(spec)
+    notes = run_config_notes(resolved.components)
+    return described_yaml(resolved.config.model_dump(mode="json"), notes)
+
+
 def train(spec: RunSpec, events: Events | None = None) -> RunResult:
     """Run one stage; returns its run directory, metrics and resolved config."""
     from neurokit.core.engine import distributed as dist_utils
     from neurokit.core.engine import rundir
     from neurokit.core.engine.checkpoint import seed_everything
-    from neurokit.core.engine.data import build_datasets
+    from neurokit.core.engine.data import build_datasets, data_summary
 
     resolved = resolve(spec)
     config = resolved.config
     info = dist_utils.init_from_env()
     try:
         # every rank warms: under torch.distributed the ranks of a node split the decode
-        datasets, data_info, collate = build_datasets(
-            config, resolved.task.data_view(), _roles(config)
-        )
-        config = _with_window(config, data_info)
-        warnings = class_coverage_warnings(datasets, data_info)
-        if events is not None and info.is_main:
-            for message in warnings:
+        if info.world_size == 1:
+            _prepare_embedded(config, events)
+        said: list[str] = []
+
+        def early(message: str) -> None:
+            said.append(message)
+            if events is not None and info.is_main:
                 events("warning", {"message": message})
+
+        datasets, data_info, collate = build_datasets(
+            config, resolved.task.data_view(), _roles(config), on_warning=early
+        )
+        config = _with_head(_with_window(config, data_info), data_info)
+        coverage = class_coverage_warnings(datasets, data_info)
+        if events is not None and info.is_main:
+            for message in coverage:
+                events("warning", {"message": message})
+        warnings = said + coverage
         context = RunContext(
             config=config,
             task_config=resolved.options["task"],
@@ -143,6 +182,19 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
         stage = _build_stage(resolved, context)
         run_dir = _run_dir(spec, config, info.is_main)
         context.run_dir = run_dir
+        summary = {
+            "model": config.model.name,
+            "stage": config.stage,
+            "task": config.task.name,
+            "dataset": config.dataset.name,
+            "seed": config.seed,
+            "parameters": _parameters(stage),
+            "head_size": len(stage.class_names) or None,
+            **data_summary(config, datasets, data_info),
+        }
+        context.summary = summary
+        if events is not None and info.is_main:
+            events("summary", {"run_dir": str(run_dir), "resume": bool(spec.resume), **summary})
         identity = (_run_identity(run_dir) if spec.resume else None) or resolved.config_hash
         if info.is_main:
             (run_dir / rundir.CONFIG).write_text(to_yaml(config), encoding="utf-8")
@@ -153,6 +205,7 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
                     "task": config.task.name,
                     "config_hash": identity,
                     "data": _data_summary(data_info),
+                    "summary": summary,
                     "warnings": warnings,
                 },
             )
@@ -174,6 +227,31 @@ def train(spec: RunSpec, events: Events | None = None) -> RunResult:
         )
     finally:
         dist_utils.destroy()
+
+
+def _prepare_embedded(config: RunConfig, events: Events | None) -> None:
+    """A missing store of a corpus neurokit generates itself (`demo`) is prepared now,
+    with the model family's profile; any other missing store stays a DataError that
+    names the `neurokit prepare` command."""
+    from neurokit.core.data.location import is_url
+    from neurokit.core.data.prepare import prepare
+    from neurokit.core.engine.data import _family_profile, _generates, store_location
+
+    name = config.dataset.name
+    if config.data.store or config.data.sources or not name or "," in name:
+        return
+    location = store_location(config)
+    if is_url(location) or Path(location).exists() or not _generates(name):
+        return
+    profile = _family_profile(config)
+    if events is not None:
+        events("prepare", {"dataset": name, "store": location, "profile": profile})
+    summary = prepare(name, None, out=location, profile=profile)
+    if events is not None:
+        events(
+            "prepared",
+            {"dataset": name, "store": location, "recordings": len(summary.written)},
+        )
 
 
 def _run_dir(spec: RunSpec, config: RunConfig, is_main: bool) -> Path:
@@ -448,4 +526,13 @@ def _run_identity(run_dir: Path) -> str | None:
     return (_read_json(run_dir / RUN_FILE) or {}).get("config_hash")
 
 
-__all__ = ["RunResult", "RunSpec", "evaluate", "pipeline", "rebuild", "resolved_config", "train"]
+__all__ = [
+    "RunResult",
+    "RunSpec",
+    "described_config",
+    "evaluate",
+    "pipeline",
+    "rebuild",
+    "resolved_config",
+    "train",
+]

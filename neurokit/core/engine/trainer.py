@@ -33,6 +33,7 @@ from neurokit.core.engine import checkpoint as ckpt
 from neurokit.core.engine import distributed as dist_utils
 from neurokit.core.engine import rundir
 from neurokit.core.engine.config import TrainerConfig
+from neurokit.core.engine.metrics import pool_by_recording
 from neurokit.core.engine.params import param_groups
 from neurokit.core.engine.report import write_report
 from neurokit.core.engine.sampler import ResumableSampler, ShardSampler
@@ -49,6 +50,12 @@ class Interrupted(NeurokitError):
     """Training stopped by Ctrl-C (or stop_after_steps) after writing a resumable checkpoint."""
 
     exit_code = 130
+
+
+class PlannedStop(Interrupted):
+    """`trainer.stop_after_steps` ended this invocation as asked: not an error (exit 0)."""
+
+    exit_code = 0
 
 
 class StepModule(nn.Module):
@@ -209,6 +216,10 @@ class DefaultTrainer:
             epochs=self.config.epochs,
             monitor=selection.monitor,
             progress=self.config.progress,
+            device=str(self.device),
+            precision=self.precision,
+            world_size=self.dist.world_size,
+            batch_size=self.batch_size,
         )
         try:
             with self._catch_sigint(context):
@@ -221,6 +232,14 @@ class DefaultTrainer:
                         break
         finally:
             self._emit(context, "end", step=state.progress.step, reason=state.stop_reason)
+        if state.stop_reason == "stop_after_steps":
+            where = context.run_dir if context.run_dir else "the run directory"
+            raise PlannedStop(
+                f"planned stop after {state.progress.step - state.start_step} steps "
+                f"(trainer.stop_after_steps={self.config.stop_after_steps}) at step "
+                f"{state.progress.step} of {state.total_steps}; continue with: "
+                f"neurokit train --resume {where}"
+            )
         if state.stop_reason:
             where = context.run_dir if context.run_dir else "the run directory"
             raise Interrupted(
@@ -492,9 +511,24 @@ class DefaultTrainer:
             "val": best_val,
             "test": test,
             "duration_s": round(time.time() - state.started, 2),
+            "run": dict(context.summary),  # seed, parameters, windows, store checksum, ...
         }
+        rows = getattr(state.stage, "evaluated_rows", None) if test is not None else None
+        if rows is not None and rows.split != "test":
+            rows = None
+        if rows is not None and context.data.recording_labels:
+            ids, pooled, truth = pool_by_recording(rows.recordings, rows.predictions, rows.targets)
+            if ids:
+                metrics = state.stage.compute_metrics(pooled, truth)
+                report["test_per_recording"] = {"recordings": len(ids), **metrics}
         if self.dist.is_main and context.run_dir is not None:
-            write_report(context.run_dir, report, state.log.read(), list(state.stage.class_names))
+            write_report(
+                context.run_dir,
+                report,
+                state.log.read(),
+                list(state.stage.class_names),
+                rows=rows,
+            )
         return report
 
     # ------------------------------------------------------------------ setup

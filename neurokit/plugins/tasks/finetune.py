@@ -29,7 +29,9 @@ class FinetuneConfig(ComponentConfig):
         None, gt=0, description="sampling rate the model needs (default: the store's)"
     )
     pretrained: str | None = Field(
-        None, description="checkpoint whose backbone weights to start from"
+        None,
+        description="checkpoint whose backbone weights to start from, for backbones without "
+        "their own model.pretrained (families load theirs through model.pretrained)",
     )
     freeze_backbone: bool = Field(False, description="train only the classifier (linear probing)")
 

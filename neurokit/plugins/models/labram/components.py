@@ -184,6 +184,7 @@ FINETUNE_RECIPE = {
     },
     "objective": {"label_smoothing": 0.1},
     "data": {"batch_size": 64},
+    "task": {"sfreq": 200.0},  # refused before any work on a store at another rate
 }
 
 
