@@ -492,6 +492,8 @@ class DefaultTrainer:
             "val": best_val,
             "test": test,
             "duration_s": round(time.time() - state.started, 2),
+            "params": sum(p.numel() for p in state.stage.parameters()),
+            "trainable_params": sum(p.numel() for p in state.stage.parameters() if p.requires_grad),
         }
         if self.dist.is_main and context.run_dir is not None:
             write_report(context.run_dir, report, state.log.read(), list(state.stage.class_names))
