@@ -1,7 +1,7 @@
 """A benchmark spec (YAML/TOML): a grid of models x datasets x protocols x seeds, as cells.
 
     name: demo
-    output_dir: bench            # the bench directory is <output_dir>/<name> (relative to the spec)
+    output_dir: bench            # the bench directory is <output_dir>/<name>
     data_root: .                 # where <dataset>.zarr stores are looked for
     models:
       - tiny                                         # a family, backbone or preset
@@ -13,7 +13,8 @@
     cells:                                           # some cells
       - {match: {model: labram-base, dataset: demo}, overrides: {data.batch_size: 8}}
 
-Layers, lowest first: the model's stage recipe < `overrides` < the dataset's overrides <
+Relative paths (output_dir, data_root, stores) are taken from the working directory,
+as for `neurokit train`. Layers, lowest first: the model's stage recipe < `overrides` < the dataset's overrides <
 the model's overrides < the protocol < matching `cells` entries < the seed. Every cell is
 one `neurokit.train` run of the model's `finetune` stage (or `stage:`).
 """
@@ -289,10 +290,10 @@ def parse_spec(data: Mapping[str, Any], base: Path, path: Path | None = None) ->
 
 
 def load_spec(spec: str | Path | Mapping[str, Any] | BenchSpec) -> BenchSpec:
-    """A BenchSpec from a file (YAML/TOML/JSON), a mapping (paths from the cwd) or itself."""
+    """A BenchSpec from a file (YAML/TOML/JSON) or a mapping (paths from the cwd), or itself."""
     if isinstance(spec, BenchSpec):
         return spec
     if isinstance(spec, Mapping):
         return parse_spec(spec, Path.cwd())
     path = Path(spec)
-    return parse_spec(load_config_file(path), path.resolve().parent, path)
+    return parse_spec(load_config_file(path), Path.cwd(), path)
