@@ -9,6 +9,7 @@ paired comparisons, plots), `report.csv` (one row per model, protocol, dataset, 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -264,9 +265,20 @@ def plot_dataset(path: Path, dataset: str, groups: list[Group]) -> None:
     for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     fig.suptitle(f"{dataset}: mean ± std over seeds (dots: seeds, red dashes: paper)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.9, bottom=0.18, hspace=0.6, wspace=0.25)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def _plot_if_changed(path: Path, dataset: str, groups: list[Group]) -> None:
+    """Draw the plot unless the same numbers were drawn before (drawing costs seconds)."""
+    data = [(g.label, g.model_name, sorted(g.seeds.items())) for g in groups]
+    digest = hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
+    stamp = path.with_name(f".{path.name}.sha")
+    if path.is_file() and stamp.is_file() and stamp.read_text() == digest:
+        return
+    plot_dataset(path, dataset, groups)
+    stamp.write_text(digest)
 
 
 def write(directory: Path, name: str, groups: list[Group], outcomes: list[Any]) -> dict[str, Path]:
@@ -278,7 +290,7 @@ def write(directory: Path, name: str, groups: list[Group], outcomes: list[Any]) 
         members = [g for g in groups if g.dataset == dataset and g.seeds]
         if members:
             file = f"plot-{dataset}.png"
-            plot_dataset(directory / file, dataset, members)
+            _plot_if_changed(directory / file, dataset, members)
             plots[dataset] = file
     table = rows(groups)
     paths = {

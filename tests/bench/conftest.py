@@ -26,6 +26,7 @@ FAST = {
     "trainer.device": "cpu",
     "data.window_seconds": 2,
     "data.batch_size": 8,
+    "data.max_windows": 16,
     "model.width": 8,
     "model.depth": 2,
 }

@@ -14,7 +14,7 @@ import yaml
 import neurokit.core.engine.run as engine_run
 from neurokit import bench
 from tests.bench.conftest import spec_for
-from tests.conftest import run_cli
+from tests.engine.test_cli import invoke
 
 
 @pytest.fixture
@@ -60,8 +60,8 @@ def test_a_rerun_trains_nothing_and_a_changed_lr_reruns_only_that_model(store, t
 
 def test_an_interrupted_bench_resumes_to_the_same_table(store, tmp_path, trainings):
     spec = spec_for(store, tmp_path / "cut", seeds=[0])
-    # the first cell stops after 3 steps with a resumable checkpoint; the bench stops there
-    cut = {**spec, "overrides": {**spec["overrides"], "trainer.stop_after_steps": 3}}
+    # the first cell stops after 1 step with a resumable checkpoint; the bench stops there
+    cut = {**spec, "overrides": {**spec["overrides"], "trainer.stop_after_steps": 1}}
     stopped = bench.run(cut)
     assert stopped.interrupted
     assert [o.status for o in stopped.outcomes] == ["interrupted", "pending"]
@@ -70,7 +70,7 @@ def test_an_interrupted_bench_resumes_to_the_same_table(store, tmp_path, trainin
     resumed = bench.run(spec)
     assert resumed.counts() == {"done": 2}
     assert trainings[-2].resume == interrupted_dir  # resumed from its checkpoint, same dir
-    assert resumed.outcomes[0].report["steps"] > 3
+    assert resumed.outcomes[0].report["steps"] > 1
     straight = bench.run(spec_for(store, tmp_path / "straight", seeds=[0]))
     assert metric_table(resumed) == metric_table(straight)
 
@@ -115,18 +115,34 @@ def test_a_failed_cell_is_recorded_and_the_others_finish(store, tmp_path):
     assert "Failed cells:" in (result.directory / "report.md").read_text()
 
 
-def test_the_cli_runs_a_spec_and_a_rerun_is_all_cached(store, tmp_path):
+def test_the_cli_runs_a_spec_and_a_rerun_is_all_cached(store, tmp_path, monkeypatch):
     spec = spec_for(store, tmp_path / "out", seeds=[0])
     spec["models"] = spec["models"][:1]
-    spec["overrides"]["trainer.epochs"] = 1
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
-    first = run_cli("bench", "run", str(path), "--json", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    monkeypatch.chdir(tmp_path)
+    first = invoke("bench", "run", str(path), "--json")
+    assert first.exit_code == 0, first.stderr
     assert json.loads(first.stdout)["counts"] == {"done": 1}
-    again = run_cli("bench", "run", str(path), "--json", cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
+    again = invoke("bench", "run", str(path), "--json")
+    assert again.exit_code == 0, again.stderr
     assert json.loads(again.stdout)["counts"] == {"cached": 1}
-    report = run_cli("bench", "report", str(path), cwd=tmp_path)
-    assert report.returncode == 0 and "tiny-a" in report.stdout, report.stderr
+    report = invoke("bench", "report", str(path))
+    assert report.exit_code == 0 and "tiny-a" in report.stdout, report.stderr
     assert (tmp_path / "out" / "t" / "plot-synthetic.png").is_file()
+
+
+def test_probing_protocols_train_only_the_head(store, tmp_path):
+    spec = spec_for(store, tmp_path, protocols=["finetune", "linear-probe", "frozen-head"],
+                    seeds=[0])  # fmt: skip
+    spec["models"] = spec["models"][:1]
+    result = bench.run(spec)
+    reports = {o.cell.protocol: o.report for o in result.outcomes}
+    assert result.counts() == {"done": 3}
+    features = 2 * 8  # tiny-cnn width 8: 16 pooled features, one logit (binary)
+    full = reports["finetune"]
+    assert full["trainable_params"] == full["params"]
+    assert reports["linear-probe"]["trainable_params"] == features + 1  # the fresh classifier
+    mlp = 2 * features + features * 128 + 128 + 128 + 1  # LayerNorm, Linear, Linear
+    assert reports["frozen-head"]["trainable_params"] == features + 1 + mlp
+    assert reports["frozen-head"]["params"] == full["params"] + mlp
