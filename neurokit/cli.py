@@ -308,7 +308,12 @@ def bench_group() -> None:
 @bench_group.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Local processes."
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes.",
 )
 @click.option(
     "--launcher",

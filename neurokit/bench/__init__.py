@@ -88,7 +88,9 @@ def run(
     return _result(spec, outcomes, write=True)
 
 
-def report_only(spec: str | Path | Mapping[str, Any] | BenchSpec, write: bool = True) -> BenchResult:
+def report_only(
+    spec: str | Path | Mapping[str, Any] | BenchSpec, write: bool = True
+) -> BenchResult:
     """The report of what has finished so far; nothing is trained."""
     spec = load_spec(spec)
     outcomes = []

@@ -196,7 +196,12 @@ def markdown(name: str, groups: list[Group], pairs: list[dict], plots: dict[str,
     for dataset in dict.fromkeys(g.dataset for g in groups):
         members = [g for g in groups if g.dataset == dataset]
         metrics = metric_names(members)
-        lines += [f"## {dataset}", "", "mean ± std over seeds (test split, selected checkpoint)", ""]
+        lines += [
+            f"## {dataset}",
+            "",
+            "mean ± std over seeds (test split, selected checkpoint)",
+            "",
+        ]
         head = ["model", *metrics, "seeds", "train s", "params"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for g in members:
@@ -216,7 +221,11 @@ def markdown(name: str, groups: list[Group], pairs: list[dict], plots: dict[str,
         failed = [f"- {g.label}: {f}" for g in members for f in g.failed]
         if failed:
             lines += ["Failed cells:", "", *failed, ""]
-        shown = [p for p in pairs if p["dataset"] == dataset and p["metric"] == metrics[0]] if metrics else []
+        shown = (
+            [p for p in pairs if p["dataset"] == dataset and p["metric"] == metrics[0]]
+            if metrics
+            else []
+        )
         if shown:
             lines += [
                 f"Paired differences over seeds ({metrics[0]}, a - b, 95% t interval):",

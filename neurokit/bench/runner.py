@@ -87,7 +87,8 @@ def run_cell(cell: Cell, run_dir: str, gpu: int | None = None) -> dict[str, Any]
         if cache.resumable(key):
             limit = nest(dict(cell.run.overrides)).get("trainer", {}).get("stop_after_steps")
             spec = RunSpec(
-                resume=path, overrides={"trainer.stop_after_steps": limit, "trainer.progress": False}
+                resume=path,
+                overrides={"trainer.stop_after_steps": limit, "trainer.progress": False},
             )
         else:
             cache.clear_unfinished(key)

@@ -231,9 +231,7 @@ def _protocols(value: Any) -> list[str]:
         raise ConfigError("bench spec: protocols must be a non-empty list")
     for p in value:
         if p not in PROTOCOLS:
-            raise ConfigError(
-                f"bench spec: unknown protocol {p!r} (known: {', '.join(PROTOCOLS)})"
-            )
+            raise ConfigError(f"bench spec: unknown protocol {p!r} (known: {', '.join(PROTOCOLS)})")
     return list(value)
 
 

@@ -102,7 +102,9 @@ def _show(result, as_json: bool) -> None:
                 ref = report.published_value(g.model_name, dataset, metric)
                 cells.append(text + (f" (paper {ref:.4f})" if ref is not None else ""))
             rows.append([*cells, str(len(g.seeds)), "" if g.params is None else f"{g.params:,}"])
-        out.table(f"{dataset} (mean ± std over seeds)", ["model", *metrics, "seeds", "params"], rows)
+        out.table(
+            f"{dataset} (mean ± std over seeds)", ["model", *metrics, "seeds", "params"], rows
+        )
     if "markdown" in result.files:
         out.console.print(f"report: {result.files['markdown']}", highlight=False)
 

@@ -66,3 +66,16 @@ def test_a_bad_spec_from_the_cli_is_a_clean_failure(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("models: [tiny]\ndatasets: [demo]\nprotocols: [zero-shot]\n")
     assert_clean_failure(run_cli("bench", "run", str(path)), "unknown protocol 'zero-shot'")
+
+
+@pytest.mark.parametrize("name", ["demo", "tuab", "tuev"])
+def test_the_shipped_specs_expand(name):
+    from pathlib import Path
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.yaml")
+    cells = spec.cells()
+    assert len(spec.seeds) >= 3 and len(cells) == len(spec.models) * len(spec.protocols) * len(
+        spec.seeds
+    ) * len(spec.datasets)
+    if name != "demo":
+        assert {m.pretrained is not None for m in spec.models} == {True}
