@@ -146,3 +146,41 @@ def test_probing_protocols_train_only_the_head(store, tmp_path):
     mlp = 2 * features + features * 128 + 128 + 128 + 1  # LayerNorm, Linear, Linear
     assert reports["frozen-head"]["trainable_params"] == features + 1 + mlp
     assert reports["frozen-head"]["params"] == full["params"] + mlp
+
+
+@pytest.mark.slow
+def test_a_bench_process_killed_mid_cell_resumes_to_the_same_table(store, tmp_path, monkeypatch):
+    """SIGKILL while the first cell trains (after a mid-epoch checkpoint), then rerun."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = spec_for(store, tmp_path / "killed", seeds=[0])
+    spec["models"] = spec["models"][:1]
+    spec["overrides"].update({"trainer.epochs": 6, "trainer.checkpoint_every": 1})
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "neurokit", "bench", "run", str(path)],
+        cwd=tmp_path,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    runs = tmp_path / "killed" / "t" / "runs"
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(runs.glob("*/checkpoints/last.pt")):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    (run_dir,) = [p for p in runs.iterdir() if p.is_dir()]
+    assert not (run_dir / "report.json").exists()  # killed mid-cell
+    monkeypatch.chdir(tmp_path)  # data_root "." is the CLI's working directory
+    resumed = bench.run(spec)
+    assert resumed.counts() == {"done": 1} and resumed.outcomes[0].key.run_dir == run_dir
+    straight = spec_for(store, tmp_path / "straight", seeds=[0])
+    straight["models"] = straight["models"][:1]
+    straight["overrides"].update({"trainer.epochs": 6})
+    assert metric_table(resumed) == metric_table(bench.run(straight))
