@@ -361,6 +361,53 @@ def export_command(run_dir, fmt, out_dir, check_input, as_json) -> None:
     run_export(run_dir, fmt, out_dir, check_input, as_json)
 
 
+@cli.group("bench")
+def bench_group() -> None:
+    """Benchmark grids: models x datasets x protocols x seeds, cached, with tables and plots."""
+
+
+@bench_group.command("run")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes.",
+)
+@click.option(
+    "--launcher",
+    type=click.Choice(["local", "slurm"]),
+    default="local",
+    show_default=True,
+    help="Where cells run: local processes, or Slurm jobs through submitit.",
+)
+@click.option(
+    "--launcher-opt",
+    "launcher_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="submitit parameter, e.g. slurm_partition=gpu, gpus_per_node=1, timeout_min=600.",
+)
+@json_option
+def bench_run_command(spec, jobs, launcher, launcher_options, as_json) -> None:
+    """Run every cell of SPEC without a cached result; then write and print the report."""
+    from neurokit.commands.bench import run_bench
+
+    run_bench(spec, jobs, launcher, launcher_options, as_json)
+
+
+@bench_group.command("report")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@json_option
+def bench_report_command(spec, as_json) -> None:
+    """Report what SPEC's finished cells measured (trains nothing)."""
+    from neurokit.commands.bench import report_bench
+
+    report_bench(spec, as_json)
+
+
 def main(argv: list[str] | None = None) -> None:
     add_plugin_commands(get_registry(), cli)
     cli.main(args=argv, prog_name="neurokit")

@@ -512,6 +512,8 @@ class DefaultTrainer:
             "test": test,
             "duration_s": round(time.time() - state.started, 2),
             "run": dict(context.summary),  # seed, parameters, windows, store checksum, ...
+            "params": sum(p.numel() for p in state.stage.parameters()),
+            "trainable_params": sum(p.numel() for p in state.stage.parameters() if p.requires_grad),
         }
         rows = getattr(state.stage, "evaluated_rows", None) if test is not None else None
         if rows is not None and rows.split != "test":

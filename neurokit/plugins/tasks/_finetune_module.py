@@ -47,9 +47,13 @@ class FinetuneModule(Stage):
         num_classes: int,
         class_names: list[str],
         class_counts: list[int] | None = None,
+        head: nn.Module | None = None,
+        frozen: bool = False,
     ) -> None:
         super().__init__()
         self.backbone = backbone
+        self.head = head  # None: the backbone's own classifier gives the logits
+        self.frozen = frozen
         self.objective = objective
         self.mode = mode
         self.num_classes = num_classes
@@ -60,8 +64,17 @@ class FinetuneModule(Stage):
         if class_counts and isinstance(objective, ClassificationLoss):
             objective.set_class_counts(class_counts)
 
+    def train(self, mode: bool = True) -> FinetuneModule:
+        """A frozen backbone stays in eval mode: probing reads fixed features."""
+        super().train(mode)
+        if self.frozen:
+            self.backbone.eval()
+        return self
+
     def logits(self, batch) -> torch.Tensor:
         out = self.backbone.forward_batch(batch)
+        if self.head is not None:
+            return self.head(out.pooled)
         logits = out.extras.get("logits")
         if logits is None:
             raise ConfigError(
@@ -162,4 +175,23 @@ def build_finetune_module(task, context) -> FinetuneModule:
         raise ConfigError("finetune needs an objective (classification or regression)")
     names = list(data.class_names) or [str(i) for i in range(num_classes)]
     counts = list(data.class_counts or []) if mode != "regression" else None
-    return FinetuneModule(backbone, objective, mode, num_classes, names, counts)
+    head = mlp_head(backbone, outputs, task.config) if task.config.head == "mlp" else None
+    frozen = task.config.freeze_backbone
+    return FinetuneModule(backbone, objective, mode, num_classes, names, counts, head, frozen)
+
+
+def mlp_head(backbone: nn.Module, outputs: int, config: Any) -> nn.Module:
+    """A small MLP on the pooled features (the `frozen features + small head` protocol)."""
+    features = getattr(backbone, "num_features", None)
+    if not isinstance(features, int) or features < 1:
+        raise ConfigError(
+            f"task.head: mlp needs the backbone's num_features; {type(backbone).__name__} "
+            "does not declare it"
+        )
+    return nn.Sequential(
+        nn.LayerNorm(features),
+        nn.Linear(features, config.head_hidden),
+        nn.GELU(),
+        nn.Dropout(config.head_dropout),
+        nn.Linear(config.head_hidden, outputs),
+    )

@@ -33,7 +33,18 @@ class FinetuneConfig(ComponentConfig):
         description="checkpoint whose backbone weights to start from, for backbones without "
         "their own model.pretrained (families load theirs through model.pretrained)",
     )
-    freeze_backbone: bool = Field(False, description="train only the classifier (linear probing)")
+    freeze_backbone: bool = Field(
+        False,
+        description="train only the classifier (linear probing); the frozen backbone runs in "
+        "eval mode (no dropout, fixed norm statistics)",
+    )
+    head: Literal["backbone", "mlp"] = Field(
+        "backbone",
+        description="backbone: the backbone's own classifier (keeps released key names); "
+        "mlp: a small MLP on the pooled features (frozen features + small head)",
+    )
+    head_hidden: int = Field(128, ge=1, description="hidden width of the mlp head")
+    head_dropout: float = Field(0.1, ge=0.0, lt=1.0, description="dropout in the mlp head")
 
 
 class FinetuneTask(Task):
