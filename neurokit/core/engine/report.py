@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,19 @@ def _fmt(value: Any) -> str:
 
 
 def write_report(
-    run_dir: Path, report: dict[str, Any], history: list[dict[str, Any]], class_names: list[str]
+    run_dir: Path,
+    report: dict[str, Any],
+    history: list[dict[str, Any]],
+    class_names: list[str],
+    figures: Callable[[Path], list[tuple[str, str]]] | None = None,
 ) -> None:
-    """Write every report file; plotting failures never lose the JSON."""
+    """Write every report file; plotting failures never lose the JSON.
+
+    `figures(run_dir)` (a stage's `report_figures`) writes the stage's own PNGs and
+    returns (caption, file name) pairs, linked under "Figures" in report.md.
+    """
     write_json(run_dir / "report.json", report)
+    own = figures(run_dir) if figures is not None else []
     test = report.get("test") or {}
     lines = [
         f"# Run {run_dir.name}",
@@ -35,6 +45,10 @@ def write_report(
     lines += ["![training curves](curves.png)", ""]
     if test.get("confusion_matrix"):
         lines += ["![confusion matrix](confusion_matrix.png)", ""]
+    if own:
+        lines += ["## Figures", ""]
+        for caption, name in own:
+            lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
     (run_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
     plot_curves(run_dir / "curves.png", history, report.get("monitor") or "loss")
     if test.get("confusion_matrix"):

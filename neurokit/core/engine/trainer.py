@@ -494,7 +494,13 @@ class DefaultTrainer:
             "duration_s": round(time.time() - state.started, 2),
         }
         if self.dist.is_main and context.run_dir is not None:
-            write_report(context.run_dir, report, state.log.read(), list(state.stage.class_names))
+            write_report(
+                context.run_dir,
+                report,
+                state.log.read(),
+                list(state.stage.class_names),
+                figures=state.stage.report_figures,
+            )
         return report
 
     # ------------------------------------------------------------------ setup
