@@ -351,7 +351,7 @@ def pipeline(
                 )
             wired[key] = str(done[source])
         layer = deep_merge(
-            nest(dict(spec.small)) if small else {},
+            nest(spec.small_for(probe.config.model.name)) if small else {},
             base,
             nest(wired),
             {"output_dir": str(root), "run_name": run_dir.name},
