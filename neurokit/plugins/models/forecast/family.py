@@ -16,8 +16,17 @@ from neurokit import ComponentConfig
 from neurokit.core.errors import ConfigError
 from neurokit.core.family import Family, StageSpec
 from neurokit.core.interfaces import DataView, Task
+from neurokit.plugins.tasks.finetune import FinetuneConfig, FinetuneTask
 
 BACKBONES = ("gpt2meg", "stgpt2meg", "wavenet-fullchannel")
+
+
+def _scaling_field():
+    return Field(
+        "recording",
+        description="robust scaling fitted per recording and kept in the store (official "
+        "stage 2; generation de-quantises to tesla), or per window (no store access)",
+    )
 
 
 class ForecastPretrainConfig(ComponentConfig):
@@ -42,11 +51,42 @@ class ForecastPretrainConfig(ComponentConfig):
     top_p: float = Field(0.8, gt=0, le=1, description="nucleus sampling (the official 0.8)")
     temperature: float = Field(1.0, gt=0, description="sampling temperature (official: 1)")
     seed: int = Field(0, description="seed of the rollout's sampling (same numbers each epoch)")
-    scaling: Literal["recording", "window"] = Field(
-        "recording",
-        description="robust scaling fitted per recording and kept in the store (official "
-        "stage 2; generation de-quantises to tesla), or per window (no store access)",
-    )
+    scaling: Literal["recording", "window"] = _scaling_field()
+
+
+def attach_scaling(backbone, mode: str, context) -> None:
+    """Give the backbone its store's per-recording robust scaling (`scaling.py`), so that
+    pretraining, fine-tuning and generation tokenise alike; a mixture of stores (or
+    `scaling: window`) keeps per-window scaling."""
+    if mode != "recording":
+        return
+    from neurokit.plugins.models.forecast.scaling import ScalingTable
+
+    stores = {
+        id(d.store): d.store
+        for d in context.datasets.values()
+        if getattr(d, "store", None) is not None
+    }
+    if len(stores) == 1:
+        backbone.scaling = ScalingTable.for_store(next(iter(stores.values())))
+
+
+class ForecastFinetuneConfig(FinetuneConfig):
+    """Options of `forecast` `finetune` (the `finetune` task's, plus the token scaling)."""
+
+    scaling: Literal["recording", "window"] = _scaling_field()
+
+
+class ForecastFinetuneTask(FinetuneTask):
+    """`finetune` on a forecaster: its classifier on pooled features, tokens scaled as in
+    pretraining."""
+
+    accepts = BACKBONES
+
+    def build(self, context):
+        if context.backbone is not None:
+            attach_scaling(context.backbone, self.config.scaling, context)
+        return super().build(context)
 
 
 class ForecastPretrainTask(Task):
@@ -63,18 +103,8 @@ class ForecastPretrainTask(Task):
         backbone = context.backbone
         if backbone is None or not hasattr(backbone, "vocab_size"):
             raise ConfigError(f"forecast pretrain needs one of {', '.join(BACKBONES)}")
-        scaling = None
-        if self.config.scaling == "recording":
-            from neurokit.plugins.models.forecast.scaling import ScalingTable
-
-            stores = {
-                id(d.store): d.store
-                for d in context.datasets.values()
-                if getattr(d, "store", None) is not None
-            }
-            if len(stores) == 1:  # one store (a mixture keeps per-window scaling)
-                scaling = ScalingTable.for_store(next(iter(stores.values())))
-        return ForecastPretrainStage(backbone, self.config, context.data.sfreq, scaling)
+        attach_scaling(backbone, self.config.scaling, context)
+        return ForecastPretrainStage(backbone, self.config, context.data.sfreq)
 
 
 # brain-forecast GPT2MEG (Omega) recipe: lr 1e-4, cosine over 50 epochs, gradient clip 1,
@@ -190,7 +220,7 @@ FORECAST = Family(
         ),
         StageSpec(
             "finetune",
-            task="finetune",
+            task="forecast-finetune",
             recipe=FINETUNE_RECIPE,
             consumes={"task.pretrained": "pretrain"},
             description="a classifier on the pretrained forecaster's pooled features (events)",

@@ -77,18 +77,15 @@ class ForecastPretrainStage(Stage):
     }
     monitor = "loss"
 
-    def __init__(self, backbone: nn.Module, config: Any, sfreq: float, scaling=None) -> None:
+    def __init__(self, backbone: nn.Module, config: Any, sfreq: float) -> None:
         super().__init__()
         self.backbone = backbone
         self.config = config
         self.sfreq = float(sfreq)
-        self.scaling = scaling  # a ScalingTable (per-recording robust scaling) or None
         self._kept: dict[str, Any] = {}
         self._figures: dict[str, Any] | None = None
 
     def _forward(self, batch) -> tuple[StepOutput, dict[str, torch.Tensor]]:
-        if self.scaling is not None:
-            batch = self.scaling.attach(batch)
         extras = self.backbone.forward_batch(batch).extras
         loss, logs = next_step_loss(
             extras["next_token_logits"],
