@@ -123,6 +123,19 @@ def test_each_small_backbone_learns_the_meg_corpus(model, meg_store, tmp_path):
     assert val["accuracy"] > 1.2 * val["repeat_accuracy"], (model, val)
 
 
+@pytest.mark.parametrize("model", ["gpt2meg", "stgpt2meg", "wavenet-fullchannel"])
+def test_small_overrides_build_a_small_model_for_each_backbone(model):
+    family = neurokit.get_family("forecast")
+    assert model in family.backbones
+    for stage in family.stages:
+        small = stage.small_for(model)
+        options = {k.removeprefix("model."): v for k, v in small.items() if k.startswith("model.")}
+        backbone = neurokit.create("backbone", model, **options)
+        size = sum(p.numel() for p in backbone.parameters())
+        assert size < 200_000, (model, size)  # CPU-sized (the official: 2.4M-22M)
+        assert backbone.max_channels >= len(NAMES)
+
+
 @pytest.fixture(scope="module")
 def labelled_store(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("forecast-cls")
