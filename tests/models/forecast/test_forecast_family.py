@@ -118,7 +118,7 @@ def test_pretrain_beats_repeat_last_token_and_reports_rollout(meg_store, tmp_pat
 def test_each_small_backbone_learns_the_meg_corpus(model, meg_store, tmp_path):
     overrides = {"trainer.epochs": 3, "data.max_windows": 48, "task.rollout_splits": []}
     (result,) = _pipeline(meg_store, tmp_path, model, **overrides)
-    assert result.config.model.name == model
+    assert result.config["model"]["name"] == model
     val = result.report["val"]
     assert val["accuracy"] > 1.2 * val["repeat_accuracy"], (model, val)
 
@@ -144,7 +144,7 @@ def labelled_store(tmp_path_factory) -> Path:
 
 @pytest.mark.slow  # pretrain then finetune: about a minute
 def test_finetune_classifies_events_from_the_pretrained_forecaster(labelled_store, tmp_path):
-    overrides = {"trainer.epochs": 3, "task.rollout_splits": [], "data.max_windows": 64}
+    overrides = {"trainer.epochs": 3, "data.max_windows": 64}
     pretrain, finetune = _pipeline(
         labelled_store, tmp_path, stages=("pretrain", "finetune"), **overrides
     )

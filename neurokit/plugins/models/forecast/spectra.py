@@ -65,10 +65,12 @@ class Spectra:
     reference_cov: np.ndarray
 
     @classmethod
-    def of(cls, signal: np.ndarray, reference: np.ndarray, sfreq: float) -> Spectra:
+    def of(
+        cls, signal: np.ndarray, reference: np.ndarray, sfreq: float, nperseg: int | None = None
+    ) -> Spectra:
         """(N, C, T) signals against (M, C, T') real data; nperseg = sfreq, or the shorter
         signal's length when that is shorter."""
-        nperseg = int(min(round(sfreq), signal.shape[-1], reference.shape[-1]))
+        nperseg = nperseg or int(min(round(sfreq), signal.shape[-1], reference.shape[-1]))
         freqs, psd = welch_psd(signal, sfreq, nperseg)
         _, ref = welch_psd(reference, sfreq, nperseg)
         joined = np.concatenate(list(signal), axis=-1)

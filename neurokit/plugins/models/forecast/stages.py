@@ -265,8 +265,10 @@ class ForecastPretrainStage(Stage):
         shuffled = rng.permuted(real, axis=-1)  # each channel of each window on its own
         found: dict[str, Any] = {}
         spectra = {}
+        # one resolution for both: nperseg = sfreq, or the shortest signal when shorter
+        nperseg = int(min(round(self.sfreq), rollout.shape[-1], real.shape[-1]))
         for who, signal in (("rollout", rollout), ("shuffled", shuffled)):
-            spectra[who] = Spectra.of(signal, real, self.sfreq)
+            spectra[who] = Spectra.of(signal, real, self.sfreq, nperseg)
             for key, value in spectra[who].metrics().items():
                 found[f"{who}_{key}"] = value
             found[f"{who}_channel_psd_lsd"] = [float(v) for v in spectra[who].channel_distance()]
