@@ -88,7 +88,7 @@ def _pipeline(store: Path, out: Path, model: str = "forecast", stages=("pretrain
 
 @pytest.mark.slow  # about a minute on a loaded 2-core machine
 def test_pretrain_beats_repeat_last_token_and_reports_rollout(meg_store, tmp_path):
-    (result,) = _pipeline(meg_store, tmp_path, **{"trainer.epochs": 4, "data.max_windows": 64})
+    (result,) = _pipeline(meg_store, tmp_path, **{"trainer.epochs": 6, "data.max_windows": 128})
     report = result.report
     val = report["val"]
     assert report["monitor"] == "loss"
@@ -116,7 +116,7 @@ def test_pretrain_beats_repeat_last_token_and_reports_rollout(meg_store, tmp_pat
 @pytest.mark.slow  # 15-40 s per backbone on a loaded 2-core machine
 @pytest.mark.parametrize("model", ["gpt2meg", "stgpt2meg", "wavenet-fullchannel"])
 def test_each_small_backbone_learns_the_meg_corpus(model, meg_store, tmp_path):
-    overrides = {"trainer.epochs": 3, "data.max_windows": 48, "task.rollout_splits": []}
+    overrides = {"trainer.epochs": 4, "data.max_windows": 160, "task.rollout_splits": []}
     (result,) = _pipeline(meg_store, tmp_path, model, **overrides)
     assert result.config["model"]["name"] == model
     val = result.report["val"]
@@ -144,7 +144,7 @@ def labelled_store(tmp_path_factory) -> Path:
 
 @pytest.mark.slow  # pretrain then finetune: about a minute
 def test_finetune_classifies_events_from_the_pretrained_forecaster(labelled_store, tmp_path):
-    overrides = {"trainer.epochs": 3, "data.max_windows": 64}
+    overrides = {"trainer.epochs": 5, "data.max_windows": 128}
     pretrain, finetune = _pipeline(
         labelled_store, tmp_path, stages=("pretrain", "finetune"), **overrides
     )

@@ -197,7 +197,7 @@ SMALL_PRETRAIN = {
     "task.rollout_splits": ["val", "test"],
     "task.forecast_windows": 8,
 }
-SMALL_FINETUNE = {**SMALL_TRAINING, "trainer.lr": 3e-3}
+SMALL_FINETUNE = dict(SMALL_TRAINING)
 
 FORECAST = Family(
     name="forecast",
