@@ -48,7 +48,8 @@ class StageSpec:
     `{"task.tokenizer": "pretrain-tokenizer"}` or `{"model.pretrained": "pretrain"}`.
     `small` holds overrides that make the stage CPU-sized (`neurokit pipeline --small`,
     the family contract tests): same code paths, a model and data small enough to run
-    in seconds.
+    in seconds. `small_by_backbone` adds overrides for one backbone of the family (its
+    own size fields), on top of `small`.
     """
 
     name: str
@@ -57,6 +58,11 @@ class StageSpec:
     consumes: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     small: Mapping[str, Any] = field(default_factory=dict)
+    small_by_backbone: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def small_for(self, backbone: str) -> dict[str, Any]:
+        """The CPU-sized overrides of this stage for `backbone`."""
+        return {**self.small, **self.small_by_backbone.get(backbone, {})}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -63,6 +64,8 @@ class StepOutput:
     logs: dict[str, Any] = field(default_factory=dict)
     predictions: torch.Tensor | None = None
     targets: torch.Tensor | None = None
+    # per-step values for the stage's own `observe` (not gathered: rollout prompts, errors)
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,9 +148,28 @@ class Stage(nn.Module):
         """Metrics over a whole split from the gathered predictions and targets."""
         return {}
 
+    def begin_split(self, evaluation: Evaluation) -> None:
+        """Called before a split's first batch: reset what `observe` collects."""
+
+    def observe(self, step: StepOutput, batch: Any, valid: int) -> None:
+        """Called with each evaluation step that has `valid` real leading rows: keep what
+        split-level metrics beyond the gathered predictions need (prompts, error sums)."""
+
+    def conclude(self, evaluation: Evaluation) -> dict[str, Any]:
+        """Split-level metrics from what `observe` kept (rollouts, generation); default none.
+        Every rank calls it, so it may all-reduce or gather."""
+        return {}
+
+    def report_figures(self, run_dir: Path) -> list[tuple[str, str]]:
+        """Write the last evaluated split's figures into `run_dir`; (caption, file name)
+        pairs that the run report links. Called on the main process after the test split."""
+        return []
+
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
-        """Metrics of one split: mean loss and logs, then `compute_metrics` on the gathered
-        predictions. Override for generation, rollouts or text answers."""
+        """Metrics of one split: mean loss and logs, `compute_metrics` on the gathered
+        predictions, then `conclude` on what `observe` kept. Override the hooks for
+        generation or rollouts, or this for a different loop (text answers)."""
+        self.begin_split(evaluation)
         sums: dict[str, float] = {"loss": 0.0}
         count = 0
         predictions: list[np.ndarray] = []
@@ -163,6 +185,7 @@ class Stage(nn.Module):
             sums["loss"] += _scalar(step.loss) * valid
             for key, value in step.logs.items():
                 sums[key] = sums.get(key, 0.0) + _scalar(value) * valid
+            self.observe(step, batch, valid)
             if step.predictions is not None:
                 predictions.append(step.predictions[:valid].detach().float().cpu().numpy())
                 if step.targets is not None:
@@ -202,6 +225,7 @@ class Stage(nn.Module):
             if len(evaluation.sources) > 1:  # a mixture: each source's metrics beside the pooled
                 origin = evaluation.gather(np.concatenate(sources) if sources else empty)
                 result.update(self._per_source(evaluation.sources, origin, gathered, truth))
+        result.update(self.conclude(evaluation))
         return result
 
     def _per_source(

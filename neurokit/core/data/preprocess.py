@@ -86,10 +86,17 @@ class Preprocessing(BaseModel):
         default_factory=lambda: {"fT": 1.0, "fT/cm": 1.0},
         description="flatness threshold (peak-to-peak) per stored unit besides uV (flat_uv)",
     )
-    bad_channels: Literal["drop", "flag"] = Field(
+    bad_channels: Literal["drop", "flag", "zero", "interpolate"] = Field(
         "drop",
         description="channels marked bad by the file (BIDS channels.tsv status=bad, FIF bads) or "
-        "by bad_z: dropped, or kept and listed in the recording's bad_channels",
+        "by bad_z: dropped; kept and listed in the recording's bad_channels (flag); or kept, "
+        "listed and set to zero / interpolated from their neighbours (mne; MEG by field "
+        "mapping), which keeps a fixed channel set per corpus",
+    )
+    gradient_compensation: Literal[0, 1, 2, 3] | None = Field(
+        3,
+        description="CTF MEG: synthetic-gradiometer order applied before anything else "
+        "(ephys_gpt's stage 1: 3; None: keep the file's); other systems are left alone",
     )
     bad_z: float | None = Field(
         None,
@@ -362,6 +369,7 @@ def prepare_raw(raw: Any, cfg: Preprocessing, where: str = "recording") -> Prepa
     """
     from neurokit.core.data.sensors import file_positions, raw_types_units
 
+    _compensate(raw, cfg, where)
     file_bads = list(raw.info["bads"])
     raw.info["bads"] = []
     if file_bads and cfg.bad_channels == "drop":
@@ -410,6 +418,8 @@ def prepare_raw(raw: Any, cfg: Preprocessing, where: str = "recording") -> Prepa
             keep = np.setdiff1d(keep, outliers)
         else:
             flagged += [names[i] for i in outliers if names[i] not in flagged]
+    if cfg.bad_channels in ("zero", "interpolate") and flagged:
+        data = _repair(raw, data, names, flagged, factors, cfg.bad_channels, where)
     positions, orientations, space = file_positions(raw) if by_file else (None, None, "")
     if len(keep) < len(names):
         if not len(keep):
@@ -430,6 +440,47 @@ def prepare_raw(raw: Any, cfg: Preprocessing, where: str = "recording") -> Prepa
     return Prepared(
         np.ascontiguousarray(data, dtype=np.float32), names, sfreq, types, units, positions, sensors
     )
+
+
+def _compensate(raw: Any, cfg: Preprocessing, where: str) -> None:
+    """CTF synthetic gradiometers of order `cfg.gradient_compensation` (no-op elsewhere)."""
+    if cfg.gradient_compensation is None or not raw.info.get("comps"):
+        return  # not CTF: no compensation matrices
+    if raw.compensation_grade == cfg.gradient_compensation:
+        return
+    try:
+        raw.apply_gradient_compensation(cfg.gradient_compensation, verbose="error")
+    except (ValueError, RuntimeError) as exc:
+        raise _fail(
+            where, f"gradient compensation failed ({' '.join(str(exc).split())[:160]})"
+        ) from None
+
+
+def _repair(
+    raw: Any,
+    data: np.ndarray,
+    names: list[str],
+    bad: list[str],
+    factors: np.ndarray,
+    how: str,
+    where: str,
+) -> np.ndarray:
+    """Bad channels' rows set to zero, or interpolated by mne (`interpolate_bads`)."""
+    rows = [names.index(n) for n in bad if n in names]
+    data = data.copy()
+    if how == "zero":
+        data[rows] = 0.0
+        return data
+    raw.info["bads"] = [raw.ch_names[i] for i in rows]
+    # without digitised head points mne cannot fit a sphere: use its default head centre
+    origin = "auto" if raw.info.get("dig") else (0.0, 0.0, 0.04)
+    try:
+        raw.interpolate_bads(reset_bads=True, origin=origin, verbose="error")
+    except (ValueError, RuntimeError) as exc:
+        raise _fail(
+            where, f"cannot interpolate bad channels ({' '.join(str(exc).split())[:160]})"
+        ) from None
+    return raw.get_data() * factors[:, None]
 
 
 def to_tcp(

@@ -11,6 +11,7 @@ and report.md lists the names: matplotlib never warns about missing glyphs.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,19 @@ def write_report(
     history: list[dict[str, Any]],
     class_names: list[str],
     rows: Any = None,
+    figures: Callable[[Path], list[tuple[str, str]]] | None = None,
 ) -> None:
     """Write every report file; plotting failures never lose the JSON.
 
     `rows` (a Stage's `EvaluatedRows` for the test split) become predictions.csv.
+    `figures(run_dir)` (a stage's `report_figures`) writes the stage's own PNGs and
+    returns (caption, file name) pairs, linked under "Figures" in report.md.
     """
     if rows is not None:
         write_predictions(run_dir / PREDICTIONS, rows, class_names)
         report = {**report, "predictions": PREDICTIONS}
     write_json(run_dir / "report.json", report)
+    own = figures(run_dir) if figures is not None else []
     test = report.get("test") or {}
     lines = [
         f"# Run {run_dir.name}",
@@ -71,6 +76,10 @@ def write_report(
         lines += ["![confusion matrix](confusion_matrix.png)", ""]
         if not _font_for(class_names)[0]:
             lines += ["Classes: " + ", ".join(f"{i} = {n}" for i, n in enumerate(class_names)), ""]
+    if own:
+        lines += ["## Figures", ""]
+        for caption, name in own:
+            lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
     (run_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
     plot_curves(run_dir / "curves.png", history, report.get("monitor") or "loss")
     if test.get("confusion_matrix"):

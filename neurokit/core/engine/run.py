@@ -462,6 +462,8 @@ def pipeline(
     )
     done: dict[str, Path] = {}
     results: list[RunResult] = []
+    named = probe.config.model.name  # a backbone, or the family's name for its default one
+    backbone = family.backbone if named == family.name else named
     for index, spec in enumerate(family.stages):
         run_dir = root / f"{index + 1}-{spec.name}"
         if spec not in chosen:
@@ -477,7 +479,7 @@ def pipeline(
                 )
             wired[key] = str(done[source])
         layer = deep_merge(
-            nest(dict(spec.small)) if small else {},
+            nest(spec.small_for(backbone)) if small else {},
             base,
             nest(wired),
             {"output_dir": str(root), "run_name": run_dir.name},

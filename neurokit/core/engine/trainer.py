@@ -530,6 +530,7 @@ class DefaultTrainer:
                 state.log.read(),
                 list(state.stage.class_names),
                 rows=rows,
+                figures=state.stage.report_figures,
             )
         return report
 

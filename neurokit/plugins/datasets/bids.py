@@ -12,6 +12,12 @@ from `channels.tsv`; bad channels are dropped before preprocessing. Labels:
   `event_seconds`; `event_offset` shifts windows relative to the onset;
 - `label_from=none`: unlabelled (pretraining).
 
+Tasks: `tasks` keeps only some; `exclude_tasks` (default `noise`) skips MEG empty-room
+recordings (Omega's `sub-*/ses-*/meg/*_task-noise_*`). CTF `.ds` directories (MOUS
+`sub-*/meg/*_task-*_meg.ds`, Omega `sub-*/ses-*/meg/*_task-rest_run-*_meg.ds`, with
+their `.1_meg4` continuation files) are read by mne and gradient-compensated
+(`preprocessing.gradient_compensation`, third order by default).
+
 Splits: a seeded subject-disjoint split (80/10/10 by default). EEG keeps the
 channels with a 10-05 position; MEG and iEEG keep every channel of that type.
 Channel types come from `channels.tsv` and units follow them (`sensors.py`: EEG and
@@ -52,6 +58,10 @@ class BIDSConfig(DatasetConfig):
 
     datatype: Literal["eeg", "meg", "ieeg"] = Field("eeg", description="BIDS datatype to read")
     tasks: list[str] | None = Field(None, description="only these BIDS tasks (None: all)")
+    exclude_tasks: list[str] = Field(
+        default_factory=lambda: ["noise"],
+        description="tasks skipped (default: MEG empty-room `task-noise` recordings, e.g. Omega)",
+    )
     label_from: Literal["none", "participants", "events"] = Field(
         "none", description="where labels come from"
     )
@@ -131,7 +141,10 @@ class BIDSDataset:
             raise DataError(
                 f"{root}: cannot search the BIDS tree ({type(exc).__name__}: {exc})"
             ) from None
-        paths = sorted((p for p in paths if p.fpath.exists()), key=lambda p: str(p.fpath))
+        paths = sorted(
+            (p for p in paths if p.fpath.exists() and p.task not in cfg.exclude_tasks),
+            key=lambda p: str(p.fpath),
+        )
         if not paths:
             raise DataError(f"{root}: no {cfg.datatype} recordings found")
         labels = self._participant_labels(root) if cfg.label_from == "participants" else {}

@@ -92,10 +92,16 @@ def register_tokenizers(register):
 
 @hookimpl
 def register_tasks(register):
-    from neurokit.plugins.models.forecast.family import ForecastPretrainConfig, ForecastPretrainTask
+    from neurokit.plugins.models.forecast.family import (
+        ForecastFinetuneConfig,
+        ForecastFinetuneTask,
+        ForecastPretrainConfig,
+        ForecastPretrainTask,
+    )
 
-    # `--model forecast --task pretrain` reaches it through the family.
+    # `--model forecast --task pretrain|finetune` reaches them through the family.
     register("forecast-pretrain", ForecastPretrainTask, config=ForecastPretrainConfig)
+    register("forecast-finetune", ForecastFinetuneTask, config=ForecastFinetuneConfig)
 
 
 @hookimpl

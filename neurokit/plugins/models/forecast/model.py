@@ -58,6 +58,7 @@ class ForecastBackbone(nn.Module):
     context: int | None = None
     channel_names: list[str] | None = None
     max_channels: int
+    scaling: Any = None  # a ScalingTable (per-recording robust scaling) set by the task
 
     def _init_classifier(self, num_classes: int) -> None:
         self.classifier = nn.Linear(self.num_features, num_classes) if num_classes > 0 else None
@@ -82,6 +83,8 @@ class ForecastBackbone(nn.Module):
         """
         from neurokit.plugins.models.forecast.inputs import prepare_batch
 
+        if self.scaling is not None:
+            batch = self.scaling.attach(batch)
         codes, chid, mask = prepare_batch(batch, self)
         hidden, logits = self.features(codes, chid)
         weights = mask.to(hidden.dtype)[:, :, None, None]
