@@ -100,3 +100,5 @@ class DataInfo:
     sources: list[str] = field(default_factory=list)  # stores of the run; Batch.source indexes it
     source_classes: dict[str, list[str]] = field(default_factory=dict)  # each source's own classes
     eval_window_samples: int = 0  # val/test window length when it differs from training (else 0)
+    # the store's preprocessing (its schema's `preprocessing`), so a run can be applied to raw files
+    preprocessing: dict[str, Any] = field(default_factory=dict)

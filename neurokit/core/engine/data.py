@@ -153,10 +153,19 @@ def _views(config: Any, view: DataView, store: Any, spec: SourceSpec) -> _Views:
     seconds = spec.window_seconds or window_seconds(config, view, store)
     stride = spec.stride_seconds or config.data.stride_seconds or view.stride_seconds
     eval_seconds = config.data.eval_window_seconds or view.eval_window_seconds
+    eval_view = float(eval_seconds) if eval_seconds is not None else seconds
+    return _Views((seconds, stride), (eval_view, eval_stride_seconds(config, view, stride)))
+
+
+def eval_stride_seconds(
+    config: Any, view: DataView, train_stride: float | None = None
+) -> float | None:
+    """The val/test stride (None: non-overlapping windows); deployment cuts windows the same way."""
+    train_stride = train_stride or config.data.stride_seconds or view.stride_seconds
     eval_stride = config.data.eval_stride_seconds or view.eval_stride_seconds
-    if eval_seconds is None:
-        return _Views((seconds, stride), (seconds, eval_stride or stride))
-    return _Views((seconds, stride), (float(eval_seconds), eval_stride))
+    if (config.data.eval_window_seconds or view.eval_window_seconds) is None:
+        return eval_stride or train_stride
+    return eval_stride
 
 
 def _role_datasets(
@@ -359,8 +368,15 @@ def build_datasets(
             s.name: list(st.schema.class_names) for s, st in zip(specs, stores, strict=True)
         },
         eval_window_samples=eval_window,
+        preprocessing=_shared_preprocessing(stores),
     )
     return datasets, info, Collate(sfreq)
+
+
+def _shared_preprocessing(stores: list[Any]) -> dict[str, Any]:
+    """The stores' preprocessing when they all share one (else empty: no single recipe)."""
+    found = [dict(store.schema.preprocessing or {}) for store in stores]
+    return found[0] if found and all(p == found[0] for p in found) else {}
 
 
 def _has_labels(store: Any) -> bool:

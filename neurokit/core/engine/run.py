@@ -227,6 +227,65 @@ def _align_classes(trained: list[str], info: DataInfo, datasets: dict[str, Any])
     info.class_names = list(trained)
 
 
+def checkpoint_path(run_dir: Path, checkpoint: str = "best") -> Path:
+    """The run's selected (`best`) or latest (`last`) checkpoint; best falls back to last."""
+    from neurokit.core.engine import rundir
+
+    path = run_dir / (rundir.BEST if checkpoint == "best" else rundir.LAST)
+    if not path.is_file():
+        path = run_dir / rundir.LAST
+    if not path.is_file():
+        raise DataError(f"{str(run_dir)!r} has no checkpoint to evaluate (did it finish a step?)")
+    return path
+
+
+def load_stage_weights(stage: Any, path: Path, config: RunConfig) -> None:
+    """Load a checkpoint's model weights into a rebuilt stage, or one DataError saying why not."""
+    from neurokit.core.engine import checkpoint as ckpt
+
+    state = ckpt.load(path)
+    try:
+        stage.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise DataError(
+            f"{str(path)!r} does not fit the model built for dataset "
+            f"{config.dataset.name!r} (different classes or channels?): {detail}"
+        ) from None
+
+
+# Config keys that load weights from elsewhere while a stage is built: a rebuilt run takes
+# every weight from its own checkpoint, so these are cleared (their files may have moved).
+_WEIGHT_SOURCES = (("model", "pretrained"), ("task", "pretrained"))
+
+
+def rebuild(run_dir: str | Path, checkpoint: str = "best") -> tuple[Any, ResolvedRun, DataInfo]:
+    """A finished run's stage with its checkpoint loaded, in eval mode, without its data.
+
+    The data description comes from run.json (what `train` recorded), so the store
+    need not exist; returns (stage, resolved run, data info).
+    """
+    run_dir = Path(run_dir)
+    saved = load_run_config(run_dir)
+    for section, key in _WEIGHT_SOURCES:
+        if isinstance(saved.get(section), dict) and saved[section].get(key):
+            saved[section][key] = None
+    record = _read_json(run_dir / RUN_FILE)
+    if not record or not isinstance(record.get("data"), dict):
+        raise DataError(f"{str(run_dir)!r} has no run.json data record (was it written by train?)")
+    known = {f for f in DataInfo.__dataclass_fields__}
+    info = DataInfo(**{k: v for k, v in record["data"].items() if k in known})
+    resolved = resolve(RunSpec(config=saved))
+    path = checkpoint_path(run_dir, checkpoint)
+    context = RunContext(
+        config=resolved.config, task_config=resolved.options["task"], data=info, run_dir=run_dir
+    )
+    stage = _build_stage(resolved, context)
+    load_stage_weights(stage, path, resolved.config)
+    stage.eval()
+    return stage, resolved, info
+
+
 def evaluate(
     run_dir: str | Path,
     dataset: str | None = None,
@@ -241,7 +300,6 @@ def evaluate(
     store whose classes are (abnormal, normal) is scored correctly, and one whose names
     differ is refused.
     """
-    from neurokit.core.engine import checkpoint as ckpt
     from neurokit.core.engine import rundir
     from neurokit.core.engine.data import build_datasets
 
@@ -254,12 +312,7 @@ def evaluate(
         saved.setdefault("data", {})["store"] = store
     resolved = resolve(RunSpec(config=saved))
     config = resolved.config
-    path = run_dir / (rundir.BEST if checkpoint == "best" else rundir.LAST)
-    if not path.is_file():
-        path = run_dir / rundir.LAST
-    if not path.is_file():
-        raise DataError(f"{str(run_dir)!r} has no checkpoint to evaluate (did it finish a step?)")
-    state = ckpt.load(path)
+    path = checkpoint_path(run_dir, checkpoint)
     roles = {"eval": split, "train": config.data.train_split}  # train: class counts
     datasets, data_info, collate = build_datasets(
         config, resolved.task.data_view(), roles, warm=True, required=("eval",)
@@ -277,14 +330,7 @@ def evaluate(
         events=events,
     )
     stage = _build_stage(resolved, context)
-    try:
-        stage.load_state_dict(state["model"])
-    except RuntimeError as exc:
-        detail = " ".join(str(exc).split())[:300]
-        raise DataError(
-            f"{str(path)!r} does not fit the model built for dataset "
-            f"{config.dataset.name!r} (different classes or channels?): {detail}"
-        ) from None
+    load_stage_weights(stage, path, config)
     metrics = dict(_trainer(resolved).evaluate(stage, context, "eval"))
     name = config.dataset.name or "data"
     rundir.write_json(
@@ -400,4 +446,4 @@ def _run_identity(run_dir: Path) -> str | None:
     return (_read_json(run_dir / RUN_FILE) or {}).get("config_hash")
 
 
-__all__ = ["RunResult", "RunSpec", "evaluate", "pipeline", "resolved_config", "train"]
+__all__ = ["RunResult", "RunSpec", "evaluate", "pipeline", "rebuild", "resolved_config", "train"]
