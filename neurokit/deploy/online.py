@@ -188,14 +188,18 @@ class CausalResampler:
         self.up, self.down = ratio.numerator, ratio.denominator
         self.identity = self.up == self.down == 1
         span = max(self.up, self.down)
-        n_taps = 2 * RESAMPLE_ZERO_CROSSINGS * span + 1
-        taps = signal.firwin(n_taps, 1.0 / span, window=("kaiser", 5.0)) * self.up
+        n_taps = 1 if self.identity else 2 * RESAMPLE_ZERO_CROSSINGS * span + 1
+        taps = (
+            np.ones(1)
+            if self.identity
+            else signal.firwin(n_taps, 1.0 / span, window=("kaiser", 5.0)) * self.up
+        )
         per_phase = math.ceil(n_taps / self.up)
         self.phases = np.zeros((self.up, per_phase))
         for p in range(self.up):
             coeffs = taps[p :: self.up]
             self.phases[p, : len(coeffs)] = coeffs
-        self.delay = 0.0 if self.identity else (n_taps - 1) / 2 / (self.up * sfreq_in)
+        self.delay = (n_taps - 1) / 2 / (self.up * sfreq_in)
         self._history: np.ndarray | None = None
         self._n_in = 0
         self._n_out = 0
