@@ -12,7 +12,7 @@ from neurokit import console as out
 def _line(prediction, classes: list[str], latency_ms: float) -> str:
     probs = " ".join(f"{c}={p:.3f}" for c, p in zip(classes, prediction.probabilities, strict=True))
     return (
-        f"{prediction.index:>5}  {prediction.start:8.2f}-{prediction.end:<8.2f} s  "
+        f"{prediction.index:>5}  {f'{prediction.start:.2f}-{prediction.end:.2f} s':>18}  "
         f"{prediction.label:<12} {probs}  ({latency_ms:.1f} ms)"
     )
 
@@ -36,6 +36,7 @@ def run_stream(
     source = LslSource(lsl_name, timeout=timeout, scale=scale)
     try:
         predictor = StreamPredictor(model, source.channel_names, source.sfreq, hop, source.scale)
+        predictor.warm_up()
         outlet_name = outlet_name or f"{lsl_name}-predictions"
         outlet = PredictionOutlet(outlet_name, model.classes)
         classes = list(model.classes)

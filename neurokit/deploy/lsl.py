@@ -8,8 +8,12 @@ probabilities, one channel per class, irregular rate).
 
 from __future__ import annotations
 
+import math
+import os
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,8 +21,27 @@ import numpy as np
 from neurokit.core.errors import ConfigError, DataError
 from neurokit.deploy.online import unit_scale
 
+# liblsl logs INFO lines (and an ERR when a source stops) straight to stderr, which would
+# bury the CLI's output; keep only fatal ones unless the user points LSLAPICFG elsewhere.
+_QUIET_CONFIG = "[log]\nlevel = -3\n"
+
+
+def _quiet_liblsl() -> None:
+    if "LSLAPICFG" in os.environ:
+        return
+    path = Path(tempfile.gettempdir()) / "neurokit-lsl_api.cfg"
+    try:
+        if not path.is_file() or path.read_text() != _QUIET_CONFIG:
+            partial = path.with_name(f"{path.name}.{os.getpid()}")
+            partial.write_text(_QUIET_CONFIG)
+            os.replace(partial, path)  # atomic: another process never reads half a file
+    except OSError:
+        return
+    os.environ["LSLAPICFG"] = str(path)
+
 
 def _lsl() -> Any:
+    _quiet_liblsl()
     try:
         from mne_lsl import lsl
     except ImportError:
@@ -40,7 +63,7 @@ class LslSource:
         if info.sfreq <= 0:
             raise DataError(f"LSL stream {name!r} has an irregular rate; EEG needs a fixed one")
         self.name = name
-        self.inlet = lsl.StreamInlet(info, max_buffered=max(10.0, timeout))
+        self.inlet = lsl.StreamInlet(info, max_buffered=max(10, math.ceil(timeout)))
         self.inlet.open_stream(timeout=timeout)
         full = self.inlet.get_sinfo()
         self.sfreq = float(full.sfreq)

@@ -108,6 +108,10 @@ class StreamPredictor:
         self._next_start = 0  # start sample of the next window to emit
         self._count = 0
 
+    def warm_up(self) -> None:
+        """One prediction on zeros, so the first real hop does not pay for lazy initialisation."""
+        predict(self.model, np.zeros((1, len(self.model.channels), self.window), np.float32))
+
     @property
     def dropped_channels(self) -> list[str]:
         """Stream channels the model does not use."""
