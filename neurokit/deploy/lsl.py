@@ -63,7 +63,9 @@ class LslSource:
         if info.sfreq <= 0:
             raise DataError(f"LSL stream {name!r} has an irregular rate; EEG needs a fixed one")
         self.name = name
-        self.inlet = lsl.StreamInlet(info, max_buffered=max(10, math.ceil(timeout)))
+        # recover=False: a vanished source raises instead of blocking the pull while liblsl
+        # waits for it to come back
+        self.inlet = lsl.StreamInlet(info, max_buffered=max(10, math.ceil(timeout)), recover=False)
         self.inlet.open_stream(timeout=timeout)
         full = self.inlet.get_sinfo()
         self.sfreq = float(full.sfreq)
@@ -82,7 +84,10 @@ class LslSource:
         limit = None if duration is None else round(duration * self.sfreq)
         while limit is None or received < limit:
             want = 1024 if limit is None else min(1024, limit - received)
-            data, stamps = self.inlet.pull_chunk(timeout=0.0, max_samples=want)
+            try:
+                data, stamps = self.inlet.pull_chunk(timeout=0.0, max_samples=want)
+            except Exception as exc:  # liblsl's LostError and kin
+                raise DataError(f"LSL stream {self.name!r} was lost ({exc})") from None
             if len(stamps) == 0:
                 if time.monotonic() - last_data > self.timeout:
                     raise DataError(f"LSL stream {self.name!r} sent nothing for {self.timeout:g} s")
