@@ -334,6 +334,61 @@ def eval_command(run_dir, dataset, split, store, as_json) -> None:
     run_eval(run_dir, dataset, split, store, as_json)
 
 
+@cli.command("predict")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--input", "input_path", required=True,
+    help="EDF/BDF/FIF/... file, BIDS dataset, folder of recordings, or a neurokit store.",
+)  # fmt: skip
+@click.option(
+    "--out", "out_path", help="FILE.csv or FILE.parquet (default: INPUT-predictions.csv)."
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@json_option
+def predict_command(run_dir, input_path, out_path, batch_size, as_json) -> None:
+    """Class probabilities per window of each recording (run's preprocessing and windows),
+    plus a per-recording summary beside them (FILE.summary.csv)."""
+    from neurokit.commands.deploy import run_predict
+
+    run_predict(run_dir, input_path, out_path, batch_size, as_json)
+
+
+@cli.command("embed")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--input", "input_path", required=True, help="Recording, folder, BIDS dataset or store."
+)
+@click.option("--out", "out_path", required=True, help="The Zarr folder to write (X.zarr).")
+@click.option("--per-token", is_flag=True, help="Also write per-token features.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@json_option
+def embed_command(run_dir, input_path, out_path, per_token, batch_size, overwrite, as_json) -> None:
+    """Per-window features (pooled, optionally per token) with the window index, in Zarr."""
+    from neurokit.commands.deploy import run_embed
+
+    run_embed(run_dir, input_path, out_path, per_token, batch_size, overwrite, as_json)
+
+
+@cli.command("export")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--format", "fmt", required=True,
+    type=click.Choice(["onnx", "torchscript", "safetensors"]), help="Export format.",
+)  # fmt: skip
+@click.option("--out", "out_dir", required=True, help="Folder for the model and its card.")
+@click.option(
+    "--check-input",
+    help="Recording, folder or store for the real-window check (default: the run's store).",
+)
+@json_option
+def export_command(run_dir, fmt, out_dir, check_input, as_json) -> None:
+    """Export a run's model (dynamic batch), check it against PyTorch, write a model card."""
+    from neurokit.commands.deploy import run_export
+
+    run_export(run_dir, fmt, out_dir, check_input, as_json)
+
+
 def main(argv: list[str] | None = None) -> None:
     add_plugin_commands(get_registry(), cli)
     cli.main(args=argv, prog_name="neurokit")

@@ -119,8 +119,13 @@ def _recording_files(root: Path, problems: list[tuple[str, str]]) -> list[Path]:
     from neurokit.core.data.rawio import READERS
 
     files = find_files(root, READERS, problems)
-    if (root / "dataset_description.json").is_file():  # BIDS: only the data files
-        files = [f for f in files if f.stem.lower().endswith(_BIDS_DATATYPES)]
+    if (root / "dataset_description.json").is_file():  # BIDS: the raw data files only
+        files = [
+            f
+            for f in files
+            if f.stem.lower().endswith(_BIDS_DATATYPES)
+            and f.relative_to(root).parts[0] not in ("derivatives", "sourcedata")
+        ]
     return files
 
 

@@ -14,6 +14,7 @@ Family contract: a stage may define `predict_proba(batch) -> (B, n_classes)` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,26 +67,43 @@ class TrainedModel:
         """A store-like Batch around windows `x` (B, C, T) in microvolts, in `channels` order."""
         from neurokit.core.data.batch import Batch
 
-        if x.ndim != 3 or x.shape[1] != len(self.channels):
-            raise DataError(
-                f"windows must be (batch, {len(self.channels)} channels, samples); got "
-                f"{tuple(x.shape)}"
-            )
+        self._check_shape(x)
         b, c, _ = x.shape
         positions = torch.as_tensor(self.positions, dtype=torch.float32, device=x.device)
         return Batch(
             signal=x.to(torch.float32),
             channel_mask=torch.ones(b, c, dtype=torch.bool, device=x.device),
             positions=positions.unsqueeze(0).expand(b, c, 3),
-            channel_names=[list(self.channels) for _ in range(b)],
+            channel_names=_SameNames(list(self.channels), b),
             sfreq=float(self.sfreq),
         )
 
+    def _check_shape(self, x: torch.Tensor) -> None:
+        if x.ndim != 3 or x.shape[1] != len(self.channels):
+            raise DataError(
+                f"windows must be (batch, {len(self.channels)} channels, samples); got "
+                f"{tuple(x.shape)}"
+            )
+
     # ----------------------------------------------------------------- outputs
+
+    def forward(self, x: torch.Tensor):
+        """The backbone's BackboneOutput for windows `x` (B, C, T) in `channels` order.
+
+        A backbone with `forward_windows(x, channel_names, positions, sfreq)` (every
+        sample the same channels, nothing padded: no per-sample Python, so the graph
+        exports with a dynamic batch) is called through it; others get a Batch.
+        """
+        direct = getattr(self.backbone, "forward_windows", None)
+        if callable(direct):
+            self._check_shape(x)
+            positions = torch.as_tensor(self.positions, dtype=torch.float32, device=x.device)
+            return direct(x.to(torch.float32), list(self.channels), positions, float(self.sfreq))
+        return self.backbone.forward_batch(self.batch(x))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """The classifier's raw outputs for windows `x` (B, C, T)."""
-        out = self.backbone.forward_batch(self.batch(x))
+        out = self.forward(x)
         logits = out.extras.get("logits")
         if logits is None:
             raise ConfigError(
@@ -105,25 +123,28 @@ class TrainedModel:
             return torch.stack([1 - p, p], dim=-1)
         return torch.softmax(logits, dim=-1)
 
-    @torch.no_grad()
-    def predict_windows(self, x: torch.Tensor) -> torch.Tensor:
-        """Class probabilities (B, n_classes) for windows (B, C, T) in microvolts.
-
-        Binary runs (one logit) give [1 - p, p]; regression runs give (B, 1) values.
-        """
+    def forward_probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """`predict_windows` without `no_grad` (what export traces)."""
         custom = getattr(self.stage, "predict_proba", None)
         if callable(custom):
             return custom(self.batch(x)).float()
         return self.probabilities(self.logits(x))
 
     @torch.no_grad()
+    def predict_windows(self, x: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (B, n_classes) for windows (B, C, T) in microvolts.
+
+        Binary runs (one logit) give [1 - p, p]; regression runs give (B, 1) values.
+        """
+        return self.forward_probabilities(x)
+
+    @torch.no_grad()
     def embed_windows(
         self, x: torch.Tensor, per_token: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Pooled features (B, F) for windows (B, C, T); with `per_token`, also (B, N, F) tokens."""
-        batch = self.batch(x)
         custom = getattr(self.stage, "embed", None)
-        out = custom(batch) if callable(custom) else self.backbone.forward_batch(batch)
+        out = custom(self.batch(x)) if callable(custom) else self.forward(x)
         pooled = out.pooled.float()
         if not per_token:
             return pooled
@@ -158,6 +179,24 @@ class TrainedModel:
             "units": "uV",
             "neurokit_version": __version__,
         }
+
+
+class _SameNames(Sequence):
+    """Every sample's channel names, one list shared: its length is only taken when asked,
+    so a batch built inside an export trace keeps a symbolic batch size."""
+
+    def __init__(self, names: list[str], size: Any) -> None:
+        self._names, self._size = names, size
+
+    def __len__(self) -> int:
+        return int(self._size)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._names for _ in range(len(self))[index]]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._names
 
 
 def _mode(stage: Any, classes: list[str]) -> str:

@@ -270,6 +270,8 @@ def rebuild(run_dir: str | Path, checkpoint: str = "best") -> tuple[Any, Resolve
     for section, key in _WEIGHT_SOURCES:
         if isinstance(saved.get(section), dict) and saved[section].get(key):
             saved[section][key] = None
+    if isinstance(saved.get("trainer"), dict):  # a run trained on a GPU loads anywhere
+        saved["trainer"]["device"] = "auto"
     record = _read_json(run_dir / RUN_FILE)
     if not record or not isinstance(record.get("data"), dict):
         raise DataError(f"{str(run_dir)!r} has no run.json data record (was it written by train?)")

@@ -356,7 +356,31 @@ class LaBraM(NeuralTransformer):
             max_patches=self.max_patches,
             patch_size=self.patch_size,
         )
-        x, token_mask = self.encode(inp.x, inp.input_chans, inp.channel_mask)
+        return self._outputs(*self.encode(inp.x, inp.input_chans, inp.channel_mask))
+
+    def forward_windows(
+        self, x: torch.Tensor, channel_names: list[str], positions: torch.Tensor, sfreq: float
+    ) -> BackboneOutput:
+        """Deployment entry (neurokit.deploy): windows (B, C, T) uV sharing `channel_names`,
+        nothing padded; no per-sample Python, so it exports with a dynamic batch."""
+        from neurokit.plugins.models.labram.batching import check_window
+        from neurokit.plugins.models.labram.channels import ChannelError
+
+        b, c, t = x.shape
+        a = check_window(
+            sfreq, t, expected_sfreq=self.sfreq, patch_size=self.patch_size,
+            max_patches=self.max_patches,
+        )  # fmt: skip
+        rows = self.channel_mapper.rows(channel_names)  # unknown names: an error, or dropped
+        keep = [i for i, row in enumerate(rows) if row is not None]
+        if not keep:
+            raise ChannelError(f"no channel LaBraM knows ({', '.join(channel_names)})")
+        if len(keep) < c:  # dropped channels are left out, as the batch path masks them
+            x, c = x[:, keep], len(keep)
+        x = (x.float() * self.input_scale).reshape(b, c, a, self.patch_size)
+        return self._outputs(*self.encode(x, [0, *(rows[i] for i in keep)], None))
+
+    def _outputs(self, x: torch.Tensor, token_mask: torch.Tensor | None) -> BackboneOutput:
         pooled = self.pool(x, token_mask)
         tokens = self.fc_norm(x[:, 1:]) if self.fc_norm is not None else x[:, 1:]
         extras = {"token_mask": None if token_mask is None else token_mask[:, 1:]}

@@ -166,6 +166,13 @@ class ChannelEmbeddings(nn.Module):
 class LUNA(nn.Module):
     """LUNA backbone. `num_classes` > 0: classifier; 0: pretraining form (reconstruction head)."""
 
+    # neurokit.deploy: formats this model cannot be exported to, and why
+    export_unsupported = {
+        "onnx": "its frequency embedding (and resampling to 256 Hz) use complex FFTs "
+        "(torch.fft.rfft), which the ONNX exporter cannot convert; use --format torchscript "
+        "or safetensors",
+    }
+
     def __init__(
         self,
         patch_size: int = 40,
@@ -379,8 +386,24 @@ class LUNA(nn.Module):
         patches for the pretraining form. `token_mask` (B, C, S) replaces tokens by `mask_token`.
         """
         x, locations, channel_mask = self.prepare_batch(batch)
-        encoded = self.encode(x, locations, token_mask, channel_mask)
-        latent = encoded["latent"]
+        return self._outputs(self.encode(x, locations, token_mask, channel_mask)["latent"])
+
+    def forward_windows(
+        self, x: torch.Tensor, channel_names: list[str], positions: torch.Tensor, sfreq: float
+    ) -> BackboneOutput:
+        """Deployment entry (neurokit.deploy): windows (B, C, T) uV sharing `channel_names`
+        and `positions` (C, 3), nothing padded; no per-sample Python, so it exports with a
+        dynamic batch."""
+        c = x.shape[1]
+        if not torch.compiler.is_compiling():  # constant under export: checked when loaded
+            check_positions(positions[None], torch.ones(1, c, dtype=torch.bool), [channel_names])
+        x = x.to(self.norm.weight.dtype)
+        if abs(float(sfreq) - self.sfreq) > 1e-6:
+            x = resample(x, int(round(int(x.shape[-1]) * self.sfreq / float(sfreq))))
+        locations = to_head_frame(positions.to(x.dtype))[None].expand(x.shape[0], c, 3)
+        return self._outputs(self.encode(zscore(x), locations)["latent"])
+
+    def _outputs(self, latent: torch.Tensor) -> BackboneOutput:
         if self.classifier is None:
             return BackboneOutput(pooled=latent.mean(1), tokens=latent)
         pooled = self.classifier.pool(latent)
