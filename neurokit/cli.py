@@ -106,6 +106,40 @@ def prepare_command(dataset, raw, out, workers, profile, overrides, overwrite, a
     run_prepare(dataset, raw, out, workers, profile, overrides, overwrite, as_json)
 
 
+@cli.command("stream")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--lsl", "lsl_name", required=True, help="Name of the LSL stream to read.")
+@click.option(
+    "--hop",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Seconds between predictions.",
+)
+@click.option("--outlet", help="LSL outlet for the predictions (default: NAME-predictions).")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop after this many seconds of signal.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for the stream (and for data).",
+)
+@click.option(
+    "--scale", type=float, help="Factor to microvolts (default: from the stream's units)."
+)
+@json_option
+def stream_command(run_dir, lsl_name, hop, outlet, duration, timeout, scale, as_json) -> None:
+    """Predict on a Lab Streaming Layer stream in real time (needs the `stream` extra)."""
+    from neurokit.commands.stream import run_stream
+
+    run_stream(run_dir, lsl_name, hop, outlet, duration, timeout, scale, as_json)
+
+
 @cli.group("store")
 def store_group() -> None:
     """Inspect neurokit stores."""
