@@ -166,6 +166,9 @@ DUIN = Family(
             small={
                 **SMALL_MODEL,
                 "model.codex_size": 64,
+                # measured (60 steps, 1-block model, synthetic corpus): beta 1 collapses the
+                # encoder outputs onto 1-7 codes of 64; beta 0.1 + dead-code restart uses 14-18
+                "model.vq_beta": 0.1,
                 "task.decoder_blocks": 1,
                 "data.batch_size": 16,
                 "trainer.warmup_epochs": 0,
