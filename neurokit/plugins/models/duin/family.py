@@ -41,6 +41,9 @@ class CLSTaskConfig(ComponentConfig):
     official_loss: bool = Field(
         False, description="train on cross-entropy of the Sigmoid outputs, as the official code"
     )
+    max_shift: int = Field(
+        300, ge=0, description="training trials shifted by up to +-this many samples (0: off)"
+    )
 
 
 def shapes(context, window_samples: int | None = None) -> dict[str, int]:
