@@ -319,12 +319,18 @@ def train_command(
 @click.option("--name", help="Pipeline directory under output_dir (default: MODEL-DATASET).")
 @click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")
 @click.option("--small", is_flag=True, help="CPU-sized stages (each stage's smoke settings).")
-def pipeline_command(model, dataset, config_file, overrides, name, stages, small) -> None:
+@click.option(
+    "--seeds",
+    metavar="LIST",
+    help="Run the whole pipeline once per seed (0,1,2 or 0-5), each under NAME/seed<k>; "
+    "prints the mean and std of the last stage's test metrics.",
+)
+def pipeline_command(model, dataset, config_file, overrides, name, stages, small, seeds) -> None:
     """Run every stage of a model family in order, each consuming the last; reruns skip
     finished stages and resume an interrupted one."""
     from neurokit.commands.train import run_pipeline
 
-    run_pipeline(model, dataset, config_file, overrides, name, stages, small)
+    run_pipeline(model, dataset, config_file, overrides, name, stages, small, seeds)
 
 
 @cli.command("eval")

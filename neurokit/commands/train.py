@@ -117,11 +117,68 @@ def _show_result(result, events=None) -> None:
         out.console.print(f"run directory: {result.run_dir}", highlight=False)
 
 
-def run_pipeline(model, dataset, config_file, overrides, name, stages, small=False) -> None:
+def parse_seeds(text: str | None) -> list[int] | None:
+    """`0,1,2` or `0-5` (inclusive) -> seeds; ConfigError on anything else."""
+    from neurokit.core.errors import ConfigError
+
+    if text is None:
+        return None
+    import re
+
+    seeds: list[int] = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if re.fullmatch(r"\d+-\d+", part):
+            lo, hi = (int(v) for v in part.split("-"))
+            if hi < lo:
+                raise ConfigError(f"--seeds {text!r}: empty range {part!r}")
+            seeds.extend(range(lo, hi + 1))
+        elif re.fullmatch(r"-?\d+", part):
+            seeds.append(int(part))
+        else:
+            raise ConfigError(f"--seeds {text!r}: expected integers like 0,1,2 or 0-5")
+    return seeds
+
+
+def run_pipeline(
+    model, dataset, config_file, overrides, name, stages, small=False, seeds=None
+) -> None:
     from neurokit.console_events import TrainingDisplay
     from neurokit.core.config import parse_overrides
-    from neurokit.core.engine.run import pipeline
+    from neurokit.core.engine.run import pipeline, pipeline_seeds, seed_summary
     from neurokit.core.engine.trainer import PlannedStop
+
+    seed_list = parse_seeds(seeds)
+    if seed_list is not None:
+        with TrainingDisplay() as events:
+            by_seed = pipeline_seeds(
+                model,
+                dataset,
+                seeds=seed_list,
+                config=config_file,
+                overrides=parse_overrides(overrides),
+                name=name,
+                stages=list(stages) or None,
+                small=small,
+                events=events,
+            )
+        rows = [
+            [str(seed), r.stage or "", "skipped (finished)" if r.skipped else "ran", str(r.run_dir)]
+            for seed, results in by_seed.items()
+            for r in results
+        ]
+        out.table(f"pipeline {model}", ["seed", "stage", "status", "run directory"], rows)
+        summary = seed_summary(by_seed)
+        if summary:
+            out.table(
+                f"test over {len(by_seed)} seeds (last stage)",
+                ["metric", "mean", "std", "n"],
+                [
+                    [k, f"{v['mean']:.4f}", f"{v['std']:.4f}", f"{v['n']:g}"]
+                    for k, v in summary.items()
+                ],
+            )
+        return
 
     with TrainingDisplay() as events:
         try:

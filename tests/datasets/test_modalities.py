@@ -247,3 +247,34 @@ def test_meg_system_files_are_dispatched_and_bad_ones_named(tmp_path, name):
         path.write_bytes(b"\0" * 64)
     with pytest.raises(DataError, match=rf"{name}: cannot read \("):
         read_raw(path)
+
+
+def test_bipolar_pairs_follow_each_shaft():
+    from neurokit.plugins.datasets.bids import bipolar_pairs
+
+    names = ["SM7", "SM8", "SM9", "SM11", "TI'2", "TI'3", "P4", "ECG"]
+    assert bipolar_pairs(names) == [("SM7", "SM8"), ("SM8", "SM9"), ("TI'2", "TI'3")]
+    assert bipolar_pairs(names, bads={"SM8"}) == [("TI'2", "TI'3")]
+
+
+def test_bids_ieeg_bipolar_rereferencing(tmp_path):
+    pytest.importorskip("mne_bids")
+    import mne
+
+    pos = write_ieeg_bids(tmp_path / "ds", tmp_path)
+    sets = ["datatype=ieeg", "bipolar=true", "preprocessing.sfreq=250",
+            "preprocessing.l_freq=null", "preprocessing.h_freq=null"]  # fmt: skip
+    summary = prepare("bids", tmp_path / "ds", tmp_path / "b.zarr", overrides=sets, progress=False)
+    assert len(summary.written) == 1, summary.failed
+    store = Store(tmp_path / "b.zarr")
+    rid = next(iter(store.recordings))
+    ch = store.channels(rid)
+    assert ch.names == ("LA1-LA2", "RH1-RH2")  # LA3 is bad: LA2-LA3 is not formed
+    np.testing.assert_allclose(ch.positions[0], (pos["LA1"] + pos["LA2"]) / 2, atol=1e-6)
+    # the values are the contacts' differences (resampled the same way)
+    edf = next((tmp_path / "ds").rglob("*_ieeg.edf"))
+    raw = mne.io.read_raw_edf(edf, preload=True, verbose="error").resample(250.0, verbose="error")
+    expected = (raw.get_data(["LA1"]) - raw.get_data(["LA2"]))[0] * 1e6
+    got = store.read(rid)[0]
+    n = min(len(got), len(expected))
+    np.testing.assert_allclose(got[:n], expected[:n], rtol=1e-3, atol=1e-2)

@@ -66,3 +66,42 @@ def test_an_evaluation_split_missing_a_class_is_named_before_training(tmp_path):
     ]
     saved = json.loads((result.run_dir / "run.json").read_text())
     assert saved["warnings"] == warnings
+
+
+def test_pipeline_over_seeds_runs_each_seed_in_its_own_directory(store, tmp_path):
+    from neurokit.core.engine.run import pipeline_seeds, seed_summary
+
+    overrides = {**FAST, "trainer.epochs": 1, "output_dir": str(tmp_path)}
+    by_seed = pipeline_seeds(
+        "tiny", seeds=[0, 1], config={"data": {"store": str(store)}}, overrides=overrides,
+        small=True,
+    )  # fmt: skip
+    assert list(by_seed) == [0, 1]
+    for seed, (result,) in by_seed.items():
+        assert result.run_dir == tmp_path / "tiny-synthetic" / f"seed{seed}" / "1-finetune"
+        assert result.config["seed"] == seed
+    first = [r.run_dir / "checkpoints" / "last.pt" for (r,) in by_seed.values()]
+    import torch
+
+    a, b = (torch.load(f, map_location="cpu", weights_only=False) for f in first)
+    key = next(k for k in a["model"] if k.endswith("weight"))
+    assert not torch.equal(a["model"][key], b["model"][key])  # the seed reached the weights
+    summary = seed_summary(by_seed)
+    assert summary["accuracy"]["n"] == 2
+    accs = [r.test["accuracy"] for (r,) in by_seed.values()]
+    assert summary["accuracy"]["mean"] == pytest.approx(sum(accs) / 2)
+    again = pipeline_seeds(
+        "tiny", seeds=[0, 1], config={"data": {"store": str(store)}}, overrides=overrides,
+        small=True,
+    )  # fmt: skip
+    assert all(r.skipped for (r,) in again.values())
+    with pytest.raises(ConfigError, match="repeat"):
+        pipeline_seeds("tiny", seeds=[0, 0], overrides=overrides)
+
+
+def test_bad_seeds_option_is_a_clear_error():
+    from neurokit.commands.train import parse_seeds
+
+    assert parse_seeds("0,1,2") == [0, 1, 2] and parse_seeds("0-5") == list(range(6))
+    with pytest.raises(ConfigError, match="expected integers"):
+        parse_seeds("a,b")

@@ -524,6 +524,54 @@ def pipeline(
     return results
 
 
+def pipeline_seeds(
+    model: str,
+    dataset: str | None = None,
+    *,
+    seeds: list[int],
+    name: str | None = None,
+    config: Mapping[str, Any] | str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[int, list[RunResult]]:
+    """The pipeline once per seed, each in `<output_dir>/<name>/seed<k>/` with `seed=k`.
+
+    Every seed is an ordinary pipeline (skips what finished, resumes what was cut), so a
+    rerun after an interruption continues where the seeds stopped.
+    """
+    if not seeds:
+        raise ConfigError("pipeline: --seeds needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"pipeline: seeds repeat in {seeds}")
+    base = deep_merge(nest(dict(overrides or {})))
+    if name is None:
+        probe = resolve(RunSpec(model=model, dataset=dataset, config=config, overrides=base))
+        name = f"{model}-{probe.config.dataset.name or 'data'}"
+    out: dict[int, list[RunResult]] = {}
+    for seed in seeds:
+        layer = deep_merge(base, {"seed": int(seed)})
+        out[seed] = pipeline(
+            model, dataset, config=config, overrides=layer, name=f"{name}/seed{seed}", **kwargs
+        )
+    return out
+
+
+def seed_summary(results: Mapping[int, list[RunResult]]) -> dict[str, dict[str, float]]:
+    """Mean, std (ddof 0) and n over seeds of each numeric test metric of the last stage."""
+    import numpy as np
+
+    values: dict[str, list[float]] = {}
+    for runs in results.values():
+        test = (runs[-1].test if runs else None) or {}
+        for key, value in test.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                values.setdefault(key, []).append(float(value))
+    return {
+        k: {"mean": float(np.mean(v)), "std": float(np.std(v)), "n": float(len(v))}
+        for k, v in values.items()
+    }
+
+
 def _run_identity(run_dir: Path) -> str | None:
     return (_read_json(run_dir / RUN_FILE) or {}).get("config_hash")
 
@@ -534,7 +582,9 @@ __all__ = [
     "described_config",
     "evaluate",
     "pipeline",
+    "pipeline_seeds",
     "rebuild",
     "resolved_config",
+    "seed_summary",
     "train",
 ]

@@ -80,6 +80,11 @@ class BIDSConfig(DatasetConfig):
     val_fraction: float = Field(0.1, ge=0, lt=1, description="share of subjects for validation")
     test_fraction: float = Field(0.1, ge=0, lt=1, description="share of subjects for test")
     seed: int = Field(0, description="seed of the subject split")
+    bipolar: bool = Field(
+        False,
+        description="iEEG: re-reference neighbouring contacts of the same shaft (SM8-SM9, "
+        "TI'2-TI'3); contacts without a good neighbour are dropped",
+    )
 
 
 def _read_tsv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -238,6 +243,8 @@ class BIDSDataset:
         raw = self._read(source)
         if self.config.datatype != "eeg" and self.preprocessing.channels is None:
             raw.pick(list(TYPES[self.config.datatype]), exclude=[])
+        if self.config.bipolar:
+            raw = _bipolar(raw, where)
         prepared = prepare_raw(raw, self.preprocessing, where)
         if self.config.datatype == "ieeg":
             _electrode_positions(prepared, Path(source.path))
@@ -289,6 +296,45 @@ class BIDSDataset:
             start = onset + self.config.event_offset
             spans.append((start, start + length, self.class_names.index(row["trial_type"]), -1))
         return spans
+
+
+def bipolar_pairs(names: list[str], bads=()) -> list[tuple[str, str]]:
+    """(anode, cathode) of neighbouring contacts on one shaft: `SM8`/`SM9`, `TI'2`/`TI'3`.
+
+    A shaft is the name without its trailing contact number; contacts pair with the next
+    number on the same shaft only, so a gap (or a bad contact) breaks the chain.
+    """
+    import re
+
+    shafts: dict[str, dict[int, str]] = {}
+    for name in names:
+        match = re.fullmatch(r"(.*?\D)(\d+)", name.strip())
+        if match and name not in bads:
+            shafts.setdefault(match.group(1), {})[int(match.group(2))] = name
+    pairs = []
+    for contacts in shafts.values():
+        for number in sorted(contacts):
+            if number + 1 in contacts:
+                pairs.append((contacts[number], contacts[number + 1]))
+    return pairs
+
+
+def _bipolar(raw, where: str):
+    """`raw` with each neighbouring pair's difference as channel `A-B` (monopolar ones gone)."""
+    import mne
+
+    pairs = bipolar_pairs(list(raw.ch_names), set(raw.info["bads"]))
+    if not pairs:
+        raise DataError(
+            f"{where}: bipolar=true but no two neighbouring contacts on a shaft "
+            f"(names like SM8, SM9; got {', '.join(raw.ch_names[:6])})"
+        )
+    anodes, cathodes = zip(*pairs, strict=True)
+    raw.info["bads"] = []
+    out = mne.set_bipolar_reference(
+        raw, list(anodes), list(cathodes), drop_refs=False, copy=True, verbose="error"
+    )
+    return out.pick([f"{a}-{c}" for a, c in pairs])
 
 
 _UNITS_TO_M = {"m": 1.0, "cm": 1e-2, "mm": 1e-3}

@@ -179,3 +179,23 @@ def test_vqvae_and_mae_probe_and_tokenize():
 def test_config_rejects_bad_lengths():
     with pytest.raises(Exception, match="multiple of 100"):
         neurokit.create("backbone", "duin-cls", seq_len=3050)
+
+
+def test_dead_codes_restart_onto_batch_inputs():
+    """Inputs that all hit one code: with restart the unused codes move onto the batch,
+    so the next batch spreads over many codes; without it (official) it stays on one."""
+    from neurokit.plugins.models.duin.model import VectorQuantizer
+
+    used = {}
+    for restart in (0.0, 0.1):
+        torch.manual_seed(0)
+        vq = VectorQuantizer(16, 32, 8, init_kmeans=False, restart=restart).train()
+        vq.codex.initted.fill_(1.0)
+        base = torch.randn(16)
+        with torch.no_grad():
+            vq.pre_proj[2].bias.copy_(10 * torch.randn(8))  # z_e dominated by one direction
+            for _ in range(5):
+                vq(base + 0.5 * torch.randn(256, 16))
+            _, idx = vq.encode(base + 0.5 * torch.randn(256, 16))
+        used[restart] = len(idx.unique())
+    assert used[0.0] == 1 and used[0.1] >= 4, used  # measured: 1 vs 5

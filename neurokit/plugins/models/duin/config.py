@@ -34,6 +34,12 @@ class DuINConfig(ComponentConfig):
     vq_beta: float = Field(1.0, ge=0, description="commitment weight")
     vq_decay: float = Field(0.99, gt=0, lt=1, description="EMA decay of the codex")
     init_kmeans: bool = Field(True, description="k-means init of the codex from the first batch")
+    vq_restart: float = Field(
+        0.1,
+        ge=0,
+        description="restart a code unused in a training batch whose EMA count is below this "
+        "share of the mean count onto a batch input (0: never, as the official code)",
+    )
     pretrained: str | None = Field(
         None,
         description="run dir or checkpoint to start the subject block, tokenizer and encoder "

@@ -3,7 +3,14 @@
 The official classifier applies cross-entropy to its Sigmoid outputs: each logit is
 squashed into (0, 1) before the softmax inside the cross-entropy, so the loss can never
 fall below log(1 + (K-1) e^-1) and its gradients vanish as logits grow. neurokit trains on
-the logits by default; `official=True` reproduces the published loss.
+the logits by default; `official=True` (`--set task.official_loss=true`) reproduces the
+published loss.
+
+Measured on the synthetic 6-word corpus (tests/datasets/duin_corpus.py, subject 001, 2 runs
+x 6 trials per word; finetune from scratch, 1-block model, 6 epochs, lr 1e-3, batch 16,
+seed 0, no shift): logits CE test accuracy 1.00 (9/9, test loss 0.61); official Sigmoid CE
+test accuracy 1.00 (9/9, test loss 1.73, floor 1.04 for 6 classes). The task separates
+both; the official loss's floor shows in its loss, not in the accuracy here.
 """
 
 from __future__ import annotations

@@ -273,11 +273,21 @@ class VectorQuantizer(nn.Module):
     Unlike the official code, `counts` and the codex change only in training mode, and the
     k-means init runs only in training mode (the official one also runs in eval mode).
     `forward(Z)` returns (Z_q (.., d_model), loss, codex_probs one-hot (.., codex_size)).
+
+    Dead-code restart (neurokit, off in the official code; `restart=0` turns it off): in
+    training, a code unused in the batch whose EMA count fell below `restart` times the
+    mean count per code is moved onto a random input of the batch. Without it the codex
+    collapses whenever the commitment pull outweighs the reconstruction gradient (small
+    models, little or noisy data): the encoder's outputs drift together, the EMA moves
+    the few codes they hit, and the k-means-placed others are never chosen again.
     """
 
-    def __init__(self, d_model, codex_size, d_codex, beta=1.0, decay=0.99, init_kmeans=True):
+    def __init__(
+        self, d_model, codex_size, d_codex, beta=1.0, decay=0.99, init_kmeans=True, restart=0.0
+    ):
         super().__init__()
         self.codex_size, self.d_codex, self.beta, self.decay = codex_size, d_codex, beta, decay
+        self.restart = restart
         self.pre_proj = nn.Sequential(
             nn.Linear(d_model, d_model), nn.Tanh(), nn.Linear(d_model, d_codex)
         )
@@ -317,6 +327,21 @@ class VectorQuantizer(nn.Module):
         idx = nearest_codes(flat, self.codex.embeddings.to(flat.dtype))
         return z_e, idx.view(z_e.shape[:-1])
 
+    @torch.no_grad()
+    def _restart_dead(self, flat: torch.Tensor, bins: torch.Tensor) -> None:
+        """Move dead codes onto random inputs of the batch (same on every rank)."""
+        mean_count = bins.sum() / self.codex_size
+        dead = (bins == 0) & (self.counts < self.restart * mean_count)
+        n_dead = int(dead.sum())
+        if n_dead == 0:
+            return
+        pick = torch.randint(0, flat.shape[0], (n_dead,), device="cpu").to(flat.device)
+        new = l2norm(flat[pick] + 1e-3 * torch.randn_like(flat[pick]))
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.broadcast(new, 0)
+        self.codex.embeddings[dead] = new.to(self.codex.embeddings.dtype)
+        self.counts[dead] = mean_count  # a grace period before it can be called dead again
+
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         z_e, idx = self.encode(z)
         z_q = F.embedding(idx, self.codex.embeddings).to(z_e.dtype)
@@ -328,6 +353,8 @@ class VectorQuantizer(nn.Module):
                 ema_(self.counts, bins, self.decay)
                 flat = z_e.detach().reshape(-1, self.d_codex).float()
                 norm_ema_step_(self.codex.embeddings, flat, flat_idx, bins, self.decay)
+                if self.restart > 0:
+                    self._restart_dead(flat, bins)
         z_q = z_e + (z_q - z_e).detach()
         probs = F.one_hot(idx, self.codex_size).to(z_e.dtype)
         return self.post_proj(self.layernorm(z_q)), loss, probs
@@ -479,7 +506,13 @@ class DuINVQVAE(_DuINBase):
     def __init__(self, cfg) -> None:
         super().__init__(cfg)
         self.vq_block = VectorQuantizer(
-            cfg.d_model, cfg.codex_size, cfg.d_codex, cfg.vq_beta, cfg.vq_decay, cfg.init_kmeans
+            cfg.d_model,
+            cfg.codex_size,
+            cfg.d_codex,
+            cfg.vq_beta,
+            cfg.vq_decay,
+            cfg.init_kmeans,
+            cfg.vq_restart,
         )
         self.decoder = _stack(cfg, cfg.decoder_blocks)
         self.rgs_block = TimeRGSHead(cfg.d_model, cfg.d_neural)

@@ -21,6 +21,7 @@ import neurokit
 from neurokit.core.errors import ConfigError, DataError
 from neurokit.core.stage import Direction, LossOutput, Stage, StepOutput
 from neurokit.core.weights import read_state_dict, sub_state
+from neurokit.plugins.models.duin.augment import shifted
 from neurokit.plugins.models.duin.inputs import to_duin_input
 from neurokit.plugins.models.duin.losses import classification_loss, code_loss
 from neurokit.plugins.models.duin.weights import load_full, load_official
@@ -163,10 +164,23 @@ def load_pretrained(model: nn.Module, source: str, target: str = "cls") -> None:
     load_official(model, state, target)
 
 
+def _finetune_module_class():
+    from neurokit.plugins.tasks._finetune_module import FinetuneModule
+
+    class DuINFinetune(FinetuneModule):
+        """neurokit's finetune stage with Du-IN's shift augmentation on training batches."""
+
+        max_shift = 0
+
+        def training_step(self, batch) -> StepOutput:
+            return super().training_step(shifted(batch, self.max_shift))
+
+    return DuINFinetune
+
+
 def build_cls_stage(task, context):
     """duin-cls shaped by the run's data, from `model.pretrained`, in neurokit's finetune stage."""
     from neurokit.plugins.models.duin.family import model_options, shapes
-    from neurokit.plugins.tasks._finetune_module import FinetuneModule
 
     data = context.data
     if data.label_kind != "class" or len(data.class_names) < 2:
@@ -184,6 +198,8 @@ def build_cls_stage(task, context):
     if objective is None:
         raise ConfigError("the Du-IN finetune stage needs an objective (classification)")
     counts = list(data.class_counts or []) or None
-    return FinetuneModule(
+    stage = _finetune_module_class()(
         model, objective, "multiclass", num_classes, list(data.class_names), counts
     )
+    stage.max_shift = int(task.config.max_shift)
+    return stage
