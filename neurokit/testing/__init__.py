@@ -158,3 +158,14 @@ def neurokit_sample_raw(request: pytest.FixtureRequest) -> Callable[[Any, Path],
         return root
 
     return sample
+
+
+@pytest.fixture(scope="session")
+def neurokit_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo corpus (10 subjects, 40-60 s each) prepared once per test session."""
+    from neurokit.core.data.prepare import prepare
+
+    out = tmp_path_factory.mktemp("neurokit-demo") / "demo.zarr"
+    overrides = ["subjects=10", "sessions=1", "min_seconds=40", "max_seconds=60"]
+    prepare("demo", None, out, overrides=overrides)
+    return out

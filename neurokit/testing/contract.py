@@ -357,3 +357,83 @@ def test_dataset_prepares_a_store(component, neurokit_sample_raw, tmp_path):
     store = Store(out)
     assert store.recordings and set(store.splits()) <= SPLITS
     assert store.class_names == [str(c) for c in dataset.class_names]
+
+
+# ------------------------------------------------------- family stages, end to end
+
+
+def _chain(family: str, store: Path, out: Path, epochs: int, **extra: Any) -> list:
+    import neurokit
+
+    overrides = {
+        "output_dir": str(out),
+        "trainer.progress": False,
+        "trainer.epochs": epochs,
+        "dataset.name": "demo",
+        **extra,
+    }
+    return neurokit.pipeline(
+        family, config={"data": {"store": str(store)}}, overrides=overrides, small=True
+    )
+
+
+def _eeg_family(component) -> Family:
+    family = component.create()
+    if family.modality != "eeg":
+        pytest.skip(
+            f"model {component.name!r}: its stages train on {family.modality}; the chain check "
+            "runs EEG families on the demo corpus"
+        )
+    return family
+
+
+@contract("model")
+def test_family_stages_chain_and_select_on_declared_metrics(
+    component, neurokit_demo_store, tmp_path
+):
+    """`pipeline(small=True)` runs every stage on the demo corpus, each consuming the runs before it."""
+    import yaml
+
+    family = _eeg_family(component)
+    results = _chain(family.name, neurokit_demo_store, tmp_path, 1, **{"data.max_windows": 48})
+    assert [r.stage for r in results] == family.stage_names()
+    done: dict[str, Path] = {}
+    for result, stage in zip(results, family.stages, strict=True):
+        report = result.report
+        assert report["monitor"] in report["val"], (
+            f"model {family.name!r}: stage {stage.name!r} selects on {report['monitor']!r}, "
+            f"which its validation did not report ({sorted(report['val'])}): declare it in "
+            "Stage.metrics and return it from compute_metrics"
+        )
+        saved = yaml.safe_load((result.run_dir / "config.yaml").read_text())
+        assert saved["stage"] == stage.name
+        for key, source in stage.consumes.items():  # what the stage consumed is the earlier run
+            section, option = key.split(".", 1)
+            assert saved[section][option] == str(done[source]), (
+                f"model {family.name!r}: stage {stage.name!r} should have received the "
+                f"{source!r} run in {key}"
+            )
+        done[stage.name] = result.run_dir
+
+
+def _train_losses(run_dir: Path) -> list[float]:
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [row["train/loss"] for row in rows if "train/loss" in row]
+
+
+@pytest.mark.slow
+@contract("model")
+def test_family_stages_learn_and_a_rerun_skips_them(component, neurokit_demo_store, tmp_path):
+    family = _eeg_family(component)
+    results = _chain(family.name, neurokit_demo_store, tmp_path, 4)
+    losses = _train_losses(results[0].run_dir)
+    assert losses[-1] < losses[0], (
+        f"model {family.name!r}: the first stage's loss did not fall: {losses}"
+    )
+    last = results[-1].test
+    assert last is not None and last["balanced_accuracy"] > 0.7, (
+        f"model {family.name!r}: the last stage does not beat chance on the demo corpus: {last}"
+    )
+    again = _chain(family.name, neurokit_demo_store, tmp_path, 4)
+    assert all(r.skipped for r in again)
+    assert [r.test for r in again] == [r.test for r in results]
