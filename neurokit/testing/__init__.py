@@ -69,6 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("neurokit_contract"):
         config.args.append(str(CONTRACT_MODULE))
+        selected_plugins(config)  # a bad --neurokit-plugin is a usage error before collection
 
 
 def selected_plugins(config: pytest.Config) -> list:

@@ -79,7 +79,7 @@ def _create_backbone(component, num_classes: int):
     import torch
 
     what = f"backbone {component.name!r}"
-    model = component.create(num_classes=num_classes)
+    model = component.create()  # as a run builds it; finetune then sizes the head
     assert isinstance(model, torch.nn.Module), (
         f"{what}: the factory must return a torch.nn.Module, got {type(model).__name__}"
     )
@@ -90,6 +90,7 @@ def _create_backbone(component, num_classes: int):
         f"{what}: a backbone has `num_features` (int), `forward_batch(batch) -> BackboneOutput` "
         f"and `reset_classifier(num_classes)`; missing: {', '.join(missing)}"
     )
+    model.reset_classifier(num_classes)
     return model.eval()
 
 
