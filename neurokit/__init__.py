@@ -17,7 +17,13 @@ from typing import Any
 
 from neurokit.core.components import Component, ComponentConfig, Kind
 from neurokit.core.engine.resolve import RunSpec
-from neurokit.core.errors import NeurokitError, UnknownComponentError
+from neurokit.core.errors import (
+    ConfigError,
+    DataError,
+    NeurokitError,
+    PluginError,
+    UnknownComponentError,
+)
 from neurokit.core.family import Family, StageSpec
 from neurokit.core.hookspecs import hookimpl
 from neurokit.core.registry import get_registry
@@ -31,9 +37,12 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "Component",
     "ComponentConfig",
+    "ConfigError",
+    "DataError",
     "Family",
     "Kind",
     "NeurokitError",
+    "PluginError",
     "RunResult",
     "RunSpec",
     "Stage",

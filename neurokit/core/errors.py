@@ -1,4 +1,10 @@
-"""Errors a user can cause. The CLI prints their message on one line and exits non-zero."""
+"""Errors a user can cause. The CLI prints their message on one line and exits non-zero.
+
+Plugins raise these too (exported as `neurokit.DataError`, `neurokit.ConfigError`,
+`neurokit.PluginError`): any `NeurokitError` from plugin code reaches the user as
+`error: <message>` with a non-zero exit, never as "internal error" or a traceback.
+So the message should name what is wrong and what to do about it.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +42,12 @@ class DuplicateComponentError(NeurokitError):
 
 
 class PluginError(NeurokitError):
-    """A plugin broke the contract (bad name, bad config class, ...)."""
+    """A plugin's own error for the user, or a plugin that broke the contract.
+
+    Plugins raise it (or a subclass) for anything the user can fix that is neither
+    bad data (`DataError`) nor a bad option (`ConfigError`): a missing optional
+    dependency, an unsupported combination of options, a model that cannot read a run.
+    """
 
 
 class ConfigError(NeurokitError):

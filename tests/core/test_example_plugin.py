@@ -48,7 +48,7 @@ def with_path(site: Path, **extra: str) -> dict[str, str]:
 def test_installed_plugin_is_listed_with_its_plugin_name(site):
     result = run_cli("list", "--json", env=with_path(site))
     rows = {(r["kind"], r["name"]): r for r in json.loads(result.stdout)}
-    assert rows[("backbone", "example-mlp")]["plugin"] == "example"
+    assert rows[("backbone", "example-shallow")]["plugin"] == "example"
     assert rows[("dataset", "example-npy")]["plugin"] == "example"
     plugins = {
         p["name"]: p for p in json.loads(run_cli("plugins", "--json", env=with_path(site)).stdout)
@@ -64,7 +64,7 @@ def test_installed_plugin_components_work(site):
         """
         import torch, neurokit
         from neurokit.core.data.batch import Batch
-        model = neurokit.create_model("example-mlp", num_classes=2)
+        model = neurokit.create_model("example-shallow", num_classes=2)
         x = torch.randn(3, 4, 400)
         batch = Batch(signal=x, channel_mask=torch.ones(3, 4, dtype=torch.bool), positions=torch.zeros(3, 4, 3),
                       channel_names=[["C3", "C4", "O1", "O2"]] * 3, sfreq=200.0)
@@ -84,9 +84,9 @@ def test_neurokit_plugins_env_excludes_it(site):
     for value in ("", "some-other-plugin"):
         result = run_cli("list", "--json", env=with_path(site, NEUROKIT_PLUGINS=value))
         names = {r["name"] for r in json.loads(result.stdout)}
-        assert "example-mlp" not in names and "tiny-cnn" in names
+        assert "example-shallow" not in names and "tiny-cnn" in names
     included = run_cli("list", "--json", env=with_path(site, NEUROKIT_PLUGINS="example"))
-    assert "example-mlp" in {r["name"] for r in json.loads(included.stdout)}
+    assert "example-shallow" in {r["name"] for r in json.loads(included.stdout)}
 
 
 def test_broken_plugin_is_reported_and_the_rest_works(tmp_path):

@@ -23,7 +23,7 @@ from neurokit.core.data.ids import unique_ids
 from neurokit.core.data.lock import store_lock
 from neurokit.core.data.schema import StoreSchema, safe_id
 from neurokit.core.data.writer import DEFAULT_CHUNK_SECONDS, StoreWriter, WriteResult
-from neurokit.core.errors import DataError
+from neurokit.core.errors import DataError, NeurokitError
 from neurokit.core.interfaces import RecordingSource
 
 DEFAULT_COMPRESSION = "blosc-zstd-3"
@@ -85,7 +85,7 @@ def _prepare_one(source: RecordingSource) -> WriteResult:
         checksum = file_checksum(source.path) if Path(source.path).is_file() else ""
         recording = _WORKER["dataset"].load(source)
         return _WORKER["writer"].write(recording, checksum=checksum, **_WORKER["options"])
-    except DataError as exc:
+    except NeurokitError as exc:  # DataError (skip this file) or a plugin's own error
         return WriteResult(rid, "failed", str(exc))
     except MemoryError:
         return WriteResult(rid, "failed", f"{source.path}: out of memory")
