@@ -9,6 +9,7 @@ are born dead. The loss is the commitment term only, with a straight-through est
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -193,3 +194,20 @@ class NormEMAVectorQuantizer(nn.Module):
         loss = self.beta * F.mse_loss(z_q.detach(), z)
         z_q = z + (z_q - z).detach()
         return z_q, loss, indices.view(shape[:-1])
+
+
+def codebook_usage(counts: np.ndarray) -> dict[str, float]:
+    """Share and number of codes used, and the perplexity of their distribution.
+
+    `counts` holds how often each code was chosen over an evaluation split; a collapsed
+    tokenizer shows up as a handful of codes and a perplexity near 1.
+    """
+    total = counts.sum()
+    if total == 0:
+        return {"codebook_usage": 0.0, "codes_used": 0.0, "code_perplexity": 0.0}
+    prob = counts[counts > 0] / total
+    return {
+        "codebook_usage": float((counts > 0).mean()),
+        "codes_used": float((counts > 0).sum()),
+        "code_perplexity": float(np.exp(-(prob * np.log(prob)).sum())),
+    }

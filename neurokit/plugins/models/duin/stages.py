@@ -21,23 +21,11 @@ import neurokit
 from neurokit.core.errors import ConfigError, DataError
 from neurokit.core.stage import Direction, LossOutput, Stage, StepOutput
 from neurokit.core.weights import read_state_dict, sub_state
+from neurokit.nn.quantizers import codebook_usage
 from neurokit.plugins.models.duin.augment import shifted
 from neurokit.plugins.models.duin.inputs import to_duin_input
 from neurokit.plugins.models.duin.losses import classification_loss, code_loss
 from neurokit.plugins.models.duin.weights import load_full, load_official
-
-
-def codebook_usage(counts: np.ndarray) -> dict[str, float]:
-    """Share and number of codes used, and the perplexity of their distribution."""
-    total = counts.sum()
-    if total == 0:
-        return {"codebook_usage": 0.0, "codes_used": 0.0, "code_perplexity": 0.0}
-    prob = counts[counts > 0] / total
-    return {
-        "codebook_usage": float((counts > 0).mean()),
-        "codes_used": float((counts > 0).sum()),
-        "code_perplexity": float(np.exp(-(prob * np.log(prob)).sum())),
-    }
 
 
 class VQVAEStage(Stage):

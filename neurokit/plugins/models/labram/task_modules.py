@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from neurokit.core.errors import ConfigError
 from neurokit.core.stage import Direction, Evaluation, Stage, StepOutput
+from neurokit.nn.quantizers import codebook_usage
 from neurokit.plugins.models.labram.batching import LabramInput, to_labram_input
 from neurokit.plugins.models.labram.losses import MaskedTokenOutputs
 from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM, random_masking
@@ -113,18 +113,6 @@ class TokenizerPretrainModule(Stage):
         used = evaluation.gather(counts.cpu().numpy()[None]).sum(0)
         result.update(codebook_usage(used))
         return result
-
-
-def codebook_usage(counts: np.ndarray) -> dict[str, float]:
-    """Share and number of codes used, and the perplexity of their distribution."""
-    if counts.sum() == 0:
-        return {"codebook_usage": 0.0, "codes_used": 0.0, "code_perplexity": 0.0}
-    prob = counts[counts > 0] / counts.sum()
-    return {
-        "codebook_usage": float((counts > 0).mean()),
-        "codes_used": float((counts > 0).sum()),
-        "code_perplexity": float(np.exp(-(prob * np.log(prob)).sum())),
-    }
 
 
 class MEMPretrainModule(Stage):
