@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
+from tests.engine.conftest import _cache_dir  # noqa: F401 - caches in tmp, one thread
 from tests.engine.synthetic import write_store
-
-torch.set_num_threads(1)  # tiny models on a shared machine: threads only contend
-
-
-@pytest.fixture(autouse=True)
-def _cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEUROKIT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")
