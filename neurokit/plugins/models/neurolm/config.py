@@ -111,6 +111,9 @@ class NeuroLMConfig(ComponentConfig):
     gpt2_path: str | None = Field(
         None, description="local Hugging Face GPT-2 dir to initialise from (else from config)"
     )
+    num_classes: int = Field(
+        0, ge=0, description="neurokit linear head on the pooled EEG states (0: none)"
+    )
 
     @model_validator(mode="after")
     def _sizes(self) -> NeuroLMConfig:

@@ -125,10 +125,10 @@ def generate(
     row = None
     if mask is not None and new_token_mask == "padding":
         row = mask[..., -1:, :].expand(b, 1, 1, prompt)
-    vocab = model.text_vocab_size
+    head = gpt.lm_head.weight[: model.text_vocab_size]
     out = [x_text]
     for step in range(max_new_tokens):
-        logits = gpt.lm_head(h[:, -1, :])[:, :vocab]
+        logits = F.linear(h[:, -1, :], head)  # only the text rows the official keeps
         nxt = pick(logits, temperature, top_k, generator)
         out.append(nxt)
         if step == max_new_tokens - 1:

@@ -88,6 +88,9 @@ class NeuroLM(nn.Module):
         )
         self.encode_transform_layer.apply(init_transformer_weights_)
         self.num_features = width
+        self.head = None
+        if config.num_classes > 0:
+            self.reset_classifier(config.num_classes)
 
     @property
     def text_vocab_size(self) -> int:
@@ -173,10 +176,36 @@ class NeuroLM(nn.Module):
         return self.GPT2(x, None, None, None, input_time, eeg_mask, None, lm_head=False)
 
     def forward_batch(self, batch) -> BackboneOutput:
-        x_eeg, input_chans, input_time, input_mask = batch
-        tokens = self.forward_features(x_eeg, input_chans, input_time, input_mask)
-        m = input_mask.to(tokens.dtype)[..., None]
-        return BackboneOutput(pooled=(tokens * m).sum(1) / m.sum(1).clamp_min(1), tokens=tokens)
+        """Store batch (microvolts, channel names, 200 Hz) -> mean of the final EEG states.
+
+        The signal becomes time-major 1-s patches in uV / 100 (the official scaling) with
+        LaBraM's channel checks (`labram.batching`); NeuroLM's channel id is LaBraM's row - 1.
+        """
+        from neurokit.plugins.models.labram.batching import to_labram_input
+        from neurokit.plugins.models.labram.channels import ChannelMapper
+
+        inp = to_labram_input(batch, ChannelMapper(), scale=0.01, max_patches=64)
+        b, n, a, t = inp.x.shape
+        x = inp.x.transpose(1, 2).reshape(b, a * n, t)
+        rows = torch.as_tensor(inp.input_chans, device=x.device)
+        rows = (rows.expand(b, -1) if rows.ndim == 1 else rows)[:, 1:] - 1
+        chans = rows.repeat(1, a)
+        times = torch.arange(a, device=x.device).repeat_interleave(n).expand(b, -1)
+        keep = (
+            torch.ones(b, n, dtype=torch.bool, device=x.device)
+            if inp.channel_mask is None
+            else inp.channel_mask.bool()
+        )
+        mask = keep.repeat(1, a)
+        chans = chans.masked_fill(~mask, 136)  # 'pad'
+        tokens = self.forward_features(x, chans, times, mask, eeg_mask=None)
+        m = mask.to(tokens.dtype)[..., None]
+        pooled = (tokens * m).sum(1) / m.sum(1).clamp_min(1)
+        extras = {"token_mask": mask}
+        if self.head is not None:
+            extras["logits"] = self.head(pooled)
+        return BackboneOutput(pooled=pooled, tokens=tokens, extras=extras)
 
     def reset_classifier(self, num_classes: int) -> None:
-        raise NotImplementedError("NeuroLM answers in text; it has no classifier head")
+        """A fresh linear head on the pooled states (not part of the official model)."""
+        self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else None
