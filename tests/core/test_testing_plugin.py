@@ -42,14 +42,8 @@ def run_pytest(*args: str, cwd: Path, path: Path) -> subprocess.CompletedProcess
     )
 
 
-def test_example_plugin_passes_its_contract_run(site):  # noqa: F811
-    """Everything but the family chain (a demo store and two small runs: see the slow test)."""
-    result = run_pytest("--neurokit-contract", "-rs", "-k", "not chain", cwd=EXAMPLE, path=site)
-    out = result.stdout
-    assert result.returncode == 0, out[-3000:]
-    # the suite ran over the example's own components, sample data included, and nothing else
-    assert "test_backbone_ignores_padding[backbone:example-shallow]" not in out  # -q: no names
-    assert "skipped" not in out.splitlines()[-1], out[-2000:]
+def test_contract_suite_collects_the_plugins_own_checks(site):  # noqa: F811
+    """`pytest --neurokit-contract` finds the example's components, sample data and tests."""
     listed = run_pytest("--neurokit-contract", "--collect-only", cwd=EXAMPLE, path=site)
     ids = listed.stdout
     for check in (
@@ -62,6 +56,17 @@ def test_example_plugin_passes_its_contract_run(site):  # noqa: F811
     ):
         assert check in ids, ids[-3000:]
     assert "tiny-cnn" not in ids and "labram" not in ids
+
+
+@pytest.mark.slow  # about 3 minutes: the example's own tests train, and a store is prepared
+def test_example_plugin_passes_its_contract_run(site):  # noqa: F811
+    """Everything but the family chain (a demo store and two small runs: see the next test)."""
+    result = run_pytest("--neurokit-contract", "-rs", "-k", "not chain", cwd=EXAMPLE, path=site)
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:]
+    # the suite ran over the example's own components, sample data included, and nothing else
+    assert "test_backbone_ignores_padding[backbone:example-shallow]" not in out  # -q: no names
+    assert "skipped" not in out.splitlines()[-1], out[-2000:]
 
 
 @pytest.mark.slow
