@@ -198,7 +198,10 @@ class NeuroLM(nn.Module):
         )
         mask = keep.repeat(1, a)
         chans = chans.masked_fill(~mask, 136)  # 'pad'
-        tokens = self.forward_features(x, chans, times, mask, eeg_mask=None)
+        # the pretraining attention (causal across time steps, full within one), with the
+        # padded channels' keys masked so that padding never reaches a real token
+        attend = gpt_mask(n, a, a * n).to(x.device)[None] & mask[:, None, None, :]
+        tokens = self.forward_features(x, chans, times, mask, eeg_mask=attend)
         m = mask.to(tokens.dtype)[..., None]
         pooled = (tokens * m).sum(1) / m.sum(1).clamp_min(1)
         extras = {"token_mask": mask}

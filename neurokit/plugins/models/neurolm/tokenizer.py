@@ -63,8 +63,10 @@ class TemporalConv(LaBraMTemporalConv):
         width = ((patch_size - 1) // 8 + 1) * out_chans  # conv1 stride 8, padding 7, kernel 15
         self.l = nn.Sequential(nn.Linear(width, n_embd), nn.GELU())
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, T) -> (B, L, n_embd)
-        return self.l(super().forward(x.unsqueeze(1)))
+    def forward(  # (B, L, T) -> (B, L, n_embd)
+        self, x: torch.Tensor, token_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return self.l(super().forward(x.unsqueeze(1), token_mask))
 
 
 def attention_mask(input_mask: torch.Tensor | None, length: int) -> torch.Tensor | None:
@@ -120,7 +122,16 @@ class NeuralTransformer(nn.Module):
         mask: torch.Tensor | None = None,
         return_all_tokens: bool = False,
     ) -> torch.Tensor:
-        x = self.patch_embed(x)
+        # tokens some query may attend are the real ones; padding (never attended) is left out
+        # of the patch embedding's GroupNorm statistics and of the mean (the official includes
+        # it, so a padded sample's features depend on the padding; identical without padding)
+        real = mask[:, 0].any(dim=-2) if mask is not None else None
+        if real is not None and bool(real.all()):
+            real = None
+        if isinstance(self.patch_embed, TemporalConv):
+            x = self.patch_embed(x, real)
+        else:
+            x = self.patch_embed(x)
         x = x + self.pos_embed(input_chans) + self.time_embed(input_times)
         x = self.pos_drop(x)
         for block in self.blocks:
@@ -128,7 +139,12 @@ class NeuralTransformer(nn.Module):
         x = self.norm(x)
         if self.fc_norm is None:
             return x
-        return self.fc_norm(x) if return_all_tokens else self.fc_norm(x.mean(1))
+        if return_all_tokens:
+            return self.fc_norm(x)
+        if real is None:
+            return self.fc_norm(x.mean(1))
+        m = real[..., None].to(x.dtype)
+        return self.fc_norm((x * m).sum(1) / m.sum(1).clamp_min(1))
 
     def forward(
         self,
