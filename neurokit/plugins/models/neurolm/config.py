@@ -111,6 +111,9 @@ class NeuroLMConfig(ComponentConfig):
     gpt2_path: str | None = Field(
         None, description="local Hugging Face GPT-2 dir to initialise from (else from config)"
     )
+    pretrained: str | None = Field(
+        None, description="a NeuroLM pretrain run dir whose LM the instruct stage starts from"
+    )
 
     @model_validator(mode="after")
     def _sizes(self) -> NeuroLMConfig:
