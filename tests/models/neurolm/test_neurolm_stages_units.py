@@ -12,6 +12,7 @@ from neurokit.plugins.models.neurolm.inputs import (
     NeuroLMInputError,
     to_neurolm_input,
 )
+from neurokit.plugins.models.neurolm.model import gpt_mask
 from neurokit.plugins.models.neurolm.prompts import EOT_TOKEN, OFFICIAL, instruction_for
 from neurokit.plugins.models.neurolm.text import ByteText, TextCorpus
 
@@ -41,6 +42,8 @@ def test_batch_becomes_time_major_patches_with_padding_last():
     assert mask[1, 0, 1, 0] and mask[1, 0, 0, 1]  # a time step's channels see each other
     assert not mask[1, 0, 1, 2]  # but not the next second
     assert not mask[1, 0, 10, 5]  # EEG padding is masked for the text
+    for i, c in enumerate(inp.n_chans):  # the official gpt_mask, sample by sample
+        assert torch.equal(mask[i], gpt_mask(c, 2, 13, 8))
 
 
 def test_bad_batches_give_clear_errors():

@@ -154,7 +154,14 @@ SMALL_TOKENIZER = {
     "n_embed": 64,
     "embed_dim": 16,
 }
-SMALL_LM = {"model.n_layer": 1, "model.n_head": 2, "model.n_embd": 32, "model.block_size": 256}
+SMALL_LM = {
+    "model.n_layer": 1,
+    "model.n_head": 2,
+    "model.n_embd": 32,
+    "model.block_size": 256,
+    "model.encoder_args": SMALL_ENCODER,  # the small tokenizer's encoder, so the run's
+    "model.eeg_vocab_size": 64,  # backbone is the LM the later stages need
+}
 SMALL_COMMON = {
     "data.batch_size": 16,
     "data.window_seconds": 2,

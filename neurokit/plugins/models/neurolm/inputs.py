@@ -44,16 +44,22 @@ class NeuroLMInput:
         return [c * self.n_times for c in self.n_chans]
 
     def gpt_mask(self, length: int | None = None) -> torch.Tensor:
-        """(B, 1, P, P) official gpt_mask per sample; P = `length` (EEG + text) or L."""
-        from neurokit.plugins.models.neurolm.model import gpt_mask
+        """(B, 1, P, P) official `gpt_mask` per sample; P = `length` (EEG + text) or L.
 
+        Causal, plus full attention inside each second's channel block, with the EEG
+        padding columns zeroed (the same mask as `model.gpt_mask`, built for the batch).
+        """
+        device = self.x.device
         eeg_len = self.x.shape[1]
         total = length or eeg_len
-        masks = [
-            gpt_mask(c, self.n_times, total, None if length is None else eeg_len)
-            for c in self.n_chans
-        ]
-        return torch.stack(masks).to(self.x.device)
+        pos = torch.arange(total, device=device)
+        chans = torch.tensor(self.n_chans, device=device)[:, None]  # (B, 1)
+        real = pos[None] < chans * self.n_times  # (B, P): a real EEG token
+        block = torch.where(real, pos[None] // chans, -1)
+        same = (block[:, :, None] == block[:, None, :]) & real[:, :, None]
+        mask = torch.ones(total, total, dtype=torch.bool, device=device).tril()[None] | same
+        padding = ~real & (pos[None] < (eeg_len if length else total))  # EEG padding columns
+        return (mask & ~padding[:, None, :])[:, None]
 
 
 def channel_rows(names) -> list[int]:

@@ -29,7 +29,11 @@ from neurokit.core.errors import ConfigError, DataError
 from neurokit.core.stage import Direction, Evaluation, Stage, StepOutput
 from neurokit.core.weights import read_state_dict, sub_state
 from neurokit.plugins.models.labram.task_modules import codebook_usage
-from neurokit.plugins.models.neurolm.config import NeuroLMConfig, NeuroLMVQConfig
+from neurokit.plugins.models.neurolm.config import (
+    VARIANT_CONFIGS,
+    NeuroLMConfig,
+    NeuroLMVQConfig,
+)
 from neurokit.plugins.models.neurolm.inputs import NeuroLMInput, to_neurolm_input
 from neurokit.plugins.models.neurolm.prompts import (
     IGNORE,
@@ -105,9 +109,31 @@ def lm_options(context, encoder_args, eeg_vocab_size: int) -> dict[str, Any]:
 def _lm(context, encoder_args, eeg_vocab_size: int) -> nn.Module:
     options = lm_options(context, encoder_args, eeg_vocab_size)
     name = context.config.model.name
-    if name not in ("neurolm-b", "neurolm-l", "neurolm-xl"):
+    if name not in VARIANT_CONFIGS:
         name = "neurolm-b"  # the family's name: its default backbone
+    built = context.backbone  # the run built it from the model section: reuse when it fits
+    if built is not None and hasattr(built, "GPT2"):
+        wanted = VARIANT_CONFIGS[name](**options).model_dump(exclude={"pretrained"})
+        if built.config.model_dump(exclude={"pretrained"}) == wanted:
+            return built
     return neurokit.create("backbone", name, **options)
+
+
+def kept_logits(lm, inp: NeuroLMInput, y_eeg, mask, x_text=None, y_text=None):
+    """(logits, targets) at the positions that have a target only.
+
+    The same loss as the official forward (cross-entropy over every output, mean over the
+    kept positions) without the (B, L, 50304 + codes) logits of ignored positions, which
+    dominate the cost of instruction tuning (answers are a few tokens of ~100).
+    """
+    eeg = lm.encode_eeg(inp.x, inp.input_chans, inp.input_time, inp.input_mask)
+    eeg_mask, eeg_text_mask = (mask, None) if x_text is None else (None, mask)
+    h = lm.GPT2(eeg, None, x_text, None, inp.input_time, eeg_mask, eeg_text_mask, lm_head=False)
+    targets = y_eeg + lm.vocab_offset
+    if y_text is not None:
+        targets = torch.cat((targets, y_text), dim=1)
+    keep = targets != IGNORE
+    return lm.GPT2.lm_head(h[keep]), targets[keep], keep
 
 
 # ------------------------------------------------------------------ pretrain-tokenizer
@@ -269,13 +295,11 @@ class PretrainStage(Stage):
     def _eeg_loss(self, batch):
         inp = to_neurolm_input(batch, self.eeg_max_len)
         y = self._targets(inp)
-        loss, _, logits = self.backbone(
-            inp.x, y, None, None, inp.input_chans, inp.input_time, inp.input_mask, inp.gpt_mask()
-        )
-        return loss, logits, y
+        logits, targets, keep = kept_logits(self.backbone, inp, y, inp.gpt_mask())
+        return F.cross_entropy(logits, targets), logits, targets, keep
 
     def training_step(self, batch) -> StepOutput:
-        loss, _, _ = self._eeg_loss(batch)
+        loss = self._eeg_loss(batch)[0]
         logs = {"code_loss": loss.detach()}
         if self.corpus is not None:
             x, y = self.corpus.sample(self.text_batch_size, self.text_length)
@@ -285,26 +309,18 @@ class PretrainStage(Stage):
         return StepOutput(loss, logs)
 
     def evaluation_step(self, batch) -> StepOutput:
-        loss, logits, y = self._eeg_loss(batch)
+        loss, logits, targets, keep = self._eeg_loss(batch)
         offset = self.backbone.vocab_offset
-        keep = y >= 0  # ignored positions hold -1 - offset
-        code_logits = logits[..., offset:]
-        ce = F.cross_entropy(
-            code_logits.flatten(0, 1), y.clamp_min(0).flatten(), reduction="none"
-        ).view(y.shape)
-        right = (code_logits.argmax(-1) == y) & keep
-        n_codes = code_logits.shape[-1]
-        counts = torch.zeros(len(batch), n_codes, device=y.device)
-        counts.scatter_add_(1, y.clamp_min(0), keep.float())
-        rows = torch.cat(
-            [
-                (ce * keep).sum(1, keepdim=True),
-                right.float().sum(1, keepdim=True),
-                keep.float().sum(1, keepdim=True),
-                counts,
-            ],
-            dim=1,
-        )
+        code_logits, codes = logits[:, offset:], targets - offset
+        ce = F.cross_entropy(code_logits, codes, reduction="none")
+        right = (code_logits.argmax(-1) == codes).float()
+        sample = keep.nonzero()[:, 0]  # the sample of each kept position
+        b, n_codes = len(batch), code_logits.shape[-1]
+        rows = torch.zeros(b, 3 + n_codes, device=logits.device)
+        rows[:, 0].index_add_(0, sample, ce)
+        rows[:, 1].index_add_(0, sample, right)
+        rows[:, 2].index_add_(0, sample, torch.ones_like(ce))
+        rows.view(-1).index_add_(0, sample * (3 + n_codes) + 3 + codes, torch.ones_like(ce))
         return StepOutput(loss, {}, predictions=rows)
 
     def compute_metrics(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
@@ -413,11 +429,8 @@ class InstructStage(Stage):
         x_text, y_text = torch.stack(texts).to(device), torch.stack(targets).to(device)
         y_eeg = torch.full(inp.input_mask.shape, IGNORE - self.backbone.vocab_offset, device=device)
         mask = inp.gpt_mask(inp.x.shape[1] + x_text.shape[1])
-        loss, _, _ = self.backbone(
-            inp.x, y_eeg, x_text, y_text, inp.input_chans, inp.input_time, inp.input_mask,
-            None, mask,
-        )  # fmt: skip
-        return loss
+        logits, targets, _ = kept_logits(self.backbone, inp, y_eeg, mask, x_text, y_text)
+        return F.cross_entropy(logits, targets)
 
     def training_step(self, batch) -> StepOutput:
         loss = self._teacher_forced(batch)
@@ -454,10 +467,9 @@ class InstructStage(Stage):
             y = torch.full_like(text, IGNORE)
             y[:, len(enc.prompt) - 1 :] = torch.tensor(path, device=device)
             y_eeg = torch.full(real.shape, IGNORE - lm.vocab_offset, device=device)
-            _, _, logits = lm(
-                x, y_eeg, text, y, chans, time, real, None, sub.gpt_mask(eeg_len + text.shape[1])
-            )
-            logp = logits[:, eeg_len + len(enc.prompt) - 1 :, :vocab].float().log_softmax(-1)
+            mask = sub.gpt_mask(eeg_len + text.shape[1])
+            logits, _, _ = kept_logits(lm, sub, y_eeg, mask, text, y)
+            logp = logits.view(len(rows), len(path), -1)[..., :vocab].float().log_softmax(-1)
             picked = logp.gather(
                 -1, torch.tensor(path, device=device).expand(len(rows), -1)[..., None]
             )
