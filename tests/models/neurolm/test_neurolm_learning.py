@@ -79,7 +79,6 @@ def test_three_stages_learn_on_a_two_corpus_mixture(corpus, tmp_path):
             "trainer.epochs": 8,
             "task.gpt2_path": str(gpt2),
             "task.text_corpus": str(text),
-            "task.text_max_len": 48,
         },
         small=True,
     )

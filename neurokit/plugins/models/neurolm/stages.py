@@ -245,8 +245,9 @@ def attention_mask_of(inp: NeuroLMInput):
 
 def build_tokenizer_stage(config, context) -> TokenizerStage:
     options = NeuroLMVQConfig(**config.tokenizer_options).model_dump()
-    if options.get("gpt2_path") is None and _encoder_path(config, context):
-        options["gpt2_path"] = _encoder_path(config, context)
+    path = _encoder_path(config, context)
+    if options.get("gpt2_path") is None and path and (Path(path) / "model.safetensors").is_file():
+        options["gpt2_path"] = path  # the official copies GPT-2's wte; a BPE-only dir has none
     vq = neurokit.create("tokenizer", "neurolm-vq", **options)
     corpus = _corpus(config, context, vq.wte.num_embeddings)
     return TokenizerStage(vq, corpus, config, total_steps(context))
