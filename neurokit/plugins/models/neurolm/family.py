@@ -215,6 +215,8 @@ NEUROLM = Family(
                 "task.eeg_max_len": 64,
                 "task.text_max_len": 160,
                 "trainer.epochs": 3,
+                "trainer.lr": 5e-3,  # answers start from a 50k-way lm_head: a tiny GPT needs it
+                "trainer.min_lr": 5e-4,
             },
         ),
     ),
