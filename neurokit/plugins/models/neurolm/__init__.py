@@ -69,3 +69,26 @@ def register_backbones(register):
         config=NeuroLMXLConfig,
         description="NeuroLM-XL (1.7B): GPT-2-XL over EEG features and text",
     )
+
+
+@hookimpl
+def register_models(register):
+    from neurokit.plugins.models.neurolm.family import NEUROLM
+
+    register("neurolm", NEUROLM)
+
+
+@hookimpl
+def register_tasks(register):
+    from neurokit.plugins.models.neurolm.family import (
+        InstructTask,
+        InstructTaskConfig,
+        PretrainTask,
+        PretrainTaskConfig,
+        TokenizerTask,
+        TokenizerTaskConfig,
+    )
+
+    register("neurolm-tokenizer", TokenizerTask, config=TokenizerTaskConfig)
+    register("neurolm-pretrain", PretrainTask, config=PretrainTaskConfig)
+    register("neurolm-instruct", InstructTask, config=InstructTaskConfig)

@@ -114,6 +114,9 @@ class NeuroLMConfig(ComponentConfig):
     num_classes: int = Field(
         0, ge=0, description="neurokit linear head on the pooled EEG states (0: none)"
     )
+    pretrained: str | None = Field(
+        None, description="a NeuroLM pretrain run dir whose LM the instruct stage starts from"
+    )
 
     @model_validator(mode="after")
     def _sizes(self) -> NeuroLMConfig:

@@ -1,0 +1,102 @@
+"""NeuroLM's three stages learn on a two-corpus mixture with a tiny GPT-2 BPE and text corpus.
+
+Two 200 Hz stores whose classes differ in their dominant rhythm: `tuab` (NeuroLM's
+yes/no question, so AUROC / AUC-PR come from the answer-path probabilities) and a
+three-class `rhythm` store (a multiple-choice question over its class names). The BPE
+(vocab.json + merges.txt) and the text corpus are built here; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import neurokit
+from neurokit.core.data.schema import StoreSchema
+from neurokit.core.data.writer import StoreWriter
+from neurokit.core.interfaces import Recording, RecordingSource
+from neurokit.plugins.models.neurolm.prompts import OFFICIAL, instruction_for
+
+SFREQ = 200.0
+SPLITS = {"s1": "train", "s2": "train", "s3": "train", "s4": "train", "s5": "val", "s6": "test"}
+TEXT = (
+    "The brain produces rhythms. Alpha waves are seen when the eyes are closed. "
+    "Sleep has stages with slow waves. A seizure is abnormal activity. "
+)
+
+
+def _store(path: Path, dataset: str, classes, names, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    writer = StoreWriter(path)
+    writer.create(StoreSchema(dataset=dataset, sfreq=SFREQ, class_names=list(classes)))
+    n = int(20 * SFREQ)
+    t = np.arange(n) / SFREQ
+    for subject, split in SPLITS.items():
+        for k in range(len(classes)):
+            rid = f"{subject}_c{k}"
+            rhythm = 60 * np.sin(2 * np.pi * (4 + 7 * k) * t + rng.uniform(0, 6))
+            data = (rng.standard_normal((len(names), n)) * 15 + rhythm).astype(np.float32)
+            source = RecordingSource(Path(f"/raw/{rid}.edf"), rid, subject, "", split, k, {})
+            writer.write(Recording(source, data, list(names), SFREQ, []), checksum=f"x:{rid}")
+    writer.finalize()
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    tokenizers = pytest.importorskip("tokenizers")
+    root = tmp_path_factory.mktemp("neurolm-corpus")
+    a = _store(root / "tuab.zarr", "tuab", ["normal", "abnormal"], ["FP1", "CZ", "O1", "O2"], 0)
+    b = _store(root / "rhythm.zarr", "rhythm", ["slow", "mid", "fast"], ["FP2", "C3", "PZ"], 1)
+    rhythm = instruction_for("rhythm", ["slow", "mid", "fast"])
+    prompts = [OFFICIAL["tuab"].target(k) for k in range(2)] + [rhythm.target(k) for k in range(3)]
+    bpe = tokenizers.ByteLevelBPETokenizer()
+    bpe.train_from_iterator([*prompts, TEXT] * 5, vocab_size=400, special_tokens=["<|endoftext|>"])
+    gpt2 = root / "gpt2"
+    gpt2.mkdir()
+    bpe.save_model(str(gpt2))
+    text = root / "text.txt"
+    text.write_text(TEXT * 20)
+    return a, b, gpt2, text
+
+
+def _rows(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="known gap: at the small size instruct learns the answer format (every answer "
+    "parses) but answers a constant class per corpus (chance); see the branch report",
+    strict=False,
+)
+def test_three_stages_learn_on_a_two_corpus_mixture(corpus, tmp_path):
+    a, b, gpt2, text = corpus
+    results = neurokit.pipeline(
+        "neurolm",
+        config={"data": {"sources": [{"store": str(a)}, {"store": str(b)}]}},
+        overrides={
+            "output_dir": str(tmp_path),
+            "trainer.progress": False,
+            "trainer.epochs": 20,
+            "task.gpt2_path": str(gpt2),
+            "task.text_corpus": str(text),
+        },
+        small=True,
+    )
+    tok, pre, inst = results
+    losses = [r["train/loss"] for r in _rows(tok.run_dir) if "train/loss" in r]
+    assert losses[-1] < losses[0]
+    # the domain classifier cannot tell EEG features from text embeddings any more
+    assert 0.3 <= tok.val["domain_accuracy"] <= 0.7, tok.val
+    assert tok.val["codes_used"] > 1
+    # next-second codes are predicted better than from their frequencies alone
+    assert pre.val["code_ce"] < pre.val["unigram_ce"], pre.val
+    test = inst.test
+    assert test["unparsed"] == 0, test
+    assert test["tuab/balanced_accuracy"] > 0.8, test
+    assert test["rhythm/balanced_accuracy"] > 0.6, test  # chance: 1/3
+    assert test["tuab/auroc"] > 0.8 and test["tuab/auc_pr"] is not None
