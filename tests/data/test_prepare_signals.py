@@ -23,8 +23,12 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="POSIX signals a
 
 N, DELAY = 40, 0.5  # 40 recordings x 0.5 s on 2 workers: ~10 s if nothing stops it
 
+# The child takes Ctrl-C as a terminal's foreground job does, even when the test run itself was
+# started in the background (a non-interactive shell's `&` makes SIGINT ignored, inherited).
 SCRIPT = """
+import signal
 import sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from tests.data.fake_corpus import SlowCorpus
 from neurokit.core.data.prepare import prepare
 try:
