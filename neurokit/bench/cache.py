@@ -1,8 +1,9 @@
 """The result cache: a cell is known by what it computes, so a rerun only runs what changed.
 
-A cell's key hashes its resolved-config hash (`config_hash`: everything the run computes,
-seed included, nothing about where it is written), neurokit's version and a fingerprint
-of each store it reads. Its run lives in `<bench>/runs/<cell id>-<key>/`; that directory
+A cell's key hashes its resolved config without the stores' locations (everything the run
+computes, seed included, nothing about where it reads or writes), neurokit's version and a
+fingerprint of each store it reads: a bench moved to another machine, with its stores under
+another root, finds its results, and a rewritten store at the same path does not. Its run lives in `<bench>/runs/<cell id>-<key>/`; that directory
 holding `report.json` is the cache hit, one holding only `checkpoints/last.pt` is an
 interrupted cell (resumed from that checkpoint), and `cell.json` beside the run records a
 failure and its error. Nothing is shared between cells, so parallel cells never race.
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from neurokit.bench.spec import Cell
-from neurokit.core.engine.resolve import ResolvedRun, resolve
+from neurokit.core.config import RunConfig
+from neurokit.core.engine.resolve import ResolvedRun, config_hash, resolve
 from neurokit.core.errors import NeurokitError
 
 CELL_FILE = "cell.json"
@@ -67,6 +69,17 @@ def store_fingerprint(location: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def content_hash(config: RunConfig) -> str:
+    """`config_hash` without where the stores are: their content is in the fingerprints."""
+    data = config.model_copy(deep=True)
+    data.data_root = "."
+    data.data.store = None
+    for source in data.data.sources or []:
+        if source is not None:
+            source.store = None
+    return config_hash(data)
+
+
 @dataclass
 class CellKey:
     """A cell's identity in the cache and the run directory it owns."""
@@ -95,7 +108,7 @@ def cell_key(cell: Cell, bench_dir: Path, fingerprints: dict[str, str] | None = 
             fingerprints[location] = store_fingerprint(location)
         stores.append(fingerprints[location])
     identity = {
-        "config": resolved.config_hash,
+        "config": content_hash(resolved.config),
         "code": code_version(),
         "stores": stores,
         "seed": resolved.config.seed,

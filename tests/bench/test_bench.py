@@ -184,3 +184,20 @@ def test_a_bench_process_killed_mid_cell_resumes_to_the_same_table(store, tmp_pa
     straight["models"] = straight["models"][:1]
     straight["overrides"].update({"trainer.epochs": 6})
     assert metric_table(resumed) == metric_table(bench.run(straight))
+
+
+def test_a_moved_store_is_still_cached_and_a_rewritten_one_is_not(store, tmp_path, trainings):
+    import shutil
+
+    from tests.engine.synthetic import write_store
+
+    spec = spec_for(store, tmp_path, seeds=[0])
+    spec["models"] = spec["models"][:1]
+    assert bench.run(spec).counts() == {"done": 1}
+    moved = tmp_path / "elsewhere" / "synthetic.zarr"
+    shutil.copytree(store, moved)
+    spec["datasets"][0]["store"] = str(moved)
+    assert bench.run(spec).counts() == {"cached": 1} and len(trainings) == 1
+    shutil.rmtree(moved)
+    write_store(moved, swap_classes=True)  # same path, other content
+    assert bench.run(spec).counts() == {"done": 1} and len(trainings) == 2
