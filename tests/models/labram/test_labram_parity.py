@@ -158,7 +158,7 @@ def test_finetune_gradients_match(ref):
 
 
 def test_mem_model_matches(ref):
-    from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM, random_masking
+    from neurokit.plugins.models.labram.model import NeuralTransformerForMEM, random_masking
 
     official = ref.pt.NeuralTransformerForMEM(
         depth=2, qkv_bias=False, qk_norm=LN, norm_layer=LN, init_values=0.1, vocab_size=64
