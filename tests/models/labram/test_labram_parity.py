@@ -1,6 +1,6 @@
 """Numerics parity with the official LaBraM code (dev-time; skipped unless LABRAM_REF is set).
 
-Run:  LABRAM_REF=/tmp/labram_ref PYTHONPATH=/path/with/einops pytest tests/models/labram/test_official_parity.py
+Run:  LABRAM_REF=/tmp/labram_ref PYTHONPATH=/path/with/einops pytest tests/models/labram/test_labram_parity.py
 
 LABRAM_REF is a checkout of github.com/935963004/LaBraM. timm is not needed: the few timm
 helpers its modeling files import are stubbed below. Weights are generated here, copied
