@@ -9,13 +9,13 @@ import torch
 
 import neurokit
 from neurokit.core.errors import NeurokitError
-from neurokit.plugins.models.labram.batching import LabramInputError
 from neurokit.plugins.models.labram.channels import (
     STANDARD_1020,
     ChannelError,
     ChannelMapper,
     get_input_chans,
 )
+from neurokit.plugins.models.labram.inputs import LabramInputError
 from tests.helpers import make_batch as store_batch
 
 TUAB = [
@@ -198,8 +198,8 @@ def test_tokenizer_tokenize_matches_reference_call():
 
 
 def test_pretraining_recuts_long_windows_to_the_token_budget():
-    from neurokit.plugins.models.labram.batching import to_labram_input
-    from neurokit.plugins.models.labram.task_modules import ANY_LENGTH, chunk_seconds, rechunk
+    from neurokit.plugins.models.labram.inputs import to_labram_input
+    from neurokit.plugins.models.labram.stages import ANY_LENGTH, chunk_seconds, rechunk
 
     assert chunk_seconds(64, 30, 256) == 4 and chunk_seconds(32, 30, 256) == 8
     assert chunk_seconds(4, 30, 256) == 16 and chunk_seconds(300, 30, 256) == 1

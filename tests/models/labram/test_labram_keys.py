@@ -94,7 +94,7 @@ def test_large_and_huge_layout(name, d, depth, out_chans, params):
 
 
 def test_mem_model_keys():
-    from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM
+    from neurokit.plugins.models.labram.model import NeuralTransformerForMEM
 
     mem = NeuralTransformerForMEM(vocab_size=8192, depth=12, init_values=0.1)
     got = shapes(mem)

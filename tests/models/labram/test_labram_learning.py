@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 import neurokit
 from neurokit.core.data.batch import Batch
-from neurokit.plugins.models.labram.task_modules import MEMPretrainModule, TokenizerPretrainModule
+from neurokit.plugins.models.labram.stages import MEMPretrainModule, TokenizerPretrainModule
 
 NAMES = ["FP1", "FP2", "F3", "F4", "C3", "C4", "O1", "O2"]
 FREQS = [2.0, 5.0, 9.0, 14.0, 21.0, 30.0]
@@ -121,7 +121,7 @@ def test_mem_accuracy_rises_above_chance(trained_tokenizer):
     backbone = neurokit.create(
         "backbone", "labram-base", embed_dim=100, out_chans=4, num_heads=4, depth=2
     )
-    from neurokit.plugins.models.labram.task_modules import build_mem
+    from neurokit.plugins.models.labram.stages import build_mem
 
     mem = build_mem(backbone, tok.codebook_size, drop_path_rate=0.0)
     module = MEMPretrainModule(

@@ -1,6 +1,6 @@
 """Numerics parity with the official LaBraM code (dev-time; skipped unless LABRAM_REF is set).
 
-Run:  LABRAM_REF=/tmp/labram_ref PYTHONPATH=/path/with/einops pytest tests/models/labram/test_official_parity.py
+Run:  LABRAM_REF=/tmp/labram_ref PYTHONPATH=/path/with/einops pytest tests/models/labram/test_labram_parity.py
 
 LABRAM_REF is a checkout of github.com/935963004/LaBraM. timm is not needed: the few timm
 helpers its modeling files import are stubbed below. Weights are generated here, copied
@@ -158,7 +158,7 @@ def test_finetune_gradients_match(ref):
 
 
 def test_mem_model_matches(ref):
-    from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM, random_masking
+    from neurokit.plugins.models.labram.model import NeuralTransformerForMEM, random_masking
 
     official = ref.pt.NeuralTransformerForMEM(
         depth=2, qkv_bias=False, qk_norm=LN, norm_layer=LN, init_values=0.1, vocab_size=64

@@ -7,7 +7,7 @@ import torch
 
 import neurokit
 from neurokit.core.errors import WeightsError
-from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM
+from neurokit.plugins.models.labram.model import NeuralTransformerForMEM
 
 SMALL = dict(depth=2)
 
@@ -172,7 +172,7 @@ def test_vqnsp_release_layout_loads_strictly(tmp_path):
 
 
 def test_tokenizer_sized_from_its_checkpoint(tmp_path):
-    from neurokit.plugins.models.labram.build import tokenizer_from_checkpoint
+    from neurokit.plugins.models.labram.weights import tokenizer_from_checkpoint
 
     path, src = vqnsp_file(tmp_path, encoder_depth=2, decoder_depth=1, num_codes=128, code_dim=16)
     tok = tokenizer_from_checkpoint(path)
@@ -180,7 +180,7 @@ def test_tokenizer_sized_from_its_checkpoint(tmp_path):
 
 
 def test_tokenizer_sizing_from_a_file_without_vqnsp_weights_names_it(tmp_path):
-    from neurokit.plugins.models.labram.build import tokenizer_from_checkpoint
+    from neurokit.plugins.models.labram.weights import tokenizer_from_checkpoint
 
     path, _ = mem_checkpoint(tmp_path)
     with pytest.raises(WeightsError, match=r"labram-base\.pth': no VQ-NSP weights"):

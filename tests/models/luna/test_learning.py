@@ -80,7 +80,7 @@ def test_finetuning_learns_a_separable_task(small_luna):
 
 
 def test_query_specialisation_term():
-    from neurokit.plugins.models.luna.objective import query_specialisation
+    from neurokit.plugins.models.luna.losses import query_specialisation
 
     disjoint = torch.tensor([[[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]])
     shared = torch.full((1, 2, 4), 0.25)

@@ -1,127 +1,124 @@
 """LaBraM (Jiang et al., ICLR 2024): backbones, the VQ-NSP tokenizer, MEM pretraining.
 
 Registers `labram-base|large|huge` (the reference fine-tune NeuralTransformer, same
-state-dict keys), the `labram-vqnsp` tokenizer and the `labram` model preset. Only
-pydantic configs live here; torch modules are built lazily in `build.py`.
+state-dict keys), the `labram-vqnsp` tokenizer, the `vq-fourier` and `masked-token`
+objectives and the `labram` family. Only pydantic configs are imported here; torch
+modules are built lazily by the build functions below.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from neurokit import hookimpl
+from neurokit.plugins.models.labram.config import (
+    LabramConfig,
+    LabramHugeConfig,
+    LabramLargeConfig,
+    MaskedTokenConfig,
+    VQFourierConfig,
+    VQNSPConfig,
+)
 
-from pydantic import Field
+__all__ = [
+    "LabramConfig",
+    "LabramHugeConfig",
+    "LabramLargeConfig",
+    "MaskedTokenConfig",
+    "VQFourierConfig",
+    "VQNSPConfig",
+]
 
-from neurokit import ComponentConfig, hookimpl
 
-
-class LabramConfig(ComponentConfig):
-    """Options of the LaBraM backbones (defaults: the reference fine-tuning of labram-base)."""
-
-    num_classes: int = Field(0, ge=0, description="classifier outputs (0 = features only)")
-    embed_dim: int = Field(200, ge=8, description="token width (= 25 * out_chans)")
-    depth: int = Field(12, ge=1, description="transformer blocks")
-    num_heads: int = Field(10, ge=1, description="attention heads")
-    out_chans: int = Field(8, ge=4, description="TemporalConv channels (embed_dim / 25)")
-    mlp_ratio: float = Field(4.0, gt=0, description="MLP hidden width / embed_dim")
-    qkv_bias: bool = Field(False, description="q/v biases (the fine-tune recipe disables them)")
-    init_values: float = Field(0.1, ge=0, description="layer-scale init (0 = no layer scale)")
-    drop_rate: float = Field(0.0, ge=0, lt=1, description="dropout after attention/MLP projections")
-    attn_drop_rate: float = Field(0.0, ge=0, lt=1, description="attention-probability dropout")
-    drop_path_rate: float = Field(
-        0.1, ge=0, lt=1, description="stochastic depth at the last block (linear ramp)"
-    )
-    use_mean_pooling: bool = Field(
-        True, description="fc_norm(mean of patch tokens); False = normed cls token"
-    )
-    pretrained: str | None = Field(
-        None, description="labram-base.pth, a LaBraM state dict or a neurokit run/checkpoint"
-    )
-    channel_aliases: dict[str, str] = Field(
-        default_factory=dict,
-        description="store name -> LaBraM name, e.g. {'T7': 'T3'}; matching ignores case",
-    )
-    unknown_channels: Literal["error", "drop"] = Field(
-        "error",
-        description="a channel LaBraM has no embedding for: refuse the batch, or leave it out",
-    )
-    input_scale: float = Field(
-        0.01, gt=0, description="multiplies microvolts (0.01: the reference's uV/100)"
+def backbone_kwargs(config: LabramConfig) -> dict:
+    """NeuralTransformer arguments from a LabramConfig."""
+    return dict(
+        embed_dim=config.embed_dim,
+        depth=config.depth,
+        num_heads=config.num_heads,
+        out_chans=config.out_chans,
+        mlp_ratio=config.mlp_ratio,
+        qkv_bias=config.qkv_bias,
+        qk_norm=True,
+        init_values=config.init_values,
+        drop_rate=config.drop_rate,
+        attn_drop_rate=config.attn_drop_rate,
+        drop_path_rate=config.drop_path_rate,
     )
 
 
-class LabramLargeConfig(LabramConfig):
-    """labram-large: 24 blocks of width 400, 16 heads."""
+def build_backbone(config: LabramConfig):
+    """A LaBraM fine-tune model, loaded from `config.pretrained` when given."""
+    from neurokit.plugins.models.labram.channels import ChannelMapper
+    from neurokit.plugins.models.labram.model import LaBraM
+    from neurokit.plugins.models.labram.weights import load_backbone
 
-    embed_dim: int = Field(400, ge=8, description="token width (= 25 * out_chans)")
-    depth: int = Field(24, ge=1, description="transformer blocks")
-    num_heads: int = Field(16, ge=1, description="attention heads")
-    out_chans: int = Field(16, ge=4, description="TemporalConv channels (embed_dim / 25)")
-
-
-class LabramHugeConfig(LabramConfig):
-    """labram-huge: 48 blocks of width 800, 16 heads."""
-
-    embed_dim: int = Field(800, ge=8, description="token width (= 25 * out_chans)")
-    depth: int = Field(48, ge=1, description="transformer blocks")
-    num_heads: int = Field(16, ge=1, description="attention heads")
-    out_chans: int = Field(32, ge=4, description="TemporalConv channels (embed_dim / 25)")
-
-
-class VQNSPConfig(ComponentConfig):
-    """Options of the VQ-NSP tokenizer (defaults: the README's 8192 x 64 codebook)."""
-
-    num_codes: int = Field(8192, ge=2, description="codebook size")
-    code_dim: int = Field(64, ge=2, description="code vector size")
-    decay: float = Field(0.99, gt=0, lt=1, description="EMA decay of the codebook")
-    kmeans_init: bool = Field(
-        True, description="cosine k-means init of the codebook on the first batch"
+    model = LaBraM(
+        channel_mapper=ChannelMapper(config.channel_aliases, config.unknown_channels),
+        input_scale=config.input_scale,
+        num_classes=config.num_classes,
+        use_mean_pooling=config.use_mean_pooling,
+        **backbone_kwargs(config),
     )
-    embed_dim: int = Field(200, ge=8, description="encoder/decoder width (= 25 * out_chans)")
-    out_chans: int = Field(8, ge=4, description="TemporalConv channels of the encoder")
-    num_heads: int = Field(10, ge=1, description="attention heads")
-    encoder_depth: int = Field(12, ge=1, description="encoder blocks")
-    decoder_depth: int = Field(3, ge=1, description="decoder blocks")
-    pretrained: str | None = Field(
-        None, description="vqnsp.pth or a neurokit pretrain-tokenizer run/checkpoint"
+    if config.pretrained:
+        load_backbone(model, config.pretrained)
+    return model
+
+
+def build_tokenizer(config: VQNSPConfig):
+    """A VQ-NSP tokenizer, loaded from `config.pretrained` when given (then in eval mode)."""
+    from neurokit.plugins.models.labram.channels import ChannelMapper
+    from neurokit.plugins.models.labram.vqnsp import LabramTokenizer
+    from neurokit.plugins.models.labram.weights import load_tokenizer
+
+    model = LabramTokenizer(
+        channel_mapper=ChannelMapper(config.channel_aliases, config.unknown_channels),
+        input_scale=config.input_scale,
+        num_codes=config.num_codes,
+        code_dim=config.code_dim,
+        decay=config.decay,
+        kmeans_init=config.kmeans_init,
+        embed_dim=config.embed_dim,
+        out_chans=config.out_chans,
+        num_heads=config.num_heads,
+        encoder_depth=config.encoder_depth,
+        decoder_depth=config.decoder_depth,
     )
-    channel_aliases: dict[str, str] = Field(
-        default_factory=dict, description="store name -> LaBraM name"
-    )
-    unknown_channels: Literal["error", "drop"] = Field(
-        "error", description="refuse or leave out unknown channels"
-    )
-    input_scale: float = Field(0.01, gt=0, description="multiplies microvolts (0.01: uV/100)")
+    if config.pretrained:
+        load_tokenizer(model, config.pretrained)
+        model.eval()
+    return model
 
 
-def _backbone(config: LabramConfig):
-    from neurokit.plugins.models.labram.build import build_backbone
+def build_vq_fourier(config: VQFourierConfig):
+    """Commitment + Fourier amplitude + phase reconstruction loss of a VQ-NSP tokenizer."""
+    from neurokit.plugins.models.labram.losses import VQFourierLoss
 
-    return build_backbone(config)
+    return VQFourierLoss(config)
 
 
-def _tokenizer(config: VQNSPConfig):
-    from neurokit.plugins.models.labram.build import build_tokenizer
+def build_masked_token(config: MaskedTokenConfig):
+    """Cross-entropy of predicted codes at masked positions, both symmetric masks."""
+    from neurokit.plugins.models.labram.losses import MaskedTokenLoss
 
-    return build_tokenizer(config)
+    return MaskedTokenLoss(config)
 
 
 @hookimpl
 def register_backbones(register):
     register(
         "labram-base",
-        _backbone,
+        build_backbone,
         config=LabramConfig,
         description="LaBraM-Base (5.8M): channel x 1-s patch transformer, 200 Hz",
     )
     register(
         "labram-large",
-        _backbone,
+        build_backbone,
         config=LabramLargeConfig,
         description="LaBraM-Large (46M): channel x 1-s patch transformer, 200 Hz",
     )
     register(
         "labram-huge",
-        _backbone,
+        build_backbone,
         config=LabramHugeConfig,
         description="LaBraM-Huge (369M): channel x 1-s patch transformer, 200 Hz",
     )
@@ -131,7 +128,7 @@ def register_backbones(register):
 def register_tokenizers(register):
     register(
         "labram-vqnsp",
-        _tokenizer,
+        build_tokenizer,
         config=VQNSPConfig,
         description="LaBraM VQ-NSP: normalised-EMA VQ (8192 x 64) with Fourier targets",
     )
@@ -139,20 +136,13 @@ def register_tokenizers(register):
 
 @hookimpl
 def register_objectives(register):
-    from neurokit.plugins.models.labram.components import (
-        MaskedTokenConfig,
-        VQFourierConfig,
-        build_masked_token,
-        build_vq_fourier,
-    )
-
     register("vq-fourier", build_vq_fourier, config=VQFourierConfig)
     register("masked-token", build_masked_token, config=MaskedTokenConfig)
 
 
 @hookimpl
 def register_tasks(register):
-    from neurokit.plugins.models.labram.components import (
+    from neurokit.plugins.models.labram.family import (
         MEMPretrainConfig,
         MEMPretrainTask,
         TokenizerPretrainConfig,
@@ -166,6 +156,6 @@ def register_tasks(register):
 
 @hookimpl
 def register_models(register):
-    from neurokit.plugins.models.labram.components import LABRAM
+    from neurokit.plugins.models.labram.family import LABRAM
 
     register("labram", LABRAM)

@@ -234,7 +234,7 @@ class LabramTokenizer(VQNSP):
     def labram_input(self, batch, max_patches: int = 16):
         """The batch in the reference's convention; pretraining passes a larger `max_patches`
         and re-cuts the windows itself."""
-        from neurokit.plugins.models.labram.batching import to_labram_input
+        from neurokit.plugins.models.labram.inputs import to_labram_input
 
         return to_labram_input(
             batch, self.channel_mapper, scale=self.input_scale, max_patches=max_patches

@@ -17,19 +17,24 @@ fine-tune model keeps `student.*` with the prefix stripped, exactly as the refer
 shape is dropped too. `vqnsp.pth` loads as the reference tokenizer loader does: `model`
 (else `state_dict`), minus keys starting with `loss`, `teacher` or `scaling`, and must then
 fit exactly. A neurokit run (task checkpoint: `backbone.*`, `tokenizer.*`, ...) is found by
-its anchor key wherever it sits.
+its anchor key wherever it sits. `tokenizer_from_checkpoint` builds a VQ-NSP sized by the
+checkpoint itself (the frozen tokenizer of `pretrain`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from neurokit.core.errors import WeightsError
 from neurokit.core.weights import LoadReport, StateDict, load_weights, read_state_dict
+
+if TYPE_CHECKING:
+    from neurokit.plugins.models.labram.vqnsp import LabramTokenizer
 
 MEM_EXTRA_PREFIXES = ("logit_scale", "lm_head.", "projection_head.")
 STUDENT_ONLY_PREFIXES = ("mask_token", "lm_head.")
@@ -122,3 +127,39 @@ def load_mem(model: nn.Module, source: str | Path) -> LoadReport:
 def load_tokenizer(model: nn.Module, source: str | Path) -> LoadReport:
     """Load vqnsp.pth or a neurokit pretrain-tokenizer run, strictly."""
     return load_weights(model, source, filter_fn=tokenizer_filter)
+
+
+def tokenizer_arch_from_state(state) -> dict:
+    """VQNSP sizes read off a state dict (all but the head count, which shapes do not reveal)."""
+    try:
+        num_codes, code_dim = state["quantize.embedding.weight"].shape
+        embed_dim = state["encoder.cls_token"].shape[-1]
+        out_chans = state["encoder.patch_embed.conv1.weight"].shape[0]
+    except KeyError as exc:
+        raise WeightsError(f"not a VQ-NSP checkpoint: no {exc.args[0]}") from None
+
+    def depth(prefix: str) -> int:
+        ids = {int(k.split(".")[2]) for k in state if k.startswith(f"{prefix}.blocks.")}
+        return max(ids) + 1 if ids else 0
+
+    return dict(
+        num_codes=num_codes,
+        code_dim=code_dim,
+        embed_dim=embed_dim,
+        out_chans=out_chans,
+        encoder_depth=depth("encoder"),
+        decoder_depth=depth("decoder"),
+    )
+
+
+def tokenizer_from_checkpoint(path, **overrides) -> LabramTokenizer:
+    """A trained VQ-NSP from vqnsp.pth or a pretrain-tokenizer run, sized by the checkpoint itself."""
+    import neurokit
+
+    state = read_state_dict(path)  # its own errors name the file
+    try:
+        arch = tokenizer_arch_from_state(tokenizer_filter(state))
+    except WeightsError as exc:
+        raise WeightsError(f"{str(path)!r}: {exc}") from None
+    options = {**arch, **overrides, "pretrained": str(path)}
+    return neurokit.create("tokenizer", "labram-vqnsp", **options)

@@ -179,10 +179,10 @@ class NeuroLM(nn.Module):
         """Store batch (microvolts, channel names, 200 Hz) -> mean of the final EEG states.
 
         The signal becomes time-major 1-s patches in uV / 100 (the official scaling) with
-        LaBraM's channel checks (`labram.batching`); NeuroLM's channel id is LaBraM's row - 1.
+        LaBraM's channel checks (`labram.inputs`); NeuroLM's channel id is LaBraM's row - 1.
         """
-        from neurokit.plugins.models.labram.batching import to_labram_input
         from neurokit.plugins.models.labram.channels import ChannelMapper
+        from neurokit.plugins.models.labram.inputs import to_labram_input
 
         inp = to_labram_input(batch, ChannelMapper(), scale=0.01, max_patches=64)
         b, n, a, t = inp.x.shape

@@ -28,7 +28,7 @@ import neurokit
 from neurokit.core.errors import ConfigError, DataError
 from neurokit.core.stage import Direction, Evaluation, Stage, StepOutput
 from neurokit.core.weights import read_state_dict, sub_state
-from neurokit.plugins.models.labram.task_modules import codebook_usage
+from neurokit.nn.quantizers import codebook_usage
 from neurokit.plugins.models.neurolm.config import (
     VARIANT_CONFIGS,
     NeuroLMConfig,

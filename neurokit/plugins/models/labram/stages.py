@@ -16,9 +16,9 @@ from torch import nn
 from neurokit.core.errors import ConfigError
 from neurokit.core.stage import Direction, Evaluation, Stage, StepOutput
 from neurokit.nn.quantizers import codebook_usage
-from neurokit.plugins.models.labram.batching import LabramInput, to_labram_input
+from neurokit.plugins.models.labram.inputs import LabramInput, to_labram_input
 from neurokit.plugins.models.labram.losses import MaskedTokenOutputs
-from neurokit.plugins.models.labram.pretrain import NeuralTransformerForMEM, random_masking
+from neurokit.plugins.models.labram.model import NeuralTransformerForMEM, random_masking
 
 ANY_LENGTH = 1 << 30  # pretraining takes windows of any length and re-cuts them to <= 16 s
 

@@ -1,8 +1,12 @@
-"""LaBraM's objectives, tasks and model preset: configs and light task classes (no torch here)."""
+"""The `labram` family: VQ-NSP tokenizer -> masked EEG modelling -> fine-tuning.
+
+Task configs, task classes and the Family declaration only (no torch here); the stages
+live in stages.py, the component configs in config.py.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
@@ -11,40 +15,6 @@ from neurokit.core.errors import ConfigError
 from neurokit.core.family import Family, StageSpec
 from neurokit.core.interfaces import DataView, Task
 from neurokit.plugins.models.labram.hdf5 import LAYOUT as HDF5_LAYOUT
-
-# ------------------------------------------------------------------------ objectives
-
-
-class VQFourierConfig(ComponentConfig):
-    """Options of the `vq-fourier` objective (VQ-NSP's loss)."""
-
-    quant_weight: float = Field(1.0, ge=0, description="weight of the commitment loss")
-    amplitude_weight: float = Field(1.0, ge=0, description="weight of the Fourier amplitude MSE")
-    phase_weight: float = Field(1.0, ge=0, description="weight of the Fourier phase MSE")
-    loss: Literal["mse", "smooth-l1"] = Field(
-        "mse", description="reconstruction loss (reference: mse)"
-    )
-
-
-class MaskedTokenConfig(ComponentConfig):
-    """Options of the `masked-token` objective (LaBraM's MEM loss)."""
-
-    label_smoothing: float = Field(0.0, ge=0, lt=1, description="cross-entropy label smoothing")
-
-
-def build_vq_fourier(config: VQFourierConfig):
-    """Commitment + Fourier amplitude + phase reconstruction loss of a VQ-NSP tokenizer."""
-    from neurokit.plugins.models.labram.losses import VQFourierLoss
-
-    return VQFourierLoss(config)
-
-
-def build_masked_token(config: MaskedTokenConfig):
-    """Cross-entropy of predicted codes at masked positions, both symmetric masks."""
-    from neurokit.plugins.models.labram.losses import MaskedTokenLoss
-
-    return MaskedTokenLoss(config)
-
 
 # ----------------------------------------------------------------------------- tasks
 
@@ -99,7 +69,7 @@ class TokenizerPretrainTask(_UnlabelledPretrainTask):
 
     def build(self, context):
         import neurokit
-        from neurokit.plugins.models.labram.task_modules import TokenizerPretrainModule
+        from neurokit.plugins.models.labram.stages import TokenizerPretrainModule
 
         # the stage trains the family's tokenizer; the run's backbone is not used
         tokenizer = neurokit.create("tokenizer", "labram-vqnsp", **self.config.tokenizer_options)
@@ -116,8 +86,8 @@ class MEMPretrainTask(_UnlabelledPretrainTask):
     default_objective = "masked-token"
 
     def build(self, context):
-        from neurokit.plugins.models.labram.build import tokenizer_from_checkpoint
-        from neurokit.plugins.models.labram.task_modules import MEMPretrainModule, build_mem
+        from neurokit.plugins.models.labram.stages import MEMPretrainModule, build_mem
+        from neurokit.plugins.models.labram.weights import tokenizer_from_checkpoint
 
         c = self.config
         if not c.tokenizer:
