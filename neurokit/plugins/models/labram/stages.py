@@ -87,32 +87,24 @@ class TokenizerPretrainModule(Stage):
 
     def evaluation_step(self, batch) -> StepOutput:
         step, codes = self._step(batch)
-        step.predictions = codes.reshape(len(batch), -1)  # one row of codes per window
+        step.extras["codes"] = codes.reshape(len(batch), -1)  # one row of codes per window
         return step
 
-    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
-        """Mean loss and logs, and codebook usage from the codes of the real windows."""
-        size = self.tokenizer.codebook_size
-        counts = torch.zeros(size, dtype=torch.float64, device=evaluation.device)
-        sums: dict[str, float] = {"loss": 0.0}
-        seen = 0
-        for batch, valid in evaluation.batches():
-            step = evaluation.step(batch)
-            if valid <= 0:
-                continue
-            seen += valid
-            sums["loss"] += float(step.loss) * valid
-            for key, value in step.logs.items():
-                sums[key] = sums.get(key, 0.0) + float(value) * valid
-            codes = step.predictions[:valid].reshape(-1).long()
-            codes = codes[codes >= 0]
-            counts += torch.bincount(codes, minlength=size).double()
-        totals = evaluation.all_reduce_sum({**sums, "__count__": float(seen)})
-        total = max(totals.pop("__count__"), 1.0)
-        result: dict[str, Any] = {key: value / total for key, value in totals.items()}
-        used = evaluation.gather(counts.cpu().numpy()[None]).sum(0)
-        result.update(codebook_usage(used))
-        return result
+    # Windows of a split may have different patch counts, so the codes are counted as they
+    # come (`observe`) rather than gathered as predictions of one width.
+    def begin_split(self, evaluation: Evaluation) -> None:
+        self._code_counts = torch.zeros(
+            self.tokenizer.codebook_size, dtype=torch.float64, device=evaluation.device
+        )
+
+    def observe(self, step: StepOutput, batch, valid: int) -> None:
+        codes = step.extras["codes"][:valid].reshape(-1).long()
+        codes = codes[codes >= 0]  # -1: padded tokens
+        self._code_counts += torch.bincount(codes, minlength=len(self._code_counts)).double()
+
+    def conclude(self, evaluation: Evaluation) -> dict[str, Any]:
+        used = evaluation.gather(self._code_counts.cpu().numpy()[None]).sum(0)
+        return codebook_usage(used)
 
 
 class MEMPretrainModule(Stage):
