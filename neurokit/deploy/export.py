@@ -95,7 +95,7 @@ def real_windows(model: TrainedModel, source: str | Path | None, n: int = 8) -> 
         if not Path(source).exists():
             return None
     found: list[np.ndarray] = []
-    for rec in find_inputs(source, model):
+    for rec in find_inputs(source, model, allow_profile_mismatch=True):
         try:
             data = rec.read()
         except DataError:
