@@ -110,6 +110,12 @@ class TrainedModel:
             self._check_shape(x)
             positions = torch.as_tensor(self.positions, dtype=torch.float32, device=x.device)
             return direct(x.to(torch.float32), list(self.channels), positions, float(self.sfreq))
+        if not callable(getattr(self.backbone, "forward_batch", None)):
+            raise ConfigError(
+                f"run {str(self.run_dir)!r}: its {self.config.stage or self.config.task.name!r} "
+                f"stage trains {type(self.backbone).__name__}, which gives no window features "
+                "(a tokenizer stage); predict and embed take a later stage's run"
+            )
         return self.backbone.forward_batch(self.batch(x))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:

@@ -201,7 +201,8 @@ class NeuroLM(nn.Module):
         # the pretraining attention (causal across time steps, full within one), with the
         # padded channels' keys masked so that padding never reaches a real token
         attend = gpt_mask(n, a, a * n).to(x.device)[None] & mask[:, None, None, :]
-        tokens = self.forward_features(x, chans, times, mask, eeg_mask=attend)
+        # no input mask: nothing is padded (and the encoder then takes no data-dependent branch)
+        tokens = self.forward_features(x, chans, times, None, eeg_mask=attend)
         m = mask.to(tokens.dtype)[..., None]
         pooled = (tokens * m).sum(1) / m.sum(1).clamp_min(1)
         extras = {"token_mask": mask}
@@ -212,3 +213,45 @@ class NeuroLM(nn.Module):
     def reset_classifier(self, num_classes: int) -> None:
         """A fresh linear head on the pooled states (not part of the official model)."""
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else None
+
+    # neurokit.deploy: a run without a linear head answers in text (instruct), so it has no
+    # class probabilities to give; one with a head (a finetune run) predicts as any other
+    @property
+    def predict_unsupported(self) -> str | None:
+        if self.head is not None:
+            return None
+        return (
+            "NeuroLM answers questions in generated text (a token-by-token loop over a 50k-word "
+            "vocabulary) that `neurokit eval` parses into classes; it has no class "
+            "probabilities to predict or export. Use `neurokit embed` for its features, or "
+            "`neurokit eval` for the parsed answers"
+        )
+
+    def forward_windows(
+        self, x: torch.Tensor, channel_names: list[str], positions: torch.Tensor, sfreq: float
+    ) -> BackboneOutput:
+        """Deployment entry (neurokit.deploy): windows (B, C, T) uV sharing `channel_names`,
+        nothing padded: `forward_batch` without the per-sample channel masks, so the graph
+        exports with a dynamic batch."""
+        from neurokit.plugins.models.labram.batching import check_window
+        from neurokit.plugins.models.labram.channels import ChannelError, ChannelMapper
+
+        b, c, t = x.shape
+        a = check_window(sfreq, t, max_patches=64)
+        rows = ChannelMapper().rows(channel_names)
+        keep = [i for i, row in enumerate(rows) if row is not None]
+        if not keep:
+            raise ChannelError(f"no channel NeuroLM knows ({', '.join(channel_names)})")
+        n = len(keep)
+        x = (x[:, keep].float() * 0.01).reshape(b, n, a, 200).transpose(1, 2).reshape(b, a * n, 200)
+        chans = torch.tensor([rows[i] - 1 for i in keep] * a, device=x.device).expand(b, -1)
+        times = torch.arange(a, device=x.device).repeat_interleave(n).expand(b, -1)
+        mask = torch.ones(b, a * n, dtype=torch.bool, device=x.device)
+        attend = gpt_mask(n, a, a * n).to(x.device)[None].expand(b, 1, a * n, a * n)
+        # no input mask: nothing is padded (and the encoder then takes no data-dependent branch)
+        tokens = self.forward_features(x, chans, times, None, eeg_mask=attend)
+        pooled = tokens.mean(1)
+        extras = {"token_mask": mask}
+        if self.head is not None:
+            extras["logits"] = self.head(pooled)
+        return BackboneOutput(pooled=pooled, tokens=tokens, extras=extras)
