@@ -292,13 +292,16 @@ def recording_windows(
     """
     data = rec.read()
     model.begin_recording(data)
-    if rec.events is None:
-        for starts, windows in iter_windows(data, model, batch_size):
-            yield starts, windows, None
-        return
-    starts, labels = rec.events()
-    n, width = data.shape[1], model.window_samples
-    for i in range(0, len(starts), batch_size):
-        chunk = starts[i : i + batch_size]
-        windows = np.stack([np.take(data, np.arange(s, s + width) % n, axis=1) for s in chunk])
-        yield chunk, windows, labels[i : i + batch_size]
+    try:
+        if rec.events is None:
+            for starts, windows in iter_windows(data, model, batch_size):
+                yield starts, windows, None
+            return
+        starts, labels = rec.events()
+        n, width = data.shape[1], model.window_samples
+        for i in range(0, len(starts), batch_size):
+            chunk = starts[i : i + batch_size]
+            windows = np.stack([np.take(data, np.arange(s, s + width) % n, axis=1) for s in chunk])
+            yield chunk, windows, labels[i : i + batch_size]
+    finally:
+        model.end_recording()

@@ -96,6 +96,12 @@ class TrainedModel:
         if callable(hook):
             hook(data, self.task_options)
 
+    def end_recording(self) -> None:
+        """After a recording: whole-recording statistics no longer apply (streams, exports)."""
+        hook = getattr(self.backbone, "begin_recording", None)
+        if callable(hook):
+            hook(None, self.task_options)
+
     # ----------------------------------------------------------------- outputs
 
     def forward(self, x: torch.Tensor):

@@ -102,9 +102,9 @@ class ForecastBackbone(nn.Module):
     def begin_recording(self, data: Any, task_options: dict[str, Any]) -> None:
         """Deployment (neurokit.deploy), before one recording's windows: a run trained with
         `scaling: recording` scales by statistics of the whole recording (C, T), fitted here
-        as its store's were; otherwise each window is scaled by its own."""
+        as its store's were; otherwise (or `data` None: no recording) each window by its own."""
         self._recording_scaling = None
-        if task_options.get("scaling", "recording") == "recording":
+        if data is not None and task_options.get("scaling", "recording") == "recording":
             from neurokit.plugins.models.forecast.scaling import fit_recording
 
             fitted = fit_recording(data)
