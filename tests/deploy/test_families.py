@@ -186,6 +186,8 @@ def test_a_duin_run_predicts_its_event_windows_as_it_evaluates(tmp_path):
     run = _train("duin", store, tmp_path / "runs", **{"dataset.name": "duin",
                                                       "data.subjects": ["001"]})  # fmt: skip
     _check_predict_equals_evaluation(run, store, atol=1e-5)
+    result = export(load_trained(run), "torchscript", tmp_path / "ts", check_input=store)
+    assert set(result.checks) == {"random", "real"} and max(result.checks.values()) < 1e-5
 
 
 def test_a_forecast_run_predicts_with_its_recording_scaling_as_it_evaluates(tmp_path):
@@ -202,3 +204,5 @@ def test_a_forecast_run_predicts_with_its_recording_scaling_as_it_evaluates(tmp_
     assert not torch.allclose(model.predict_windows(x), before)  # the recording's statistics
     model.end_recording()  # and after it, per-window scaling again (streams, exports)
     torch.testing.assert_close(model.predict_windows(x), before)
+    result = export(model, "torchscript", tmp_path / "ts", check_input=store)
+    assert set(result.checks) == {"random", "real"} and max(result.checks.values()) < 1e-5
