@@ -7,8 +7,10 @@ Everything deployment needs to feed the model raw signal travels with it: channe
 order, sampling rate, window, the store's preprocessing and the class names.
 
 Family contract: a backbone may set `predict_unsupported = "why"` (a model that cannot
-give class probabilities, e.g. one answering in text); a stage may define `predict_proba(batch) -> (B, n_classes)` and
-`embed(batch) -> BackboneOutput`; without them the backbone's `forward_batch` is used
+give class probabilities, e.g. one answering in text) and `begin_recording(data,
+task_options)` (statistics of a whole recording, fitted before its windows); a stage may
+define `predict_proba(batch) -> (B, n_classes)` and `embed(batch) -> BackboneOutput`;
+without them the backbone's `forward_batch` is used
 (`extras["logits"]` for classes, `pooled` / `tokens` for features), with the
 `finetune` task's conventions (one logit: binary sigmoid, several: softmax).
 """

@@ -206,3 +206,13 @@ def test_a_forecast_run_predicts_with_its_recording_scaling_as_it_evaluates(tmp_
     torch.testing.assert_close(model.predict_windows(x), before)
     result = export(model, "torchscript", tmp_path / "ts", check_input=store)
     assert set(result.checks) == {"random", "real"} and max(result.checks.values()) < 1e-5
+
+
+def test_a_tokenizer_stage_run_is_refused_with_the_reason():
+    """A stage whose backbone gives no window features (NeuroLM's or Du-IN's tokenizer)."""
+    from torch import nn
+
+    model = _bare("duin-cls")
+    model.stage.backbone = nn.Linear(2, 2)
+    with pytest.raises(ConfigError, match="gives no window features.*later stage"):
+        model.embed_windows(torch.zeros(1, 19, 1000))
