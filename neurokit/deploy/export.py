@@ -70,15 +70,15 @@ def _who(model: TrainedModel) -> str:
 
 
 def _declared_blocker(model: TrainedModel, fmt: str) -> None:
-    reasons = getattr(type(model.backbone), "export_unsupported", None) or {}
-    if fmt in reasons:
-        raise ExportError(f"{_who(model)} cannot be exported to {fmt}: {reasons[fmt]}")
     no_probabilities = getattr(model.backbone, "predict_unsupported", None)
     if no_probabilities and fmt != "safetensors":  # the graph maps windows to probabilities
         raise ExportError(
             f"{_who(model)} cannot be exported to {fmt}: {no_probabilities} "
             "(--format safetensors exports its weights)"
         )
+    reasons = getattr(type(model.backbone), "export_unsupported", None) or {}
+    if fmt in reasons:
+        raise ExportError(f"{_who(model)} cannot be exported to {fmt}: {reasons[fmt]}")
 
 
 def random_windows(model: TrainedModel, n: int, seed: int = 0) -> torch.Tensor:

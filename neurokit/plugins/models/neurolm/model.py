@@ -201,8 +201,7 @@ class NeuroLM(nn.Module):
         # the pretraining attention (causal across time steps, full within one), with the
         # padded channels' keys masked so that padding never reaches a real token
         attend = gpt_mask(n, a, a * n).to(x.device)[None] & mask[:, None, None, :]
-        # no input mask: nothing is padded (and the encoder then takes no data-dependent branch)
-        tokens = self.forward_features(x, chans, times, None, eeg_mask=attend)
+        tokens = self.forward_features(x, chans, times, mask, eeg_mask=attend)
         m = mask.to(tokens.dtype)[..., None]
         pooled = (tokens * m).sum(1) / m.sum(1).clamp_min(1)
         extras = {"token_mask": mask}
@@ -213,6 +212,14 @@ class NeuroLM(nn.Module):
     def reset_classifier(self, num_classes: int) -> None:
         """A fresh linear head on the pooled states (not part of the official model)."""
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else None
+
+    # neurokit.deploy: formats this model cannot be exported to, and why (the exporter's failure)
+    export_unsupported = {
+        "onnx": "torch.export cannot trace its VQ encoder: `tokenizer.forward_features` "
+        "branches on the data (`bool(real.all())`, whether any token is padding), a "
+        "data-dependent guard; use --format torchscript (traced without padding) or "
+        "safetensors",
+    }
 
     # neurokit.deploy: a run without a linear head answers in text (instruct), so it has no
     # class probabilities to give; one with a head (a finetune run) predicts as any other
@@ -231,8 +238,9 @@ class NeuroLM(nn.Module):
         self, x: torch.Tensor, channel_names: list[str], positions: torch.Tensor, sfreq: float
     ) -> BackboneOutput:
         """Deployment entry (neurokit.deploy): windows (B, C, T) uV sharing `channel_names`,
-        nothing padded: `forward_batch` without the per-sample channel masks, so the graph
-        exports with a dynamic batch."""
+        nothing padded: `forward_batch` without per-sample Python (TorchScript traces it
+        with a dynamic batch; ONNX: see `export_unsupported`). The all-True token mask is
+        needed: without one the encoder's attention is causal."""
         from neurokit.plugins.models.labram.batching import check_window
         from neurokit.plugins.models.labram.channels import ChannelError, ChannelMapper
 
@@ -248,8 +256,7 @@ class NeuroLM(nn.Module):
         times = torch.arange(a, device=x.device).repeat_interleave(n).expand(b, -1)
         mask = torch.ones(b, a * n, dtype=torch.bool, device=x.device)
         attend = gpt_mask(n, a, a * n).to(x.device)[None].expand(b, 1, a * n, a * n)
-        # no input mask: nothing is padded (and the encoder then takes no data-dependent branch)
-        tokens = self.forward_features(x, chans, times, None, eeg_mask=attend)
+        tokens = self.forward_features(x, chans, times, mask, eeg_mask=attend)
         pooled = tokens.mean(1)
         extras = {"token_mask": mask}
         if self.head is not None:
