@@ -15,10 +15,25 @@ counted.
     python benchmarks/streaming.py                 # both models, 40 hops each
     python benchmarks/streaming.py --threads 1 --hops 100 --out streaming.json
 
-Measured on 2026-12-02 (torch 2.13.0 CPU, `--threads 1 --hops 20`), on this session's 2-core
-machine shared with ~8 other jobs (load average 14-20). Wall times there measure the
-contention, not the code, so the `cpu` columns (process CPU time per hop, one thread) are
-the better estimate of a quiet core:
+Measured on a quiet machine (the lead, 2026-12-02, torch 2.13.0 CPU, this session's 2-core
+machine, load average < 1), wall time per hop:
+
+    python benchmarks/streaming.py --threads 2 --hops 20
+    model         window  ch   median      p99
+    labram-base      10s  19   79.8ms   82.5ms
+    luna-base         5s  20   36.4ms   38.8ms
+
+    python benchmarks/streaming.py --threads 1 --hops 20
+    labram-base      10s  19  124.8ms  132.6ms
+    luna-base         5s  20   43.7ms   49.6ms
+
+The 100 ms p99 target is met at 2 threads on this machine's CPU for both base models; at one
+thread luna-base meets it and labram-base (10-s windows: 190 tokens through 12 layers) does
+not.
+
+Earlier, on the same machine shared with ~8 other jobs (load average 14-20,
+`--threads 1 --hops 20`), wall times measured the contention rather than the code; the `cpu`
+columns (process CPU time per hop, one thread) were close to the quiet one-thread numbers:
 
     model         window  ch   median      p99      max  forward  cpu med  cpu p99
     labram-base      10s  19  720.4ms  828.8ms  832.5ms  698.8ms  143.3ms  163.7ms
@@ -27,10 +42,7 @@ the better estimate of a quiet core:
 The forward pass is all of it: the streaming path itself (channel map, causal filters,
 causal resampling 250 -> 200/256 Hz, buffer) costs ~2.4 ms per 1-s hop for 19 channels
 (measured alone, same machine), and a profile of labram-base shows dense matmuls and
-attention only. luna-base meets the 100 ms p99 target in CPU time; labram-base with its
-10-s windows (190 tokens) does not on this CPU (~160 ms of one core per hop); a quiet
-machine with more threads, or shorter windows, is needed for it. Re-measure wall times on
-a quiet machine with the command above.
+attention only.
 """
 
 from __future__ import annotations

@@ -356,13 +356,17 @@ def eval_command(run_dir, dataset, split, store, as_json) -> None:
     "--out", "out_path", help="FILE.csv or FILE.parquet (default: INPUT-predictions.csv)."
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option(
+    "--allow-profile-mismatch", is_flag=True,
+    help="Use a store prepared with other filters/rate/montage than the run's store.",
+)  # fmt: skip
 @json_option
-def predict_command(run_dir, input_path, out_path, batch_size, as_json) -> None:
+def predict_command(run_dir, input_path, out_path, batch_size, allow_profile_mismatch, as_json):
     """Class probabilities per window of each recording (run's preprocessing and windows),
     plus a per-recording summary beside them (FILE.summary.csv)."""
     from neurokit.commands.deploy import run_predict
 
-    run_predict(run_dir, input_path, out_path, batch_size, as_json)
+    run_predict(run_dir, input_path, out_path, batch_size, as_json, allow_profile_mismatch)
 
 
 @cli.command("embed")
@@ -374,12 +378,21 @@ def predict_command(run_dir, input_path, out_path, batch_size, as_json) -> None:
 @click.option("--per-token", is_flag=True, help="Also write per-token features.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option(
+    "--allow-profile-mismatch", is_flag=True,
+    help="Use a store prepared with other filters/rate/montage than the run's store.",
+)  # fmt: skip
 @json_option
-def embed_command(run_dir, input_path, out_path, per_token, batch_size, overwrite, as_json) -> None:
+def embed_command(
+    run_dir, input_path, out_path, per_token, batch_size, overwrite, allow_profile_mismatch, as_json
+) -> None:
     """Per-window features (pooled, optionally per token) with the window index, in Zarr."""
     from neurokit.commands.deploy import run_embed
 
-    run_embed(run_dir, input_path, out_path, per_token, batch_size, overwrite, as_json)
+    run_embed(
+        run_dir, input_path, out_path, per_token, batch_size, overwrite, as_json,
+        allow_profile_mismatch,
+    )  # fmt: skip
 
 
 @cli.command("export")

@@ -39,7 +39,12 @@ def _default_out(input_path: str, suffix: str) -> Path:
 
 
 def run_predict(
-    run_dir: str, input_path: str, out_path: str | None, batch_size: int, as_json: bool
+    run_dir: str,
+    input_path: str,
+    out_path: str | None,
+    batch_size: int,
+    as_json: bool,
+    allow_profile_mismatch: bool = False,
 ) -> None:
     """Predict every window of every recording under INPUT; write rows and a summary table."""
     from neurokit.deploy.inputs import find_inputs
@@ -48,7 +53,7 @@ def run_predict(
     target = check_output(out_path or _default_out(input_path, "-predictions.csv"))
     model = _load(run_dir)
     problems: list[tuple[str, str]] = []
-    inputs = find_inputs(input_path, model, problems)
+    inputs = find_inputs(input_path, model, problems, allow_profile_mismatch)
     result = predict(model, inputs, batch_size)
     skipped = problems + result.skipped
     if not result.summary["recording"]:
@@ -86,6 +91,7 @@ def run_embed(
     batch_size: int,
     overwrite: bool,
     as_json: bool,
+    allow_profile_mismatch: bool = False,
 ) -> None:
     """Write per-window features of every recording under INPUT to a Zarr group."""
     from neurokit.deploy.embed import embed
@@ -93,7 +99,7 @@ def run_embed(
 
     model = _load(run_dir)
     problems: list[tuple[str, str]] = []
-    inputs = find_inputs(input_path, model, problems)
+    inputs = find_inputs(input_path, model, problems, allow_profile_mismatch)
     summary = embed(model, inputs, out_path, per_token, batch_size, overwrite)
     if not summary.windows:
         raise _nothing_usable(input_path, problems + summary.skipped)

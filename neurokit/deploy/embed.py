@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from neurokit.core.errors import ConfigError, DataError
-from neurokit.deploy.inputs import InputRecording, iter_windows
+from neurokit.deploy.inputs import InputRecording, recording_windows
 from neurokit.deploy.trained import TrainedModel
 
 
@@ -67,9 +67,8 @@ def embed(
     seconds = model.window_samples / model.sfreq
     for rec in inputs:
         try:
-            data = rec.read()
             parts = []
-            for starts, windows in iter_windows(data, model, batch_size):
+            for starts, windows, _ in recording_windows(rec, model, batch_size):
                 x = torch.from_numpy(windows).to(model.device)
                 parts.append((starts, model.embed_windows(x, per_token=per_token)))
             if not parts:

@@ -9,8 +9,9 @@ same way (on another batch size too); safetensors holds the backbone's weights
 under their own key names.
 
 Family contract: a backbone that cannot be exported to a format says so with a class
-attribute `export_unsupported = {"onnx": "why"}`; any other failure of the exporter
-is reported as that family's failure with the exporter's reason.
+attribute `export_unsupported = {"onnx": "why"}`, one without class probabilities with
+`predict_unsupported = "why"` (only its weights export); any other failure of the
+exporter is reported as that family's failure with the exporter's reason.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ def _who(model: TrainedModel) -> str:
 
 
 def _declared_blocker(model: TrainedModel, fmt: str) -> None:
+    no_probabilities = getattr(model.backbone, "predict_unsupported", None)
+    if no_probabilities and fmt != "safetensors":  # the graph maps windows to probabilities
+        raise ExportError(
+            f"{_who(model)} cannot be exported to {fmt}: {no_probabilities} "
+            "(--format safetensors exports its weights)"
+        )
     reasons = getattr(type(model.backbone), "export_unsupported", None) or {}
     if fmt in reasons:
         raise ExportError(f"{_who(model)} cannot be exported to {fmt}: {reasons[fmt]}")
@@ -95,7 +102,7 @@ def real_windows(model: TrainedModel, source: str | Path | None, n: int = 8) -> 
         if not Path(source).exists():
             return None
     found: list[np.ndarray] = []
-    for rec in find_inputs(source, model):
+    for rec in find_inputs(source, model, allow_profile_mismatch=True):
         try:
             data = rec.read()
         except DataError:

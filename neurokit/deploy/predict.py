@@ -1,7 +1,8 @@
 """`neurokit predict`: per-window class probabilities over raw recordings or a store.
 
 Each recording is read and preprocessed as the run's store was (`inputs.prepare_input`),
-cut into the evaluation windows, and scored; one row per window (recording, start and
+cut into the evaluation windows (a store's event windows, with a `true_label` column,
+for an event-labelled store), and scored; one row per window (recording, start and
 end in seconds, one probability column per class, the predicted label) plus one
 summary row per recording (windows, mean probability per class, the label of the
 highest mean). A recording that cannot be used is skipped with its reason.
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from neurokit.core.errors import ConfigError, DataError
-from neurokit.deploy.inputs import InputRecording, iter_windows
+from neurokit.deploy.inputs import InputRecording, iter_windows, recording_windows
 from neurokit.deploy.trained import TrainedModel
 
 Table = dict[str, list[Any]]  # column -> values
@@ -55,6 +56,23 @@ def predict_recording(
     return np.concatenate(starts), np.concatenate(probs)
 
 
+def _predict_input(
+    model: TrainedModel, rec: InputRecording, batch_size: int
+) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    """(starts, probabilities, true labels or None) over one input recording's windows."""
+    starts, probs, truth = [], [], []
+    for chunk, windows, labels in recording_windows(rec, model, batch_size):
+        x = torch.from_numpy(windows).to(model.device)
+        starts.append(chunk)
+        probs.append(model.predict_windows(x).cpu().numpy())
+        if labels is not None:
+            truth += labels
+    if not starts:
+        width = len(_columns(model))
+        return np.zeros(0, dtype=np.int64), np.zeros((0, width), dtype=np.float32), None
+    return np.concatenate(starts), np.concatenate(probs), truth if rec.events else None
+
+
 def predict(
     model: TrainedModel,
     inputs: list[InputRecording],
@@ -68,17 +86,17 @@ def predict(
     if model.mode != "regression":
         windows["label"] = []
         summary["label"] = []
+    events = any(rec.events is not None for rec in inputs)
+    if events:  # a store whose windows come from events: its labels beside the predictions
+        windows["true_label"] = []
     skipped: list[tuple[str, str]] = []
     seconds = model.window_samples / model.sfreq
     for rec in inputs:
         try:
-            data = rec.read()
-            starts, probs = predict_recording(model, data, batch_size)
+            starts, probs, truth = _predict_input(model, rec, batch_size)
             if not len(starts):
-                raise DataError(
-                    f"{rec.where}: shorter than one {seconds:g} s window "
-                    f"({data.shape[1] / model.sfreq:.2f} s)"
-                )
+                what = "no events" if rec.events else f"shorter than one {seconds:g} s window"
+                raise DataError(f"{rec.where}: {what}")
         except DataError as exc:
             skipped.append((rec.name, str(exc)))
             if on_recording:
@@ -90,6 +108,8 @@ def predict(
         windows["end_s"] += (begin + seconds).tolist()
         for j, column in enumerate(columns):
             windows[column] += probs[:, j].astype(float).tolist()
+        if events:
+            windows["true_label"] += truth if truth is not None else [""] * len(starts)
         mean = probs.mean(axis=0)
         summary["recording"].append(rec.name)
         summary["windows"].append(len(starts))

@@ -6,8 +6,11 @@ record in run.json instead of the store, so a run directory alone is enough.
 Everything deployment needs to feed the model raw signal travels with it: channel
 order, sampling rate, window, the store's preprocessing and the class names.
 
-Family contract: a stage may define `predict_proba(batch) -> (B, n_classes)` and
-`embed(batch) -> BackboneOutput`; without them the backbone's `forward_batch` is used
+Family contract: a backbone may set `predict_unsupported = "why"` (a model that cannot
+give class probabilities, e.g. one answering in text) and `begin_recording(data,
+task_options)` (statistics of a whole recording, fitted before its windows); a stage may
+define `predict_proba(batch) -> (B, n_classes)` and `embed(batch) -> BackboneOutput`;
+without them the backbone's `forward_batch` is used
 (`extras["logits"]` for classes, `pooled` / `tokens` for features), with the
 `finetune` task's conventions (one logit: binary sigmoid, several: softmax).
 """
@@ -48,6 +51,8 @@ class TrainedModel:
     backbone_name: str = ""
     mode: str = "multiclass"  # binary | multiclass | regression | none
     positions: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
+    view: Any = None  # the task's DataView (how evaluation windows a store)
+    task_options: dict[str, Any] = field(default_factory=dict)  # the run's task config
 
     # ----------------------------------------------------------------- batches
 
@@ -85,6 +90,20 @@ class TrainedModel:
                 f"{tuple(x.shape)}"
             )
 
+    def begin_recording(self, data: np.ndarray) -> None:
+        """Before a recording's windows: a backbone that normalises with whole-recording
+        statistics (`begin_recording(data, task_options)`, e.g. the forecasters' robust
+        scaling) fits them on `data` (C, T), in `channels` order, as its store was fitted."""
+        hook = getattr(self.backbone, "begin_recording", None)
+        if callable(hook):
+            hook(data, self.task_options)
+
+    def end_recording(self) -> None:
+        """After a recording: whole-recording statistics no longer apply (streams, exports)."""
+        hook = getattr(self.backbone, "begin_recording", None)
+        if callable(hook):
+            hook(None, self.task_options)
+
     # ----------------------------------------------------------------- outputs
 
     def forward(self, x: torch.Tensor):
@@ -99,10 +118,22 @@ class TrainedModel:
             self._check_shape(x)
             positions = torch.as_tensor(self.positions, dtype=torch.float32, device=x.device)
             return direct(x.to(torch.float32), list(self.channels), positions, float(self.sfreq))
+        if not callable(getattr(self.backbone, "forward_batch", None)):
+            raise ConfigError(
+                f"run {str(self.run_dir)!r}: its {self.config.stage or self.config.task.name!r} "
+                f"stage trains {type(self.backbone).__name__}, which gives no window features "
+                "(a tokenizer stage); predict and embed take a later stage's run"
+            )
         return self.backbone.forward_batch(self.batch(x))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """The classifier's raw outputs for windows `x` (B, C, T)."""
+        why = getattr(self.backbone, "predict_unsupported", None)
+        if why:
+            raise ConfigError(
+                f"run {str(self.run_dir)!r} ({self.backbone_name}) cannot give class "
+                f"probabilities: {why}"
+            )
         out = self.forward(x)
         logits = out.extras.get("logits")
         if logits is None:
@@ -234,6 +265,13 @@ def _profile(info: Any, config: Any):
         return None
 
 
+def _task_options(resolved: Any) -> dict[str, Any]:
+    options = resolved.options.get("task") if isinstance(resolved.options, dict) else None
+    if options is None:
+        return {}
+    return options.model_dump() if hasattr(options, "model_dump") else dict(options)
+
+
 def load_trained(run_dir: str | Path, checkpoint: str = "best") -> TrainedModel:
     """A finished run as a `TrainedModel` in eval mode on the CPU."""
     from neurokit.core.data.channels import channel_positions
@@ -266,4 +304,6 @@ def load_trained(run_dir: str | Path, checkpoint: str = "best") -> TrainedModel:
         backbone_name=resolved.components["model"].name,
         mode=_mode(stage, classes),
         positions=np.array(channel_positions(info.channel_names)[0]),
+        view=resolved.task.data_view(),
+        task_options=_task_options(resolved),
     )

@@ -641,3 +641,23 @@ class DuINCLS(_DuINBase):
         return BackboneOutput(
             pooled=e.flatten(1), tokens=e, extras={"logits": self.cls_block.logits(e)}
         )
+
+    def forward_windows(
+        self, x: torch.Tensor, channel_names: list[str], positions: torch.Tensor, sfreq: float
+    ) -> BackboneOutput:
+        """Deployment entry (neurokit.deploy): windows (B, C, T) sharing one channel set,
+        nothing padded, through `forward_batch`'s checks; one subject (a multi-subject
+        model needs each window's subject, which raw recordings do not carry)."""
+        from types import SimpleNamespace
+
+        from neurokit.plugins.models.duin.inputs import DuINInputError
+
+        if self.n_subjects != 1:
+            raise DuINInputError(
+                f"this Du-IN model was trained on {self.n_subjects} subjects; deployment applies "
+                "one subject's model (train with data.subjects=[ONE])"
+            )
+        b, c = x.shape[0], x.shape[1]
+        mask = torch.ones(b, c, dtype=torch.bool, device=x.device)
+        batch = SimpleNamespace(signal=x, channel_mask=mask, sfreq=sfreq, extras={})
+        return self.forward_batch(batch)

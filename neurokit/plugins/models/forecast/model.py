@@ -99,6 +99,41 @@ class ForecastBackbone(nn.Module):
             extras["logits"] = self.classifier(pooled)
         return BackboneOutput(pooled=pooled, extras=extras)
 
+    def begin_recording(self, data: Any, task_options: dict[str, Any]) -> None:
+        """Deployment (neurokit.deploy), before one recording's windows: a run trained with
+        `scaling: recording` scales by statistics of the whole recording (C, T), fitted here
+        as its store's were; otherwise (or `data` None: no recording) each window by its own."""
+        self._recording_scaling = None
+        if data is not None and task_options.get("scaling", "recording") == "recording":
+            from neurokit.plugins.models.forecast.scaling import fit_recording
+
+            fitted = fit_recording(data)
+            self._recording_scaling = [
+                torch.tensor(fitted[k], dtype=torch.float32)
+                for k in ("center", "scale", "low", "high")
+            ]
+
+    def forward_windows(
+        self, x: torch.Tensor, channel_names: list[str], positions: torch.Tensor, sfreq: float
+    ) -> BackboneOutput:
+        """Deployment entry (neurokit.deploy): windows (B, C, T) sharing `channel_names`,
+        through `forward_batch`, scaled by the recording's statistics (`begin_recording`)
+        or, without them (streaming, exported graphs), per window."""
+        from types import SimpleNamespace
+
+        from neurokit.plugins.models.forecast.inputs import EXTRA_KEYS
+
+        fitted = getattr(self, "_recording_scaling", None)
+        extras = {}
+        if fitted is not None:
+            extras = {k: v.to(x.device) for k, v in zip(EXTRA_KEYS, fitted, strict=True)}
+        mask = torch.ones(x.shape[0], x.shape[1], dtype=torch.bool, device=x.device)
+        batch = SimpleNamespace(
+            signal=x, channel_mask=mask, channel_names=[list(channel_names)], extras=extras,
+            recording=[],
+        )  # fmt: skip
+        return self.forward_batch(batch)
+
 
 # --------------------------------------------------------------------------- GPT2MEG
 

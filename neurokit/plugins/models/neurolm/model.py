@@ -212,3 +212,53 @@ class NeuroLM(nn.Module):
     def reset_classifier(self, num_classes: int) -> None:
         """A fresh linear head on the pooled states (not part of the official model)."""
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else None
+
+    # neurokit.deploy: formats this model cannot be exported to, and why (the exporter's failure)
+    export_unsupported = {
+        "onnx": "torch.export cannot trace its VQ encoder: `tokenizer.forward_features` "
+        "branches on the data (`bool(real.all())`, whether any token is padding), a "
+        "data-dependent guard; use --format torchscript (traced without padding) or "
+        "safetensors",
+    }
+
+    # neurokit.deploy: a run without a linear head answers in text (instruct), so it has no
+    # class probabilities to give; one with a head (a finetune run) predicts as any other
+    @property
+    def predict_unsupported(self) -> str | None:
+        if self.head is not None:
+            return None
+        return (
+            "NeuroLM answers questions in generated text (a token-by-token loop over a 50k-word "
+            "vocabulary) that `neurokit eval` parses into classes; it has no class "
+            "probabilities to predict or export. Use `neurokit embed` for its features, or "
+            "`neurokit eval` for the parsed answers"
+        )
+
+    def forward_windows(
+        self, x: torch.Tensor, channel_names: list[str], positions: torch.Tensor, sfreq: float
+    ) -> BackboneOutput:
+        """Deployment entry (neurokit.deploy): windows (B, C, T) uV sharing `channel_names`,
+        nothing padded: `forward_batch` without per-sample Python (TorchScript traces it
+        with a dynamic batch; ONNX: see `export_unsupported`). The all-True token mask is
+        needed: without one the encoder's attention is causal."""
+        from neurokit.plugins.models.labram.batching import check_window
+        from neurokit.plugins.models.labram.channels import ChannelError, ChannelMapper
+
+        b, c, t = x.shape
+        a = check_window(sfreq, t, max_patches=64)
+        rows = ChannelMapper().rows(channel_names)
+        keep = [i for i, row in enumerate(rows) if row is not None]
+        if not keep:
+            raise ChannelError(f"no channel NeuroLM knows ({', '.join(channel_names)})")
+        n = len(keep)
+        x = (x[:, keep].float() * 0.01).reshape(b, n, a, 200).transpose(1, 2).reshape(b, a * n, 200)
+        chans = torch.tensor([rows[i] - 1 for i in keep] * a, device=x.device).expand(b, -1)
+        times = torch.arange(a, device=x.device).repeat_interleave(n).expand(b, -1)
+        mask = torch.ones(b, a * n, dtype=torch.bool, device=x.device)
+        attend = gpt_mask(n, a, a * n).to(x.device)[None].expand(b, 1, a * n, a * n)
+        tokens = self.forward_features(x, chans, times, mask, eeg_mask=attend)
+        pooled = tokens.mean(1)
+        extras = {"token_mask": mask}
+        if self.head is not None:
+            extras["logits"] = self.head(pooled)
+        return BackboneOutput(pooled=pooled, tokens=tokens, extras=extras)
