@@ -42,9 +42,7 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
-import types
 from pathlib import Path
 
 import torch
@@ -54,28 +52,14 @@ from neurokit.plugins.models.neurolm.generate import generate_uncached
 from neurokit.plugins.models.neurolm.model import NeuroLM, gpt_mask
 from neurokit.plugins.models.neurolm.tokenizer import VQ, spectral_targets
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.models.neurolm.official import import_official, nt_args, official_lm  # noqa: E402
+
 SIZES = {
     # encoder layers, decoder layers, GPT (layers, heads, width)
     "small": (2, 1, (2, 12, 768)),
     "b": (12, 4, (12, 12, 768)),
 }
-
-
-def import_official(ref: str):
-    if "transformers" not in sys.modules:
-        try:
-            import transformers  # noqa: F401
-        except ImportError:  # model_vq imports GPT2LMHeadModel for VQ_Align only
-            stub = types.ModuleType("transformers")
-            stub.GPT2LMHeadModel = None
-            sys.modules["transformers"] = stub
-    sys.path.insert(0, ref)
-    from model.model import GPTConfig
-    from model.model_neural_transformer import NTConfig
-    from model.model_neurolm import NeuroLM as RefNeuroLM
-    from model.model_vq import VQ as RefVQ
-
-    return GPTConfig, NTConfig, RefNeuroLM, RefVQ
 
 
 def batch(b: int, chans: int, seconds: int, text_len: int, seed: int = 0):
@@ -120,29 +104,9 @@ def main() -> None:
         p.error("--ref (or $NEUROLM_REF) must point at an official NeuroLM checkout")
     torch.manual_seed(0)
     dev = torch.device(args.device)
-    GPTConfig, NTConfig, RefNeuroLM, RefVQ = import_official(args.ref)
+    _, NTConfig, _, RefVQ = import_official(args.ref)
     enc_layers, dec_layers, (g_layers, g_heads, g_width) = SIZES[args.size]
-    enc = dict(
-        n_layer=enc_layers,
-        n_head=12,
-        n_embd=768,
-        block_size=1024,
-        bias=False,
-        dropout=0.0,
-        num_classes=0,
-        in_chans=1,
-        out_chans=16,
-    )
-    dec = dict(
-        n_layer=dec_layers,
-        n_head=12,
-        n_embd=768,
-        block_size=1024,
-        bias=False,
-        dropout=0.0,
-        num_classes=0,
-        in_chans=128,
-    )
+    enc, dec = nt_args(enc_layers), nt_args(dec_layers, decoder=True)
     x, chans, times, mask, text, y_text, m = (
         t.to(dev) for t in batch(args.batch, args.chans, args.seconds, args.text_len)
     )
@@ -178,20 +142,11 @@ def main() -> None:
     results["tokenizer_train_samples_per_s"] = {k: statistics.median(v) for k, v in runs.items()}
 
     # 2. LM training step (instruction-shaped: EEG + text, answer tokens as targets)
-    with tempfile.TemporaryDirectory() as tmp:
-        ckpt = Path(tmp) / "VQ.pt"
-        state = {"VQ." + k: v for k, v in ref_vq.state_dict().items()}
-        torch.save({"model": state, "encoder_args": enc, "decoder_args": dec}, ckpt)
-        gcfg = GPTConfig(
-            n_layer=g_layers,
-            n_head=g_heads,
-            n_embd=g_width,
-            block_size=1024,
-            bias=True,
-            vocab_size=50304,
-            dropout=0.0,
-        )
-        ref_lm = RefNeuroLM(gcfg, str(ckpt), init_from="scratch").to(dev)
+    ref_lm = official_lm(
+        args.ref, ref_vq.state_dict(), enc, dec,
+        n_layer=g_layers, n_head=g_heads, n_embd=g_width, block_size=1024, bias=True,
+        vocab_size=50304, dropout=0.0,
+    ).to(dev)  # fmt: skip
     ours_lm = NeuroLM(
         NeuroLMConfig(
             n_layer=g_layers,
