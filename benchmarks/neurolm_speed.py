@@ -85,6 +85,42 @@ def rate(fn, count: int, steps: int, warmup: int) -> float:
     return steps * count / (time.perf_counter() - start)
 
 
+def interleaved(fns: dict, count: int, args, steps: int | None = None, warmup=None) -> dict:
+    """Median rate of each function over `--repeats` rounds, the functions alternating."""
+    steps = args.steps if steps is None else steps
+    warmup = args.warmup if warmup is None else warmup
+    runs: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(args.repeats):
+        for name, fn in fns.items():
+            runs[name].append(rate(fn, count, steps, warmup))
+    return {k: statistics.median(v) for k, v in runs.items()}
+
+
+def train_step(model, *inputs):
+    def step():
+        loss = model(*inputs)[0]
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+
+    return step
+
+
+def tokenizer_step(args, ref_vq, enc, dec, x, chans, times, mask) -> dict:
+    """1. tokenizer training step (samples/s), after checking the losses agree."""
+    ours_vq = VQ(NTArgs(**enc), NTArgs(**dec)).to(x.device)
+    ours_vq.load_state_dict(ref_vq.state_dict())
+    y_freq, y_raw = spectral_targets(x, mask)
+    ref_vq.eval(), ours_vq.eval()
+    with torch.no_grad():
+        a = ref_vq(x, y_freq, y_raw, chans, times, mask)[0]
+        b = ours_vq(x, y_freq, y_raw, chans, times, mask)[0]
+    assert torch.allclose(a, b, atol=1e-4), (float(a), float(b))
+    ref_vq.train(), ours_vq.train()
+    inputs = (x, y_freq, y_raw, chans, times, mask)
+    fns = {"official": train_step(ref_vq, *inputs), "neurokit": train_step(ours_vq, *inputs)}
+    return interleaved(fns, args.batch, args)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--ref", default=os.environ.get("NEUROLM_REF"), help="official checkout")
@@ -98,6 +134,12 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=("tokenizer", "lm", "generate"),
+        help="run only these measurements (repeatable; default all)",
+    )
     p.add_argument("--out", help="write the results as JSON")
     args = p.parse_args()
     if not args.ref:
@@ -110,38 +152,17 @@ def main() -> None:
     x, chans, times, mask, text, y_text, m = (
         t.to(dev) for t in batch(args.batch, args.chans, args.seconds, args.text_len)
     )
+    parts = set(args.only or ("tokenizer", "lm", "generate"))
     results = {}
-
-    # 1. tokenizer training step
     ref_vq = RefVQ(NTConfig(**enc), NTConfig(**dec)).to(dev)
     ref_vq.quantize.embedding.init_embed_(
         torch.nn.functional.normalize(torch.randn(8192, 128), dim=-1).to(dev)
     )
-    ours_vq = VQ(NTArgs(**enc), NTArgs(**dec)).to(dev)
-    ours_vq.load_state_dict(ref_vq.state_dict())
-    y_freq, y_raw = spectral_targets(x, mask)
-    ref_vq.eval(), ours_vq.eval()
-    with torch.no_grad():
-        a = ref_vq(x, y_freq, y_raw, chans, times, mask)[0]
-        b = ours_vq(x, y_freq, y_raw, chans, times, mask)[0]
-    assert torch.allclose(a, b, atol=1e-4), (float(a), float(b))
-    ref_vq.train(), ours_vq.train()
+    if "tokenizer" in parts:
+        results["tokenizer_train_samples_per_s"] = tokenizer_step(
+            args, ref_vq, enc, dec, x, chans, times, mask
+        )
 
-    def vq_step(model):
-        def step():
-            loss = model(x, y_freq, y_raw, chans, times, mask)[0]
-            loss.backward()
-            model.zero_grad(set_to_none=True)
-
-        return step
-
-    runs = {"official": [], "neurokit": []}
-    for _ in range(args.repeats):
-        runs["official"].append(rate(vq_step(ref_vq), args.batch, args.steps, args.warmup))
-        runs["neurokit"].append(rate(vq_step(ours_vq), args.batch, args.steps, args.warmup))
-    results["tokenizer_train_samples_per_s"] = {k: statistics.median(v) for k, v in runs.items()}
-
-    # 2. LM training step (instruction-shaped: EEG + text, answer tokens as targets)
     ref_lm = official_lm(
         args.ref, ref_vq.state_dict(), enc, dec,
         n_layer=g_layers, n_head=g_heads, n_embd=g_width, block_size=1024, bias=True,
@@ -157,59 +178,57 @@ def main() -> None:
         )
     ).to(dev)
     ours_lm.load_state_dict(ref_lm.state_dict())
-    y_eeg = torch.full((args.batch, x.shape[1]), -1 - 50304, device=dev)
-    ref_lm.eval(), ours_lm.eval()
-    with torch.no_grad():
-        a = ref_lm(x.clone(), y_eeg, text, y_text, chans, times, mask, eeg_text_mask=m)[0]
-        b = ours_lm(x, y_eeg, text, y_text, chans, times, mask, eeg_text_mask=m)[0]
-    assert torch.allclose(a, b, atol=1e-4), (float(a), float(b))
-    ref_lm.train(), ours_lm.train()
 
-    def lm_step(model):
-        def step():
-            loss = model(x.clone(), y_eeg, text, y_text, chans, times, mask, eeg_text_mask=m)[0]
-            loss.backward()
-            model.zero_grad(set_to_none=True)
+    # 2. LM training step (instruction-shaped: EEG + text, answer tokens as targets)
+    if "lm" in parts:
+        y_eeg = torch.full((args.batch, x.shape[1]), -1 - 50304, device=dev)
+        ref_lm.eval(), ours_lm.eval()
+        with torch.no_grad():
+            a = ref_lm(x.clone(), y_eeg, text, y_text, chans, times, mask, eeg_text_mask=m)[0]
+            b = ours_lm(x, y_eeg, text, y_text, chans, times, mask, eeg_text_mask=m)[0]
+        assert torch.allclose(a, b, atol=1e-4), (float(a), float(b))
+        ref_lm.train(), ours_lm.train()
 
-        return step
+        def lm_step(model):  # the official forward writes into x_eeg: a fresh copy each step
+            def step():
+                loss = model(x.clone(), y_eeg, text, y_text, chans, times, mask, None, m)[0]
+                loss.backward()
+                model.zero_grad(set_to_none=True)
 
-    runs = {"official": [], "neurokit": []}
-    for _ in range(args.repeats):
-        runs["official"].append(rate(lm_step(ref_lm), args.batch, args.steps, args.warmup))
-        runs["neurokit"].append(rate(lm_step(ours_lm), args.batch, args.steps, args.warmup))
-    results["lm_train_samples_per_s"] = {k: statistics.median(v) for k, v in runs.items()}
+            return step
+
+        fns = {"official": lm_step(ref_lm), "neurokit": lm_step(ours_lm)}
+        results["lm_train_samples_per_s"] = interleaved(fns, args.batch, args)
 
     # 3. generation (official evaluation call: greedy, top_k=1)
-    ref_lm.eval(), ours_lm.eval()
-    n_new = args.new_tokens
-    prompt = text[:, :-4]
-    pm = m[..., :-4, :-4].contiguous()
-    with torch.no_grad():
-        first_ref = ref_lm.generate(
-            x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1
-        )
-    first_ours = ours_lm.generate(x, prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1)
-    assert torch.equal(first_ref, first_ours)
-    count = args.batch * n_new
-
-    def gen_ref():
+    if "generate" in parts:
+        ref_lm.eval(), ours_lm.eval()
+        n_new = args.new_tokens
+        prompt = text[:, :-4]
+        pm = m[..., :-4, :-4].contiguous()
         with torch.no_grad():
-            ref_lm.generate(
-                x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new
+            first_ref = ref_lm.generate(
+                x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1
             )
+        first_ours = ours_lm.generate(
+            x, prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=1
+        )
+        assert torch.equal(first_ref, first_ours)
 
-    def gen_ours():
-        ours_lm.generate(x, prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new)
+        def gen_ref():
+            with torch.no_grad():
+                ref_lm.generate(
+                    x.clone(), prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new
+                )
 
-    def gen_uncached():
-        generate_uncached(ours_lm, x, prompt, chans, times, mask, pm, n_new)
+        def gen_ours():
+            ours_lm.generate(x, prompt, chans, times, mask, eeg_text_mask=pm, max_new_tokens=n_new)
 
-    runs = {"official": [], "neurokit_cached": [], "neurokit_uncached": []}
-    for _ in range(args.repeats):
-        runs["official"].append(rate(gen_ref, count, 1, 0))
-        runs["neurokit_cached"].append(rate(gen_ours, count, 1, 0))
-        runs["neurokit_uncached"].append(rate(gen_uncached, count, 1, 0))
-    results["generate_tokens_per_s"] = {k: statistics.median(v) for k, v in runs.items()}
+        def gen_uncached():
+            generate_uncached(ours_lm, x, prompt, chans, times, mask, pm, n_new)
+
+        fns = {"official": gen_ref, "neurokit_cached": gen_ours, "neurokit_uncached": gen_uncached}
+        results["generate_tokens_per_s"] = interleaved(fns, args.batch * n_new, args, 1, 0)
 
     for name, row in results.items():
         base = row["official"]
