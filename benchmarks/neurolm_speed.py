@@ -140,10 +140,16 @@ def main() -> None:
         choices=("tokenizer", "lm", "generate"),
         help="run only these measurements (repeatable; default all)",
     )
+    p.add_argument("--threads", type=int, help="torch.set_num_threads for both (shared CPUs)")
+    p.add_argument(
+        "--skip-uncached", action="store_true", help="do not time our uncached loop (B size)"
+    )
     p.add_argument("--out", help="write the results as JSON")
     args = p.parse_args()
     if not args.ref:
         p.error("--ref (or $NEUROLM_REF) must point at an official NeuroLM checkout")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     dev = torch.device(args.device)
     _, NTConfig, _, RefVQ = import_official(args.ref)
@@ -228,6 +234,8 @@ def main() -> None:
             generate_uncached(ours_lm, x, prompt, chans, times, mask, pm, n_new)
 
         fns = {"official": gen_ref, "neurokit_cached": gen_ours, "neurokit_uncached": gen_uncached}
+        if args.skip_uncached:
+            del fns["neurokit_uncached"]
         results["generate_tokens_per_s"] = interleaved(fns, args.batch * n_new, args, 1, 0)
 
     for name, row in results.items():
