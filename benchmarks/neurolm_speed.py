@@ -16,23 +16,40 @@ its `model_vq.py` imports transformers at the top, stubbed when absent. The offi
 
     python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref            # CPU, small size
     python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --size b --device cuda
+    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --only generate --size b \
+        --skip-uncached --threads 1                                     # the 5x target at B
 
-Measured 2026-12-02, CPU only (2 cores shared with ~7 other jobs, load average 12-18, so
-absolute rates are tiny and noisy), torch 2.13, fp32, `--size small` (encoder 2 x 768,
-decoders 1 x 768, GPT 2 layers x 768, full 50304 + 8192 lm_head):
+`--only` picks measurements, `--threads N` sets torch's threads for both sides (on a
+shared, oversubscribed CPU two OpenMP threads make every tiny per-token op of the cached
+loop wait on barriers, which the official loop's large GEMMs hide), `--skip-uncached`
+leaves out our uncached loop.
 
-    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --repeats 2 --steps 2 \
-        --batch 1 --chans 4 --seconds 2 --new-tokens 64
+Measured 2026-12-02, CPU only (2 cores shared with 5 other sessions, load average 9-12, so
+absolute rates are tiny and noisy; ratios come from interleaved repeats in one run),
+torch 2.13, fp32, `--size small` (encoder 2 x 768, decoders 1 x 768, GPT 2 layers x 768,
+full 50304 + 8192 lm_head), default batch (4 samples, 8 channels x 4 s = 32 EEG tokens,
+16 text tokens; generation prompts 12 text tokens):
 
-    tokenizer train step   official 0.13 samples/s   neurokit 0.17 (1.35x)
-    LM train step          official 0.11 samples/s   neurokit 0.10 (0.96x, within noise)
-    generate 64 tokens     official 0.56 tokens/s    neurokit cached 2.64 (4.74x), uncached 0.68
+    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --only lm --repeats 3 --steps 2
+    lm_train_samples_per_s   official 0.36   neurokit 0.42 (1.18x)
 
-Parity checks passed before timing. At this size the per-token cost of the cached loop is
-dominated by the 768 x 58496 lm_head that both loops pay, so the cache gains less than it
-does at NeuroLM-B depth (12 layers), where the recomputed GPT dominates; no GPU was
-available for `--size b --device cuda`. The cached step now multiplies only the 50257 text
-rows of lm_head (the official slices them after computing all 58496).
+    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --only generate --repeats 3
+    generate_tokens_per_s    official 2.59   neurokit_cached 7.45 (2.88x)   uncached 2.58 (1.00x)
+
+    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --only generate --threads 1 \
+        --skip-uncached --repeats 3
+    generate_tokens_per_s    official 2.14   neurokit_cached 8.30 (3.88x)
+
+The LM step was 0.96x before the loss skipped the lm_head backward of rows without a
+target (`gpt._RowSparseHead`: instruction tuning has targets on a few answer tokens; same
+loss and gradients). Generation stays below the 5x target at this size: each cached step
+is one position through 2 layers plus the 768 x 50257 fp32 text head (154 MB read per
+step, memory-bound), which the official loop pays too (it also runs the head on the last
+position only), so the cache can only remove the recomputation of the prompt, and with 2
+layers that recomputation is small. At NeuroLM-B depth (12 layers) the recomputation
+grows 6x while our step grows by 12 layers of one position; that measurement (the last
+command above) did not fit this session's shared CPU, and no GPU was lent.
+Earlier (session 2, `--batch 1 --chans 4 --seconds 2`): tokenizer step 1.35x.
 """
 
 from __future__ import annotations
