@@ -314,7 +314,12 @@ def train_command(
     "--config", "config_file", type=click.Path(dir_okay=False), help="YAML/TOML/JSON run config."
 )
 @click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override for every stage."
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override for every stage; a task.* option reaches the stages whose task has it "
+    "(refused if none has); STAGE:KEY=VALUE (e.g. finetune:trainer.lr=1e-4) reaches one stage.",
 )
 @click.option("--name", help="Pipeline directory under output_dir (default: MODEL-DATASET).")
 @click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")

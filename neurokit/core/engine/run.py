@@ -427,6 +427,83 @@ def _finished(run_dir: Path) -> dict[str, Any] | None:
     return _read_json(run_dir / REPORT_FILE)
 
 
+def _stage_layers(
+    family: Any,
+    chosen: list[Any],
+    config: Mapping[str, Any] | str | Path | None,
+    overrides: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(shared overrides, each stage's config, each stage's overrides) of a pipeline.
+
+    A key qualified by a stage, `instruct:task.max_new_tokens`, reaches that stage only.
+    Task options (`task.*`, from the overrides or the config's `task` section) differ
+    between stages: each reaches the stages whose task has the option, and one that no
+    stage of this pipeline has is a ConfigError. Every other key reaches every stage.
+    """
+    import difflib
+
+    from neurokit.core.components import Kind
+    from neurokit.core.config import load_config_file
+
+    registry = get_registry()
+    names = family.stage_names()
+    shared: dict[str, Any] = {}
+    qualified: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for key, value in dict(overrides or {}).items():
+        stage, sep, rest = str(key).partition(":")
+        if not sep:
+            shared[key] = value
+        elif stage not in names or not rest:
+            raise ConfigError(
+                f"--set {key}: {stage!r} is not a stage of model {family.name!r} "
+                f"(stages: {', '.join(names)}); write STAGE:KEY=VALUE"
+            )
+        else:
+            qualified[stage][rest] = value
+    file = dict(config) if isinstance(config, Mapping) else (
+        load_config_file(config) if config else {}
+    )  # fmt: skip
+    base = deep_merge(nest(shared))
+    options = {
+        s.name: set(registry.get(Kind.TASK, s.task).config_class.model_fields) for s in chosen
+    }
+
+    def route(section: Any, where: str) -> dict[str, dict[str, Any]]:
+        if not isinstance(section, Mapping):  # a task name, or nothing: every stage
+            return {s.name: ({} if section is None else {"task": section}) for s in chosen}
+        routed: dict[str, dict[str, Any]] = {s.name: {"task": {}} for s in chosen}
+        for key, value in section.items():
+            takers = [s.name for s in chosen if key in options[s.name]]
+            if not takers:
+                known = sorted(set().union(*options.values()))
+                close = difflib.get_close_matches(str(key), known, n=3, cutoff=0.6)
+                hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                raise ConfigError(
+                    f"{where}task.{key}: no stage of this pipeline ({', '.join(options)}) has "
+                    f"that task option.{hint} (`neurokit info model {family.name}` lists them)"
+                )
+            for name in takers:
+                routed[name]["task"][key] = value
+        return routed
+
+    from_file = route(file.pop("task", None), "config ")
+    from_set = route(base.pop("task", None), "--set ")
+    configs = {s.name: deep_merge(file, from_file[s.name]) for s in chosen}
+    layers = {s.name: deep_merge(from_set[s.name], nest(qualified[s.name])) for s in chosen}
+    return base, configs, layers
+
+
+def _family(model: str) -> Any:
+    registry = get_registry()
+    try:
+        family = registry.family(model)
+    except Exception:
+        family = registry.family_of_backbone(model)
+    if family is None:
+        raise ConfigError(f"pipeline: {model!r} is not a model family (see `neurokit list models`)")
+    return family
+
+
 def pipeline(
     model: str,
     dataset: str | None = None,
@@ -444,19 +521,19 @@ def pipeline(
     A rerun skips stages that finished with the same config, resumes the one that was
     interrupted, and refuses a finished stage whose config has since changed. `small`
     applies each stage's CPU-sized overrides under the user's (a smoke run).
+
+    `overrides` reach every stage, except task options, which differ between stages: a
+    `task.*` key reaches the stages whose task has that option (a key no chosen stage has
+    is a ConfigError), and a key written `STAGE:KEY` (`finetune:trainer.lr`) reaches that
+    stage only. Every chosen stage's config is checked before the first one runs.
     """
     from neurokit.core.engine import rundir
 
-    registry = get_registry()
-    try:
-        family = registry.family(model)
-    except Exception:
-        family = registry.family_of_backbone(model)
-    if family is None:
-        raise ConfigError(f"pipeline: {model!r} is not a model family (see `neurokit list models`)")
+    family = _family(model)
     chosen = [family.stage(s) for s in stages] if stages else list(family.stages)
-    base = deep_merge(nest(dict(overrides or {})))
-    probe = resolve(RunSpec(model=model, dataset=dataset, config=config, overrides=base))
+    base, configs, layers = _stage_layers(family, chosen, config, overrides)
+    probe = resolve(RunSpec(model=model, dataset=dataset, config=configs[chosen[0].name],
+                            stage=chosen[0].name, overrides=base))  # fmt: skip
     root = Path(probe.config.output_dir) / (
         name or f"{model}-{probe.config.dataset.name or 'data'}"
     )
@@ -464,6 +541,14 @@ def pipeline(
     results: list[RunResult] = []
     named = probe.config.model.name  # a backbone, or the family's name for its default one
     backbone = family.backbone if named == family.name else named
+
+    def stage_overrides(spec: Any) -> dict[str, Any]:
+        small_layer = nest(spec.small_for(backbone)) if small else {}
+        return deep_merge(small_layer, base, layers[spec.name])
+
+    for spec in chosen:  # every stage's config is checked before the first one runs
+        resolve(RunSpec(model=model, dataset=dataset, stage=spec.name, config=configs[spec.name],
+                        overrides=stage_overrides(spec)))  # fmt: skip
     for index, spec in enumerate(family.stages):
         run_dir = root / f"{index + 1}-{spec.name}"
         if spec not in chosen:
@@ -478,14 +563,18 @@ def pipeline(
                     f"not run under {str(root)!r}"
                 )
             wired[key] = str(done[source])
+        own = deep_merge(base, layers[spec.name])  # the user's overrides this stage takes
         layer = deep_merge(
-            nest(spec.small_for(backbone)) if small else {},
-            base,
+            stage_overrides(spec),
             nest(wired),
             {"output_dir": str(root), "run_name": run_dir.name},
         )
         run_spec = RunSpec(
-            model=model, dataset=dataset, stage=spec.name, config=config, overrides=layer
+            model=model,
+            dataset=dataset,
+            stage=spec.name,
+            config=configs[spec.name],
+            overrides=layer,
         )
         identity = resolve(run_spec).config_hash
         report = _finished(run_dir)
@@ -509,7 +598,7 @@ def pipeline(
                 )
             )
         elif (run_dir / rundir.LAST).is_file():
-            result = train(RunSpec(resume=run_dir, overrides=base), events)
+            result = train(RunSpec(resume=run_dir, overrides=own), events)
             results.append(result)
         else:
             if run_dir.exists() and not any(run_dir.iterdir()):
@@ -543,13 +632,16 @@ def pipeline_seeds(
         raise ConfigError("pipeline: --seeds needs at least one seed")
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"pipeline: seeds repeat in {seeds}")
-    base = deep_merge(nest(dict(overrides or {})))
     if name is None:
-        probe = resolve(RunSpec(model=model, dataset=dataset, config=config, overrides=base))
+        family = _family(model)
+        base, configs, _ = _stage_layers(family, list(family.stages), config, overrides)
+        first = family.stages[0].name
+        probe = resolve(RunSpec(model=model, dataset=dataset, config=configs[first],
+                                stage=first, overrides=base))  # fmt: skip
         name = f"{model}-{probe.config.dataset.name or 'data'}"
     out: dict[int, list[RunResult]] = {}
     for seed in seeds:
-        layer = deep_merge(base, {"seed": int(seed)})
+        layer = {**dict(overrides or {}), "seed": int(seed)}
         out[seed] = pipeline(
             model, dataset, config=config, overrides=layer, name=f"{name}/seed{seed}", **kwargs
         )

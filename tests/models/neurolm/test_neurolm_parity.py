@@ -10,58 +10,24 @@ dict, and outputs must agree.
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-import types
-from pathlib import Path
-
 import pytest
 import torch
 
 from neurokit.plugins.models.neurolm.config import NeuroLMConfig, NTArgs
 from neurokit.plugins.models.neurolm.model import NeuroLM, gpt_mask
 from neurokit.plugins.models.neurolm.tokenizer import VQ, spectral_targets
+from tests.models.neurolm.official import import_official, nt_args, official_lm, official_ref
 
-REF = os.environ.get("NEUROLM_REF")
+REF = official_ref()
 pytestmark = pytest.mark.skipif(not REF, reason="set NEUROLM_REF to an official NeuroLM checkout")
 
-ENC = dict(
-    n_layer=1,
-    n_head=12,
-    n_embd=768,
-    block_size=1024,
-    bias=False,
-    dropout=0.0,
-    num_classes=0,
-    in_chans=1,
-    out_chans=16,
-)
-DEC = dict(
-    n_layer=1,
-    n_head=12,
-    n_embd=768,
-    block_size=1024,
-    bias=False,
-    dropout=0.0,
-    num_classes=0,
-    in_chans=128,
-)
+ENC = nt_args(1)
+DEC = nt_args(1, decoder=True)
 
 
 @pytest.fixture(scope="module")
 def official():
-    try:
-        import transformers  # noqa: F401
-    except ImportError:
-        sys.modules["transformers"] = types.SimpleNamespace(GPT2LMHeadModel=None)
-    sys.path.insert(0, REF)
-    from model.model import GPTConfig
-    from model.model_neural_transformer import NTConfig
-    from model.model_neurolm import NeuroLM as RefNeuroLM
-    from model.model_vq import VQ as RefVQ
-
-    return GPTConfig, NTConfig, RefNeuroLM, RefVQ
+    return import_official(REF)
 
 
 def _batch(b=2, chans=3, seconds=2):
@@ -93,17 +59,13 @@ def test_tokenizer_matches_the_official(official):
 
 
 def test_lm_forward_and_generation_match_the_official(official):
-    GPTConfig, NTConfig, RefNeuroLM, RefVQ = official
+    _, NTConfig, _, RefVQ = official
     torch.manual_seed(0)
     vq = RefVQ(NTConfig(**ENC), NTConfig(**DEC))
-    with tempfile.TemporaryDirectory() as tmp:
-        ckpt = Path(tmp) / "VQ.pt"
-        state = {"_orig_mod.VQ." + k: v for k, v in vq.state_dict().items()}
-        torch.save({"model": state, "encoder_args": ENC, "decoder_args": DEC}, ckpt)
-        cfg = GPTConfig(
-            n_layer=2, n_head=4, n_embd=256, block_size=64, bias=True, vocab_size=50304, dropout=0.0
-        )
-        ref = RefNeuroLM(cfg, str(ckpt), init_from="scratch").eval()
+    ref = official_lm(
+        REF, vq.state_dict(), ENC, DEC,
+        n_layer=2, n_head=4, n_embd=256, block_size=64, bias=True, vocab_size=50304, dropout=0.0,
+    ).eval()  # fmt: skip
     ours = NeuroLM(
         NeuroLMConfig(
             n_layer=2,

@@ -15,22 +15,14 @@ from neurokit.plugins.models.neurolm.weights import (
     load_vq,
     tokenizer_config_from,
 )
-from tests.models.neurolm.tiny import DEC, ENC, eeg_batch, tiny_lm_config, tiny_vq_config
-
-
-def _release(path, model, **args):
-    """A file shaped like the official checkpoints: compiled-model keys plus training state."""
-    state = {"_orig_mod." + k: v.clone() for k, v in model.state_dict().items()}
-    torch.save(
-        {
-            "model": state,
-            "optimizer": {"state": {}, "param_groups": []},
-            "iter_num": 7,
-            "epoch": 1,
-            **args,
-        },
-        path,
-    )
+from tests.models.neurolm.tiny import (
+    DEC,
+    ENC,
+    eeg_batch,
+    tiny_lm_config,
+    tiny_vq_config,
+    write_release,
+)
 
 
 def test_vq_release_loads_strictly_and_reproduces_codes(tmp_path, tiny_vq):
@@ -45,7 +37,7 @@ def test_vq_release_loads_strictly_and_reproduces_codes(tmp_path, tiny_vq):
         "in_chans": 1,
     }
     dec = {**DEC, "block_size": 1024, "bias": False, "dropout": 0.0, "num_classes": 0}
-    _release(tmp_path / "VQ.pt", tiny_vq, encoder_args=enc, decoder_args=dec)
+    write_release(tmp_path / "VQ.pt", tiny_vq, encoder_args=enc, decoder_args=dec)
     config = tokenizer_config_from(
         tmp_path / "VQ.pt", n_embed=64, embed_dim=16, text_vocab_size=100
     )
@@ -65,7 +57,7 @@ def test_lm_release_loads_strictly_and_its_tokenizer_comes_from_vq(tmp_path, tin
     args = dict(
         n_layer=2, n_head=2, n_embd=48, block_size=64, bias=True, vocab_size=128, dropout=0.0
     )
-    _release(tmp_path / "NeuroLM-B.pt", tiny_lm, model_args=args)
+    write_release(tmp_path / "NeuroLM-B.pt", tiny_lm, model_args=args)
     config = lm_config_from(
         tmp_path / "NeuroLM-B.pt",
         padded_vocab_size=128,
@@ -79,14 +71,14 @@ def test_lm_release_loads_strictly_and_its_tokenizer_comes_from_vq(tmp_path, tin
     text = torch.randint(0, 100, (2, 5))
     assert torch.equal(fresh(None, None, text, None)[2], tiny_lm(None, None, text, None)[2])
 
-    _release(tmp_path / "VQ.pt", tiny_vq)
+    write_release(tmp_path / "VQ.pt", tiny_vq)
     report = load_lm_tokenizer(fresh, tmp_path / "VQ.pt")
     assert len(report.loaded) == len(fresh.tokenizer.state_dict())
     assert torch.equal(fresh.tokenizer.pos_embed.weight, tiny_vq.VQ.encoder.pos_embed.weight)
 
 
 def test_a_checkpoint_of_another_size_is_refused_with_the_keys_named(tmp_path, tiny_vq):
-    _release(tmp_path / "VQ.pt", tiny_vq)
+    write_release(tmp_path / "VQ.pt", tiny_vq)
     other = VQAlign.from_config(tiny_vq_config(n_embed=32))
     with pytest.raises(WeightsError, match="quantize.embedding.weight"):
         load_vq(other, tmp_path / "VQ.pt")

@@ -50,3 +50,11 @@ def eeg_batch(batch=2, chans=3, times=2, pad=2, seed=0):
     input_mask[:, n:] = False
     x[:, n:] = 0
     return x, input_chans, input_time, input_mask
+
+
+def write_release(path, model, **args) -> None:
+    """A file shaped like the official checkpoints: compiled-model keys plus training state
+    and the constructor dicts `args` (`model_args`, or `encoder_args` / `decoder_args`)."""
+    state = {"_orig_mod." + k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = {"state": {}, "param_groups": []}
+    torch.save({"model": state, "optimizer": optimizer, "iter_num": 7, "epoch": 1, **args}, path)

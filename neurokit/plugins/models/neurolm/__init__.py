@@ -34,9 +34,9 @@ def build_vq(config: NeuroLMVQConfig):
 
 def build_lm(config: NeuroLMConfig):
     """NeuroLM language model (GPT-2 over EEG features and text)."""
-    from neurokit.plugins.models.neurolm.model import NeuroLM
+    from neurokit.plugins.models.neurolm.model import build_lm as build
 
-    return NeuroLM(config)
+    return build(config)
 
 
 @hookimpl

@@ -14,9 +14,13 @@ Generalisations (identical at the official sizes): the encoder's patch projectio
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from pydantic import Field, model_validator
 
 from neurokit import ComponentConfig
+from neurokit.core.errors import ConfigError
 
 # NeuroLM's channel vocabulary: LaBraM's 136 names plus 'pad', 'I1', 'I2' (dataset.py);
 # the embedding row is the list index (no cls row, unlike LaBraM).
@@ -115,8 +119,38 @@ class NeuroLMConfig(ComponentConfig):
         0, ge=0, description="neurokit linear head on the pooled EEG states (0: none)"
     )
     pretrained: str | None = Field(
-        None, description="a NeuroLM pretrain run dir whose LM the instruct stage starts from"
+        None,
+        description="start from a released NeuroLM-{B,L,XL}.pt (its model_args size the model) "
+        "or a NeuroLM pretrain / instruct run dir",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sized_by_release(cls, data: Any) -> Any:
+        """A released checkpoint as `pretrained` sizes the model: the fields it fixes
+        (`weights.lm_options_from`) fill those left unset, and one set to another value
+        (or a variant's own size, as `neurolm-l` given a B file) is a ConfigError."""
+        if not isinstance(data, dict) or not data.get("pretrained"):
+            return data
+        path = Path(str(data["pretrained"])).expanduser()
+        if not path.is_file():
+            return data  # a run directory: the stage reads it
+        from neurokit.plugins.models.neurolm.weights import lm_options_from
+
+        fixed = lm_options_from(path)
+        clashes = []
+        for key, value in fixed.items():
+            given = data.get(key, cls.model_fields[key].default)
+            explicit = key in data or given != NeuroLMConfig.model_fields[key].default
+            if explicit and given != value:
+                clashes.append(f"{key}={given!r} (the file has {value!r})")
+        if clashes:
+            raise ConfigError(
+                f"model.pretrained {str(path)!r} does not fit the model asked for: "
+                f"{', '.join(clashes)}; leave these unset (the file sizes the model) or choose "
+                "the matching --model"
+            )
+        return {**data, **fixed}
 
     @model_validator(mode="after")
     def _sizes(self) -> NeuroLMConfig:

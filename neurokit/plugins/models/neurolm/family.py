@@ -41,7 +41,9 @@ class TokenizerTaskConfig(_TextOptions):
 class PretrainTaskConfig(_TextOptions):
     """Options of `pretrain` (next-code prediction over the frozen tokenizer's codes)."""
 
-    tokenizer: str | None = Field(None, description="a pretrain-tokenizer run dir")
+    tokenizer: str | None = Field(
+        None, description="a pretrain-tokenizer run dir, or the released VQ.pt"
+    )
     text_batch_size: int = Field(4, ge=1, description="text sequences per step (official 4)")
     text_length: int = Field(1024, ge=2, description="tokens per text sequence")
     eeg_max_len: int | None = Field(None, ge=1, description="pad EEG to this many tokens")
@@ -83,7 +85,7 @@ class PretrainTask(_NeuroLMTask):
         if not self.config.tokenizer:
             raise ConfigError(
                 "pretrain needs a trained NeuroLM tokenizer: --set task.tokenizer=RUN_DIR "
-                "(a pretrain-tokenizer run)"
+                "(a pretrain-tokenizer run) or =PATH/VQ.pt (the released file)"
             )
         return build_pretrain_stage(self.config, context)
 

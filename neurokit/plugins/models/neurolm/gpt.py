@@ -118,6 +118,43 @@ class Block(nn.Module):
         return x + self.mlp(self.ln_2(x))
 
 
+class _RowSparseHead(torch.autograd.Function):
+    """`F.linear(x, weight)` whose backward skips the output rows with an all-zero gradient.
+
+    A language-model loss with ignored targets (instruction tuning: only the answer's few
+    tokens of ~100) gives exactly zero gradient to every other row of the (B * T, vocab)
+    logits, so the two backward GEMMs over all rows, which dominate a training step, need
+    only the rows with a target. The result is the full backward's up to summation order.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        return F.linear(x, weight)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        g = grad.reshape(-1, grad.shape[-1])
+        xs = x.reshape(-1, x.shape[-1])
+        rows = g.ne(0).any(-1).nonzero().squeeze(1)
+        if len(rows) < len(g):
+            g, xs_used = g.index_select(0, rows), xs.index_select(0, rows)
+        else:
+            rows, xs_used = None, xs
+        w = weight.to(g.dtype)
+        grad_x = grad_w = None
+        if ctx.needs_input_grad[0]:
+            part = (g @ w).to(x.dtype)
+            if rows is None:
+                grad_x = part.view_as(x)
+            else:
+                grad_x = xs.new_zeros(xs.shape).index_copy_(0, rows, part).view_as(x)
+        if ctx.needs_input_grad[1]:
+            grad_w = (g.t() @ xs_used.to(g.dtype)).to(weight.dtype)
+        return grad_x, grad_w
+
+
 class GPT(nn.Module):
     """nanoGPT GPT with the official NeuroLM forward (EEG embeddings, text ids or both)."""
 
@@ -246,7 +283,7 @@ class GPT(nn.Module):
             return x
         if targets is None:
             return self.lm_head(x[:, [-1], :]), None, None
-        logits = self.lm_head(x)
+        logits = _RowSparseHead.apply(x, self.lm_head.weight)  # = self.lm_head(x)
         loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten().long(), ignore_index=-1)
         with torch.no_grad():
             keep = targets.ne(-1)

@@ -24,6 +24,8 @@ Calls (official signatures):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -33,7 +35,20 @@ from neurokit.plugins.models.neurolm.config import NeuroLMConfig
 from neurokit.plugins.models.neurolm.gpt import GPT, GPTConfig, hf_gpt2_config, load_hf_gpt2
 from neurokit.plugins.models.neurolm.tokenizer import NeuralTransformer, attention_mask
 
-__all__ = ["NeuroLM", "gpt_mask"]
+
+def build_lm(config: NeuroLMConfig) -> NeuroLM:
+    """The backbone factory: a NeuroLM from its config, with a released checkpoint given as
+    `pretrained` (a file: the config already fits it) loaded strictly. A run directory as
+    `pretrained` is the stages' to read (they rebuild the LM its run trained)."""
+    model = NeuroLM(config)
+    if config.pretrained and Path(config.pretrained).expanduser().is_file():
+        from neurokit.plugins.models.neurolm.weights import load_lm
+
+        load_lm(model, Path(config.pretrained).expanduser(), allow_missing=("head.*",))
+    return model
+
+
+__all__ = ["NeuroLM", "build_lm", "gpt_mask"]
 
 
 def gpt_mask(

@@ -72,8 +72,13 @@ def total_steps(context) -> int:
 
 
 def vq_config_of_run(run_dir: str) -> NeuroLMVQConfig:
+    """The tokenizer config of a pretrain-tokenizer run, or of a released VQ.pt file."""
     from neurokit.core.engine.resolve import load_run_config
 
+    if Path(run_dir).expanduser().is_file():
+        from neurokit.plugins.models.neurolm.weights import tokenizer_config_from
+
+        return tokenizer_config_from(Path(run_dir).expanduser())
     saved = load_run_config(run_dir)
     task = saved.get("task") or {}
     return NeuroLMVQConfig(**(task.get("tokenizer_options") or {}))
@@ -87,9 +92,15 @@ def _state_of(run_dir: str, prefix: str) -> dict[str, torch.Tensor]:
 
 
 def frozen_tokenizer(run_dir: str) -> nn.Module:
-    """The VQAlign of a pretrain-tokenizer run, frozen, in eval mode."""
+    """The VQAlign of a pretrain-tokenizer run (or a released VQ.pt), frozen, in eval mode."""
+    if Path(run_dir).expanduser().is_file():
+        from neurokit.plugins.models.neurolm.weights import released_tokenizer
+
+        return released_tokenizer(Path(run_dir).expanduser()).requires_grad_(False).eval()
     if not Path(run_dir).is_dir():
-        raise ConfigError(f"task.tokenizer {run_dir!r} is not a pretrain-tokenizer run directory")
+        raise ConfigError(
+            f"task.tokenizer {run_dir!r} is neither a pretrain-tokenizer run directory nor a file"
+        )
     vq = neurokit.create("tokenizer", "neurolm-vq", **vq_config_of_run(run_dir).model_dump())
     vq.load_state_dict(_state_of(run_dir, "backbone."))
     return vq.requires_grad_(False).eval()
@@ -106,11 +117,13 @@ def lm_options(context, encoder_args, eeg_vocab_size: int) -> dict[str, Any]:
     return options
 
 
+def _variant(name: str | None) -> str:
+    return name if name in VARIANT_CONFIGS else "neurolm-b"  # the family: its default backbone
+
+
 def _lm(context, encoder_args, eeg_vocab_size: int) -> nn.Module:
     options = lm_options(context, encoder_args, eeg_vocab_size)
-    name = context.config.model.name
-    if name not in VARIANT_CONFIGS:
-        name = "neurolm-b"  # the family's name: its default backbone
+    name = _variant(context.config.model.name)
     built = context.backbone  # the run built it from the model section: reuse when it fits
     if built is not None and hasattr(built, "GPT2"):
         wanted = VARIANT_CONFIGS[name](**options).model_dump(exclude={"pretrained"})
@@ -561,13 +574,22 @@ def lm_of_run(run_dir: str, context) -> nn.Module:
     from neurokit.core.engine.resolve import load_run_config
 
     if not Path(run_dir).is_dir():
-        raise ConfigError(f"model.pretrained {run_dir!r} is not a NeuroLM pretrain run directory")
+        raise ConfigError(
+            f"model.pretrained {run_dir!r} is neither a NeuroLM pretrain run directory nor a file"
+        )
     saved = load_run_config(run_dir)
     tokenizer = (saved.get("task") or {}).get("tokenizer")
     if not tokenizer:
         pretrained = (saved.get("model") or {}).get("pretrained")
         if not pretrained:
             raise ConfigError(f"{run_dir!r} is not a NeuroLM pretrain or instruct run")
+        if Path(pretrained).expanduser().is_file():  # started from a released file: the
+            model = saved["model"]  # run's saved options size its LM
+            options = {k: v for k, v in model.items() if k in NeuroLMConfig.model_fields}
+            options["pretrained"] = None
+            lm = neurokit.create("backbone", _variant(model.get("name")), **options)
+            lm.load_state_dict(_state_of(run_dir, "backbone."))
+            return lm
         return _lm_from(run_dir, pretrained, context)
     vq = vq_config_of_run(tokenizer)
     lm = _lm(context, vq.encoder_args, vq.n_embed)
@@ -593,8 +615,10 @@ def build_instruct_stage(config, context) -> InstructStage:
         instruction_for(name, info.source_classes.get(name) or info.class_names) for name in sources
     ]
     pretrained = context.config.model.options.get("pretrained")
-    # from scratch (no pretrain run): the run's model section
-    lm = lm_of_run(str(pretrained), context) if pretrained else context.backbone
+    # a run directory: the LM it trained; a released file (loaded by the backbone factory)
+    # or nothing: the run's own backbone
+    from_run = pretrained and not Path(str(pretrained)).expanduser().is_file()
+    lm = lm_of_run(str(pretrained), context) if from_run else context.backbone
     encoder = text_encoder(_encoder_path(config, context))
     corpus = _corpus(config, context, lm.text_vocab_size)
     return InstructStage(

@@ -27,7 +27,9 @@ from neurokit.core.weights import (
     LoadReport,
     StateDict,
     load_weights,
+    read_state_dict,
     resolve_source,
+    unwrap,
 )
 
 VQ_ANCHOR = "VQ.quantize.embedding.weight"
@@ -67,14 +69,14 @@ def encoder_filter(state: StateDict, model: nn.Module) -> StateDict:
     return {k[len("VQ.encoder.") :]: v for k, v in found.items() if k.startswith("VQ.encoder.")}
 
 
-def load_vq(model: nn.Module, source: str | Path | Mapping) -> LoadReport:
+def load_vq(model: nn.Module, source: str | Path | Mapping, **allow) -> LoadReport:
     """Load VQ.pt (or a neurokit tokenizer run) into `VQAlign` or `VQ`, strictly."""
-    return load_weights(model, source, filter_fn=vq_filter)
+    return load_weights(model, source, filter_fn=vq_filter, **allow)
 
 
-def load_lm(model: nn.Module, source: str | Path | Mapping) -> LoadReport:
+def load_lm(model: nn.Module, source: str | Path | Mapping, **allow) -> LoadReport:
     """Load NeuroLM-{B,L,XL}.pt (or a neurokit run) into `NeuroLM`, strictly."""
-    return load_weights(model, source, filter_fn=lm_filter)
+    return load_weights(model, source, filter_fn=lm_filter, **allow)
 
 
 def load_lm_tokenizer(model: nn.Module, source: str | Path | Mapping) -> LoadReport:
@@ -83,16 +85,21 @@ def load_lm_tokenizer(model: nn.Module, source: str | Path | Mapping) -> LoadRep
     return load_weights(target, source, filter_fn=encoder_filter)
 
 
+def _checkpoint(source: str | Path) -> object:
+    """The whole checkpoint object, memory-mapped when the file allows it (a released LM is
+    ~3 GB with its optimizer state; its arguments and shapes are all that is read here)."""
+    path = resolve_source(source)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:
+        read_state_dict(path)  # core's one-line WeightsError when the file cannot be read
+        return torch.load(path, map_location="cpu", weights_only=True)  # a legacy pickle
+
+
 def checkpoint_args(source: str | Path) -> dict:
     """The constructor dicts a released checkpoint carries: any of `encoder_args`,
     `decoder_args`, `model_args` (empty when the file has none)."""
-    path = resolve_source(source)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise WeightsError(
-            f"cannot read {str(path)!r}: {' '.join(str(exc).split())[:200]}"
-        ) from None
+    obj = _checkpoint(source)
     if not isinstance(obj, Mapping):
         return {}
     return {
@@ -102,23 +109,78 @@ def checkpoint_args(source: str | Path) -> dict:
     }
 
 
-def tokenizer_config_from(source: str | Path, **overrides):
-    """A `NeuroLMVQConfig` that fits the checkpoint's `encoder_args` / `decoder_args`."""
-    from neurokit.plugins.models.neurolm.config import NeuroLMVQConfig, NTArgs
+def _state(obj: object, anchor: str, what: str, source) -> StateDict:
+    found = _subtree(unwrap(obj), anchor)
+    if found is None:
+        raise WeightsError(f"{str(source)!r} holds no NeuroLM {what} weights (no {anchor} key)")
+    return found
 
-    args = checkpoint_args(source)
+
+def tokenizer_options_from(source: str | Path) -> dict:
+    """`NeuroLMVQConfig` fields of a released VQ.pt (or a VQ_Align state file): the
+    `encoder_args` / `decoder_args` it carries, and what only its shapes say (codebook
+    size and width, raw decoder outputs, rows of the GPT-2 `wte`)."""
+    from neurokit.plugins.models.neurolm.config import NTArgs
+
+    obj = _checkpoint(source)
+    state = _state(obj, VQ_ANCHOR, "tokenizer", source)
+    options: dict = {}
     fields = set(NTArgs.model_fields)
-    extra = {}
     for key in ("encoder_args", "decoder_args"):
-        if key in args:
-            extra[key] = NTArgs(**{k: v for k, v in args[key].items() if k in fields})
-    return NeuroLMVQConfig(**{**extra, **overrides})
+        args = obj.get(key) if isinstance(obj, Mapping) else None
+        if isinstance(args, Mapping):
+            options[key] = NTArgs(**{k: v for k, v in args.items() if k in fields})
+    options["n_embed"], options["embed_dim"] = state[VQ_ANCHOR].shape
+    raw = state.get("VQ.decode_task_layer_raw.2.weight")
+    if raw is not None:
+        options["decoder_out_dim"] = raw.shape[0]
+    if "wte.weight" in state:
+        options["text_vocab_size"] = state["wte.weight"].shape[0]
+    return options
+
+
+def tokenizer_config_from(source: str | Path, **overrides):
+    """A `NeuroLMVQConfig` that fits the checkpoint (see `tokenizer_options_from`)."""
+    from neurokit.plugins.models.neurolm.config import NeuroLMVQConfig
+
+    return NeuroLMVQConfig(**{**tokenizer_options_from(source), **overrides})
+
+
+def released_tokenizer(source: str | Path) -> nn.Module:
+    """The `VQAlign` of a released VQ.pt, sized by the file and loaded strictly."""
+    from neurokit.plugins.models.neurolm.tokenizer import VQAlign
+
+    vq = VQAlign.from_config(tokenizer_config_from(source))
+    load_vq(vq, source)
+    return vq
+
+
+# GPTConfig fields of `model_args` that shape the network (dropout is a training choice)
+LM_ARGS = ("n_layer", "n_head", "n_embd", "block_size", "bias")
+
+
+def lm_options_from(source: str | Path) -> dict:
+    """`NeuroLMConfig` fields a released NeuroLM-{B,L,XL}.pt fixes: its `model_args` sizes,
+    and from its shapes the vocabulary (the official saves `vocab_size` after `enlarge_wte`,
+    i.e. the wte rows: both `vocab_size` and `padded_vocab_size` here) and `eeg_vocab_size`
+    (the lm_head rows beyond them)."""
+    obj = _checkpoint(source)
+    state = _state(obj, LM_ANCHOR, "language-model", source)
+    args = obj.get("model_args") if isinstance(obj, Mapping) else None
+    options = {k: args[k] for k in LM_ARGS if isinstance(args, Mapping) and k in args}
+    wte = state.get("GPT2.transformer.wte.weight")
+    head = state.get("GPT2.lm_head.weight")
+    if wte is not None:
+        options["vocab_size"] = options["padded_vocab_size"] = wte.shape[0]
+        options.setdefault("n_embd", wte.shape[1])
+        if head is not None:
+            options["eeg_vocab_size"] = head.shape[0] - wte.shape[0]
+    options.setdefault("block_size", state[LM_ANCHOR].shape[0])
+    return options
 
 
 def lm_config_from(source: str | Path, **overrides):
-    """A `NeuroLMConfig` that fits the checkpoint's `model_args` (GPTConfig fields)."""
+    """A `NeuroLMConfig` that fits the checkpoint (see `lm_options_from`)."""
     from neurokit.plugins.models.neurolm.config import NeuroLMConfig
 
-    args = checkpoint_args(source).get("model_args", {})
-    keep = ("n_layer", "n_head", "n_embd", "block_size", "bias", "vocab_size", "dropout")
-    return NeuroLMConfig(**{**{k: args[k] for k in keep if k in args}, **overrides})
+    return NeuroLMConfig(**{**lm_options_from(source), **overrides})
