@@ -3,7 +3,8 @@
 - `TokenizerStage` (`pretrain-tokenizer`): VQAlign's losses + the domain loss of EEG
   features (through gradient reversal, alpha = 2 / (1 + exp(-10 p)) - 1 with p the share
   of training done) + the text-domain loss of a text batch. Evaluation reports codebook
-  usage and the domain classifier's balanced accuracy on EEG vs text (near 50% = aligned).
+  usage and the domain classifier's balanced accuracy on EEG vs text (near 50% = aligned),
+  by argmax and by the probability it gives the true domain (stable near the equilibrium).
 - `PretrainStage` (`pretrain`): the LM predicts the frozen tokenizer's code of every
   channel one second ahead under `gpt_mask`, plus the text LM loss; evaluation compares
   its code cross-entropy / accuracy with the unigram baseline of the split's codes.
