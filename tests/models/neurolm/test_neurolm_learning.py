@@ -4,6 +4,10 @@ Two 200 Hz stores whose classes differ in their dominant rhythm: `tuab` (NeuroLM
 yes/no question, so AUROC / AUC-PR come from the answer-path probabilities) and a
 three-class `rhythm` store (a multiple-choice question over its class names). The BPE
 (vocab.json + merges.txt) and the text corpus are built here; nothing is downloaded.
+
+The text corpus has a few hundred distinct words: the domain classifier sees the frozen
+`wte` rows of the corpus's tokens, and with a handful of them (two sentences: ~30 tokens)
+the tokenizer can only look like text by collapsing its features onto those few rows.
 """
 
 from __future__ import annotations
@@ -53,13 +57,20 @@ def corpus(tmp_path_factory):
     b = _store(root / "rhythm.zarr", "rhythm", ["slow", "mid", "fast"], ["FP2", "C3", "PZ"], 1)
     rhythm = instruction_for("rhythm", ["slow", "mid", "fast"])
     prompts = [OFFICIAL["tuab"].target(k) for k in range(2)] + [rhythm.target(k) for k in range(3)]
+    rng = np.random.default_rng(2)
+    lexicon = [
+        "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), n)) for n in [2, 3, 4, 5, 6] * 60
+    ]
+    words = " ".join(rng.choice(lexicon, 4000)) + " " + TEXT
     bpe = tokenizers.ByteLevelBPETokenizer()
-    bpe.train_from_iterator([*prompts, TEXT] * 5, vocab_size=400, special_tokens=["<|endoftext|>"])
+    bpe.train_from_iterator(
+        [*prompts * 5, words], vocab_size=1000, special_tokens=["<|endoftext|>"]
+    )
     gpt2 = root / "gpt2"
     gpt2.mkdir()
     bpe.save_model(str(gpt2))
     text = root / "text.txt"
-    text.write_text(TEXT * 20)
+    text.write_text(words)
     return a, b, gpt2, text
 
 
@@ -69,8 +80,9 @@ def _rows(run_dir: Path) -> list[dict]:
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="known gap: at the small size instruct learns the answer format (every answer "
-    "parses) but answers a constant class per corpus (chance); see the branch report",
+    reason="not yet run to the end after this branch's fixes (embed_init_std, many-word "
+    "text corpus, instruct batch 8): on the loaded 2-core machine one run took longer than "
+    "the session had; the pieces were measured separately (see the branch report)",
     strict=False,
 )
 def test_three_stages_learn_on_a_two_corpus_mixture(corpus, tmp_path):
@@ -90,8 +102,11 @@ def test_three_stages_learn_on_a_two_corpus_mixture(corpus, tmp_path):
     tok, pre, inst = results
     losses = [r["train/loss"] for r in _rows(tok.run_dir) if "train/loss" in r]
     assert losses[-1] < losses[0]
-    # the domain classifier cannot tell EEG features from text embeddings any more
-    assert 0.3 <= tok.val["domain_accuracy"] <= 0.7, tok.val
+    # the domain classifier cannot tell EEG features from text embeddings any more: the
+    # probability it gives the true domain, balanced over EEG and text, is 0.5 +- 0.15 (its
+    # argmax accuracy flips all EEG tokens at once near the equilibrium, so it is reported
+    # but not asserted; a classifier that wins gives ~1.0, as with trainer.lr 5e-3)
+    assert 0.35 <= tok.val["domain_probability"] <= 0.65, tok.val
     assert tok.val["codes_used"] > 1
     # next-second codes are predicted better than from their frequencies alone
     assert pre.val["code_ce"] < pre.val["unigram_ce"], pre.val

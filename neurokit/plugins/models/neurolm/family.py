@@ -36,6 +36,12 @@ class TokenizerTaskConfig(_TextOptions):
     )
     text_batch_size: int = Field(16, ge=1, description="text sequences per step (official 16)")
     text_length: int = Field(256, ge=2, description="tokens per text sequence")
+    embed_init_std: float | None = Field(
+        None,
+        gt=0,
+        description="re-draw the encoder/decoder channel and time embeddings N(0, std) "
+        "(None: the official N(0, 1); small models need them below the patch features)",
+    )
 
 
 class PretrainTaskConfig(_TextOptions):
@@ -191,6 +197,7 @@ NEUROLM = Family(
                 **SMALL_COMMON,
                 **SMALL_LM,
                 "task.tokenizer_options": SMALL_TOKENIZER,
+                "task.embed_init_std": 0.02,
                 "task.text_batch_size": 4,
                 "task.text_length": 32,
             },
@@ -218,7 +225,8 @@ NEUROLM = Family(
                 "task.text_max_len": 160,
                 "trainer.epochs": 3,
                 "trainer.lr": 5e-3,  # answers start from a 50k-way lm_head: a tiny GPT needs it
-                "trainer.min_lr": 5e-4,
+                "trainer.min_lr": 1e-3,
+                "data.batch_size": 8,  # twice the steps: reading the EEG comes after the format
             },
         ),
     ),

@@ -3,7 +3,8 @@
 - `TokenizerStage` (`pretrain-tokenizer`): VQAlign's losses + the domain loss of EEG
   features (through gradient reversal, alpha = 2 / (1 + exp(-10 p)) - 1 with p the share
   of training done) + the text-domain loss of a text batch. Evaluation reports codebook
-  usage and the domain classifier's balanced accuracy on EEG vs text (near 50% = aligned).
+  usage and the domain classifier's balanced accuracy on EEG vs text (near 50% = aligned),
+  by argmax and by the probability it gives the true domain (stable near the equilibrium).
 - `PretrainStage` (`pretrain`): the LM predicts the frozen tokenizer's code of every
   channel one second ahead under `gpt_mask`, plus the text LM loss; evaluation compares
   its code cross-entropy / accuracy with the unigram baseline of the split's codes.
@@ -161,6 +162,7 @@ class TokenizerStage(Stage):
         "quant_loss": "min",
         "domain_loss": "min",
         "domain_accuracy": "min",
+        "domain_probability": "min",
         "codebook_usage": "max",
         "codes_used": "max",
         "code_perplexity": "max",
@@ -213,15 +215,19 @@ class TokenizerStage(Stage):
         _, codes, _, features = vq.VQ.encode(inp.x, inp.input_chans, inp.input_time, mask)
         codes = codes.view(inp.x.shape[:2])
         real = inp.input_mask
-        eeg_right = (vq.domain_classifier(features).argmax(-1) == 0) & real
+        eeg_out = vq.domain_classifier(features)
+        eeg_right = (eeg_out.argmax(-1) == 0) & real
+        eeg_p = (eeg_out.softmax(-1)[..., 0] * real).sum(1)
         b = len(batch)
         text_right = torch.zeros(b, device=inp.x.device)
+        text_p = torch.zeros(b, device=inp.x.device)
         text_n = torch.zeros(b, device=inp.x.device)
         if self.corpus is not None:  # a fixed text sample per batch position: same every eval
             g = torch.Generator().manual_seed(int(real.sum()))
             x_text, _ = self.corpus.sample(b, min(self.text_length, 64), g)
             out = vq.domain_classifier(vq.wte(x_text.to(inp.x.device)))
             text_right = (out.argmax(-1) == 1).float().sum(1)
+            text_p = out.softmax(-1)[..., 1].sum(1)
             text_n = torch.full((b,), float(x_text.shape[1]), device=inp.x.device)
         counts = torch.zeros(b, vq.codebook_size, device=inp.x.device)
         counts.scatter_add_(1, codes.clamp_min(0), real.float())
@@ -231,6 +237,8 @@ class TokenizerStage(Stage):
                 real.float().sum(1, keepdim=True),
                 text_right[:, None],
                 text_n[:, None],
+                eeg_p[:, None],
+                text_p[:, None],
                 counts,
             ],
             dim=1,
@@ -241,12 +249,17 @@ class TokenizerStage(Stage):
         if predictions.ndim != 2 or len(predictions) == 0:
             return {}
         sums = predictions.sum(0)
-        result = codebook_usage(sums[4:])
+        result = codebook_usage(sums[6:])
         eeg_acc = sums[0] / max(sums[1], 1.0)
+        eeg_p = sums[4] / max(sums[1], 1.0)
         result["eeg_domain_accuracy"] = float(eeg_acc)
         if sums[3] > 0:  # balanced over the two domains: 0.5 = the classifier cannot tell
             result["text_domain_accuracy"] = float(sums[2] / sums[3])
             result["domain_accuracy"] = float((eeg_acc + sums[2] / sums[3]) / 2)
+            # the same, scored by the probability the classifier gives the true domain: near
+            # the equilibrium (p ~ 0.5 everywhere) argmax flips all EEG tokens at once
+            # between epochs, the probability does not
+            result["domain_probability"] = float((eeg_p + sums[5] / sums[3]) / 2)
         return result
 
 
@@ -256,12 +269,27 @@ def attention_mask_of(inp: NeuroLMInput):
     return attention_mask(inp.input_mask, inp.x.shape[1])
 
 
+def shrink_position_embeddings(vq: nn.Module, std: float) -> None:
+    """Re-draw the channel / time embeddings of the encoder and both decoders as N(0, std).
+
+    The official draws them N(0, 1) while the patch features start near 0.02 * sqrt(width):
+    at a small width and a few hundred steps the tokens then stay position codes (codes
+    and features the same for every class), and the decoders ignore the codes.
+    """
+    with torch.no_grad():
+        for net in (vq.encoder, vq.decoder_freq, vq.decoder_raw):
+            for emb in (net.pos_embed, net.time_embed):
+                emb.weight.normal_(0.0, std)
+
+
 def build_tokenizer_stage(config, context) -> TokenizerStage:
     options = NeuroLMVQConfig(**config.tokenizer_options).model_dump()
     path = _encoder_path(config, context)
     if options.get("gpt2_path") is None and path and (Path(path) / "model.safetensors").is_file():
         options["gpt2_path"] = path  # the official copies GPT-2's wte; a BPE-only dir has none
     vq = neurokit.create("tokenizer", "neurolm-vq", **options)
+    if config.embed_init_std is not None:
+        shrink_position_embeddings(vq.VQ, config.embed_init_std)
     corpus = _corpus(config, context, vq.wte.num_embeddings)
     return TokenizerStage(vq, corpus, config, total_steps(context))
 
@@ -440,7 +468,10 @@ class InstructStage(Stage):
             strict=True,
         )
         device = inp.x.device
-        x_text, y_text = torch.stack(texts).to(device), torch.stack(targets).to(device)
+        # the padding after the longest text is never attended (causal) nor a target: cut it
+        longest = max(len(self.encoded[s].targets[int(y)]) for s, y in zip(src, label, strict=True))
+        x_text = torch.stack(texts)[:, :longest].to(device)
+        y_text = torch.stack(targets)[:, :longest].to(device)
         y_eeg = torch.full(inp.input_mask.shape, IGNORE - self.backbone.vocab_offset, device=device)
         mask = inp.gpt_mask(inp.x.shape[1] + x_text.shape[1])
         logits, targets, _ = kept_logits(self.backbone, inp, y_eeg, mask, x_text, y_text)
