@@ -143,3 +143,52 @@ def test_finetune_weights_come_from_the_mae_not_its_frozen_vqvae(tmp_path):
     for key, value in cls.state_dict().items():
         if key.startswith(("subj_block.", "tokenizer.", "encoder.")):
             assert torch.equal(value, mae.state_dict()[key]), key
+
+
+@pytest.mark.slow
+def test_vqvae_run_initialises_the_classifier(duin_store, tmp_path):
+    """The table's `+vqvae` row (README): `finetune --set model.pretrained=<pretrain-tokenizer
+    run dir>` starts the classifier from the VQ-VAE's subject block, tokenizer and encoder.
+    At lr 1e-12 the finetune run's two AdamW steps move a weight by at most ~2e-12, so it
+    saves the weights it started from to within 1e-9 (initialisations differ by ~1e-2)."""
+    import torch
+
+    from neurokit.core.weights import read_state_dict
+
+    common = {
+        "trainer.progress": False, "trainer.epochs": 1, "trainer.warmup_epochs": 0,
+        "data.max_windows": 16, "data.batch_size": 8, "model.n_blocks": 1,
+        "model.n_heads": 2, "model.d_head": 16, "model.codex_size": 16,
+    }  # fmt: skip
+    config = {"data": {"store": str(duin_store)}}
+    vq = neurokit.train(
+        model="duin", dataset="duin", stage="pretrain-tokenizer", config=config,
+        overrides={**common, "output_dir": str(tmp_path), "run_name": "vq",
+                   "task.decoder_blocks": 1},
+    )  # fmt: skip
+    cls = neurokit.train(
+        model="duin", dataset="duin", stage="finetune", config=config,
+        overrides={**common, "output_dir": str(tmp_path), "run_name": "cls", "trainer.lr": 1e-12,
+                   "trainer.min_lr": 1e-12, "model.pretrained": str(vq.run_dir)},
+    )  # fmt: skip
+
+    def bare(state):  # a run's tensors, without the task's `backbone.` prefix
+        return {k.removeprefix("backbone."): v for k, v in state.items()}
+
+    source, loaded = bare(read_state_dict(vq.run_dir)), bare(read_state_dict(cls.run_dir))
+    fresh = neurokit.create(
+        "backbone", "duin-cls", n_channels=10, n_subjects=1, seq_len=3000, n_labels=len(WORDS),
+        n_blocks=1, n_heads=2, d_head=16, codex_size=16,
+    )  # fmt: skip
+    blocks = ("subj_block.", "tokenizer.", "encoder.")
+    compared = 0
+    for key, value in fresh.named_parameters():
+        if not key.startswith(blocks):
+            continue
+        torch.testing.assert_close(loaded[key], source[key], rtol=0, atol=1e-9, msg=key)
+        if value.requires_grad:  # trained by the VQ-VAE run: not some initialisation
+            assert not torch.equal(loaded[key], value), key
+        compared += 1
+    assert compared >= 20
+    # the VQ-VAE's own blocks did not come along (the classifier's codex stays its own)
+    assert not torch.equal(loaded["vq_block.codex.embeddings"], source["vq_block.codex.embeddings"])
