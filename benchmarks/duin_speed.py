@@ -96,7 +96,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", nargs="+", default=["cls", "mae"], choices=sorted(SHAPES))
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (0: torch's default)"
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     results = {}
     for kind in args.models:
         ours = neurokit.create("backbone", f"duin-{kind}", **SHAPES[kind])

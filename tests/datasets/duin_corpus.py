@@ -100,12 +100,12 @@ def background(n_channels: int, samples: int, rng, sfreq: float = 1000.0) -> np.
 
 
 def word_response(word: int, samples: int, center: float, sfreq: float = 1000.0) -> np.ndarray:
-    """(samples,) the word's response around `center` s: a high-gamma burst at the word's
-    own frequency (40, 55, 70, ... Hz), where speech decoding finds its information and
-    the 1/f^2 background is weak."""
+    """(samples,) the word's response around `center` s: a burst at the word's own
+    frequency (12, 20, 28, ... Hz: beta to low gamma, above the theta/alpha rhythms, where
+    the 1/f^2 background is weak and the tokenizer's 100-Hz token grid still sees it)."""
     t = np.arange(samples) / sfreq
     envelope = np.exp(-(((t - center) / 0.3) ** 2))
-    return envelope * np.sin(2 * np.pi * (40 + 15 * word) * t)
+    return envelope * np.sin(2 * np.pi * (12 + 8 * word) * t)
 
 
 def word_trial(
@@ -116,14 +116,14 @@ def word_trial(
     samples: int = 3000,
     center: float = 1.0,
     noise: float = 3e-6,
-    level: float = 30e-6,
+    level: float = 20e-6,
 ) -> np.ndarray:
     """(channels, samples) float64 volts: structured background (`level` V per channel) and a
     little white sensor noise on every contact, plus the word's burst on `rows`."""
     x = level * background(n_channels, samples, rng) + noise * rng.standard_normal(
         (n_channels, samples)
     )
-    burst = 60e-6 * word_response(word, samples, center)
+    burst = 120e-6 * word_response(word, samples, center)
     for r in rows:
         x[r] += burst
     return x
@@ -175,10 +175,10 @@ def write_pretrain(
         (folder / "info").write_bytes(pickle.dumps(DotDict({"ch_names": ch_names}), protocol=4))
     samples = int(seconds * 1000)
     for k in range(n_files):
-        x = 30e-6 * background(len(ch_names), samples, rng)
+        x = 20e-6 * background(len(ch_names), samples, rng)
         x += 3e-6 * rng.standard_normal(x.shape)
         for centre in np.arange(0.75, seconds - 0.5, 1.5):
-            burst = 60e-6 * word_response(int(rng.integers(len(words))), samples, centre)
+            burst = 120e-6 * word_response(int(rng.integers(len(words))), samples, centre)
             x[rows] += burst
         noise_plane = 1e-3 * rng.standard_normal(x.shape)  # visibly not the signal
         part = folder / f"run{k // 4 + 1}" / f"part{k % 4}.npy"

@@ -16,7 +16,7 @@ import yaml
 
 import neurokit
 from neurokit.core.errors import ConfigError
-from tests.datasets.duin_corpus import WORDS, write_corpus
+from tests.datasets.duin_corpus import WORDS, write_corpus, write_pretrain
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def duin_store(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("duin-family")
     raw = write_corpus(root / "raw", runs=(1, 2), per_word_per_run=6)
+    write_pretrain(raw, n_files=10, seconds=9.0)  # the unreleased pretraining layout too
     out = root / "duin.zarr"
     result = run_cli("prepare", "duin", "--raw", str(raw), "--out", str(out), cwd=root)
     assert result.returncode == 0, result.stderr
@@ -75,6 +76,44 @@ def test_three_stages_chain_consume_and_beat_chance(duin_store, tmp_path):
     assert mae.val["code_accuracy"] > mae.val["commonest_code"], mae.val
     chance = 1 / len(WORDS)
     assert cls.test["accuracy"] > 2 * chance, cls.test
+
+
+def test_pretraining_stages_crop_the_pretrain_layout_at_random_each_epoch(duin_store):
+    """The VQ-VAE/MAE runs' training windows include the pretraining files (unlabelled, so
+    finetuning never sees them), cut as random 4-s crops that change per epoch, stay inside
+    each recording and repeat exactly for the same epoch (resume); val stays on the grid."""
+    import numpy as np
+
+    from neurokit.core.engine.data import build_datasets
+    from neurokit.core.engine.resolve import RunSpec, resolve
+
+    def datasets(stage):
+        run = resolve(RunSpec(model="duin", dataset="duin", stage=stage,
+                              config={"data": {"store": str(duin_store)}},
+                              overrides={"data.subjects": ["001"]}))  # fmt: skip
+        view = run.task.data_view()
+        return build_datasets(run.config, view, {"train": "train", "val": "val"}, warm=False)[0]
+
+    for stage in ("pretrain-tokenizer", "pretrain"):
+        train, val = (datasets(stage)[r] for r in ("train", "val"))
+        ids = [train.metas[r].id for r in np.unique(train.window_recordings)]
+        assert sum("__pretrain__" in i for i in ids) == 8, ids  # 80 % of the 10 files
+        idx = np.arange(len(train))
+        train.set_epoch(0)
+        first = train.read_batch(idx)
+        train.set_epoch(1)
+        second = train.read_batch(idx)
+        train.set_epoch(0)
+        again = train.read_batch(idx)
+        assert first.signal.shape[-1] == 4000 and first.start.tolist() == again.start.tolist()
+        assert np.array_equal(first.signal.numpy(), again.signal.numpy())
+        assert first.start.tolist() != second.start.tolist()
+        lengths = np.array([train.metas[r].n_samples for r in train.window_recordings])
+        assert ((second.start.numpy() + 4000) <= lengths).all()
+        val.set_epoch(1)
+        assert val.read_batch(np.arange(len(val))).start.numpy().tolist() == val._start.tolist()
+    finetune = datasets("finetune")["train"]
+    assert not any("__pretrain__" in finetune.metas[r].id for r in finetune.window_recordings)
 
 
 def test_pretrain_without_tokenizer_is_a_clear_error(duin_store, tmp_path):
