@@ -25,7 +25,7 @@ def duin_store(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("duin-family")
     raw = write_corpus(root / "raw", runs=(1, 2), per_word_per_run=6)
-    write_pretrain(raw, n_files=10, seconds=9.0)  # the unreleased pretraining layout too
+    write_pretrain(raw, n_files=10, seconds=6.0)  # the unreleased pretraining layout too
     out = root / "duin.zarr"
     result = run_cli("prepare", "duin", "--raw", str(raw), "--out", str(out), cwd=root)
     assert result.returncode == 0, result.stderr

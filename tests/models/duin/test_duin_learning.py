@@ -86,7 +86,7 @@ def test_mae_beats_commonest_code(trained_vqvae):
         codes_val = tokenizer.quantize((val.x, val.subj_id))[2].argmax(-1)
     opt = torch.optim.AdamW(mae.parameters(), lr=1e-3)
     mae.train()
-    for _ in range(40):
+    for _ in range(100):
         idx = torch.randint(0, len(x), (16,))
         e = mae.tokens(inp.x[idx], inp.subj_id[idx])
         logits = mae.predict(e, mae.gen_mask(e, 0.5))
