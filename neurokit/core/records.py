@@ -84,6 +84,9 @@ class DataView:
     )
     eval_window_seconds: float | None = None  # val/test windows (None: as training)
     eval_stride_seconds: float | None = None  # val/test stride (None: the eval window)
+    # training windows move by a random offset in [0, stride) each epoch, inside their
+    # recording (seeded by run seed + epoch: resuming is exact); val/test stay on the grid
+    random_offset: bool = False
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neurokit.core.data.dataset import window_starts  # the windows evaluation cuts
 from neurokit.core.errors import DataError
 
 if TYPE_CHECKING:
@@ -76,13 +77,6 @@ def prepare_input(raw: Any, model: TrainedModel, where: str = "recording") -> np
             f"{model.sfreq:g} Hz (the run's profile keeps the native rate)"
         )
     return select_channels(prepared.data, prepared.names, model.channels, where)
-
-
-def window_starts(n_samples: int, window: int, stride: int) -> np.ndarray:
-    """First samples of the windows evaluation cuts (whole windows only, as WindowDataset)."""
-    if n_samples < window:
-        return np.zeros(0, dtype=np.int64)
-    return np.arange(0, n_samples - window + 1, stride, dtype=np.int64)
 
 
 # Preprocessing values that change the samples a model sees; the others (channel lists,

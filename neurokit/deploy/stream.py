@@ -61,13 +61,6 @@ class StreamPrediction:
         }
 
 
-def window_starts(n_samples: int, window: int, hop: int) -> np.ndarray:
-    """Start samples of the windows streaming emits over `n_samples` model-rate samples."""
-    if n_samples < window:
-        return np.zeros(0, dtype=np.int64)
-    return np.arange(0, n_samples - window + 1, hop, dtype=np.int64)
-
-
 def predict(model: WindowModel, windows: np.ndarray) -> np.ndarray:
     """`model.predict_windows` on a numpy batch, as float64 numpy (torch in between)."""
     import torch

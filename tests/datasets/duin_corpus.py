@@ -2,8 +2,11 @@
 
 `info` and `data` are pickled with a fake module `utils.DotDict` (the repository's class
 path) and numpy's array reconstruction under its numpy 1.x name (`numpy.core.multiarray`),
-as the released files are. Words are separable in a few contacts: each word adds its own
-frequency burst on the first three selected channels, on top of noise, in volts.
+as the released files are. Signals are sEEG-like: a 1/f^2 background with theta/alpha
+rhythms from a few sources shared by neighbouring contacts, a little white noise, and
+words separable in a few contacts (each word adds its own frequency burst on the first
+three selected channels), in volts. `write_pretrain` writes the unreleased pretraining
+layout (`pretrain/dataset.default.1000hz/`: `info` + (2, channels, T) `.npy` arrays).
 """
 
 from __future__ import annotations
@@ -65,6 +68,46 @@ def write_run(folder: Path, ch_names: list[str], trials: list[tuple[str, np.ndar
     return folder
 
 
+def mixing(n_channels: int, n_sources: int = 4, seed: int = 0) -> np.ndarray:
+    """(channels, sources) fixed spatial weights: neighbouring contacts of a shaft see the
+    same few sources with smoothly varying gains, as bipolar sEEG contacts do."""
+    rng = np.random.default_rng([seed, n_channels])
+    centre = rng.uniform(0, n_channels, n_sources)
+    pos = np.arange(n_channels)[:, None]
+    gain = np.exp(-(((pos - centre[None]) / 3.0) ** 2)) * rng.choice([-1.0, 1.0], n_sources)
+    return gain + 0.2 * rng.standard_normal((n_channels, n_sources))
+
+
+def background(n_channels: int, samples: int, rng, sfreq: float = 1000.0) -> np.ndarray:
+    """(channels, samples) unit-scale sEEG-like background: three 1/f^2 sources (the
+    spectrum of intracranial field potentials) carrying theta (6 Hz) and alpha (10 Hz)
+    rhythms whose amplitude waxes and wanes, mixed across contacts by `mixing`; each
+    channel has unit std. Low-dimensional and smooth within a 100-ms token, so a VQ-VAE
+    can reconstruct much of it (white noise it could not)."""
+    n_src = 3
+    f = np.fft.rfftfreq(samples, 1 / sfreq)
+    spec = rng.standard_normal((n_src, f.size)) + 1j * rng.standard_normal((n_src, f.size))
+    spec /= np.maximum(f, 1.0)  # amplitude 1/f: power 1/f^2
+    spec[:, f > 200] = 0
+    src = np.fft.irfft(spec, n=samples)
+    src /= src.std(axis=1, keepdims=True)
+    t = np.arange(samples) / sfreq
+    for k, rhythm in enumerate((6.0, 10.0)):  # theta and alpha on two of the sources
+        envelope = 1 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.2, 0.6) * t + rng.uniform(0, 6))
+        src[k] += 2 * envelope * np.sin(2 * np.pi * rhythm * t + rng.uniform(0, 2 * np.pi))
+    x = mixing(n_channels, n_src) @ src
+    return x / x.std(axis=1, keepdims=True)
+
+
+def word_response(word: int, samples: int, center: float, sfreq: float = 1000.0) -> np.ndarray:
+    """(samples,) the word's response around `center` s: a burst at the word's own
+    frequency (12, 20, 28, ... Hz: beta to low gamma, above the theta/alpha rhythms, where
+    the 1/f^2 background is weak and the tokenizer's 100-Hz token grid still sees it)."""
+    t = np.arange(samples) / sfreq
+    envelope = np.exp(-(((t - center) / 0.3) ** 2))
+    return envelope * np.sin(2 * np.pi * (12 + 8 * word) * t)
+
+
 def word_trial(
     word: int,
     n_channels: int,
@@ -72,13 +115,15 @@ def word_trial(
     rng,
     samples: int = 3000,
     center: float = 1.0,
-    noise: float = 20e-6,
+    noise: float = 3e-6,
+    level: float = 20e-6,
 ) -> np.ndarray:
-    """(channels, samples) float64 volts: noise, plus the word's burst on `rows`."""
-    t = np.arange(samples) / 1000.0
-    x = noise * rng.standard_normal((n_channels, samples))
-    envelope = np.exp(-(((t - center) / 0.3) ** 2))
-    burst = 60e-6 * envelope * np.sin(2 * np.pi * (4 + 5 * word) * t)
+    """(channels, samples) float64 volts: structured background (`level` V per channel) and a
+    little white sensor noise on every contact, plus the word's burst on `rows`."""
+    x = level * background(n_channels, samples, rng) + noise * rng.standard_normal(
+        (n_channels, samples)
+    )
+    burst = 120e-6 * word_response(word, samples, center)
     for r in rows:
         x[r] += burst
     return x
@@ -106,3 +151,37 @@ def write_corpus(
             folder = root / "data" / "seeg.he2023xuanwu" / subject / "word-recitation"
             write_run(folder / f"run{run}" / RUN_DIR, ch_names, trials)
     return root
+
+
+def write_pretrain(
+    root: Path,
+    subject: str = "001",
+    n_files: int = 10,
+    seconds: float = 6.0,
+    seed: int = 1,
+    words=WORDS,
+) -> Path:
+    """`<subject>/pretrain/dataset.default.1000hz/` under the corpus: `info` (DotDict pickle
+    with its own channel order) and `run<k>/part<j>.npy` arrays (2, channels, T) float64
+    volts, plane 0 (X_s) the signal with a word burst every ~1.5 s, plane 1 (X_n) another
+    signal (the official loader reads it, Du-IN never trains on it). Returns the folder."""
+    rng = np.random.default_rng(seed)
+    names = list(OFFICIAL_CHANNELS[subject]) + list(EXTRA_CHANNELS)
+    ch_names = [names[i] for i in rng.permutation(len(names))]
+    rows = [ch_names.index(c) for c in OFFICIAL_CHANNELS[subject][:3]]
+    folder = root / "data" / "seeg.he2023xuanwu" / subject / "pretrain" / "dataset.default.1000hz"
+    folder.mkdir(parents=True, exist_ok=True)
+    with fake_dotdict() as DotDict:
+        (folder / "info").write_bytes(pickle.dumps(DotDict({"ch_names": ch_names}), protocol=4))
+    samples = int(seconds * 1000)
+    for k in range(n_files):
+        x = 20e-6 * background(len(ch_names), samples, rng)
+        x += 3e-6 * rng.standard_normal(x.shape)
+        for centre in np.arange(0.75, seconds - 0.5, 1.5):
+            burst = 120e-6 * word_response(int(rng.integers(len(words))), samples, centre)
+            x[rows] += burst
+        noise_plane = 1e-3 * rng.standard_normal(x.shape)  # visibly not the signal
+        part = folder / f"run{k // 4 + 1}" / f"part{k % 4}.npy"
+        part.parent.mkdir(exist_ok=True)
+        np.save(part, np.stack([x, noise_plane]))
+    return folder

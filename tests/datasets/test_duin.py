@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from neurokit.plugins.datasets.duin import (
     read_pickle,
 )
 from tests.conftest import assert_clean_failure
-from tests.datasets.duin_corpus import WORDS, write_corpus, write_run
+from tests.datasets.duin_corpus import WORDS, write_corpus, write_pretrain, write_run
 
 SUBJ = Path("data") / "seeg.he2023xuanwu" / "001" / "word-recitation"
 
@@ -116,3 +117,30 @@ def test_prepare_cli_end_to_end(tmp_path, cli):
 def test_prepare_cli_bad_raw(tmp_path, cli):
     (tmp_path / "empty").mkdir()
     assert_clean_failure(cli("prepare", "duin", "--raw", str(tmp_path / "empty")), "Du-IN layout")
+
+
+def test_pretrain_layout_read_when_present(tmp_path):
+    root = write_corpus(tmp_path, runs=(1,), per_word_per_run=2)
+    folder = write_pretrain(root, n_files=10, seconds=5.0)
+    (folder / "run9").mkdir()
+    np.save(folder / "run9" / "short.npy", np.zeros((2, 14, 3000)))  # shorter than a crop
+    np.save(folder / "run9" / "flat.npy", np.zeros((14, 5000)))  # not (2, C, T)
+    ds = DuINDataset(DuINDatasetConfig())
+    sources = [s for s in ds.discover(tmp_path) if s.session == "pretrain"]
+    assert len(sources) == 12
+    splits = [s.split for s in sources]
+    assert [splits.count(x) for x in ("train", "val", "test")] == [10, 1, 1]  # 80/10/10
+    names = read_pickle(folder / "info").ch_names
+    src = next(s for s in sources if s.path.name == "part0.npy" and s.path.parent.name == "run1")
+    rec = ds.load(src)
+    x_s = np.load(src.path)[0]
+    expected = x_s[[names.index(c) for c in OFFICIAL_CHANNELS["001"]]] * 1e6
+    np.testing.assert_allclose(rec.data, expected, rtol=1e-5)  # plane 0 (X_s), uV, 10 channels
+    assert rec.events == [] and rec.channel_names == list(OFFICIAL_CHANNELS["001"])
+    for name, reason in (("short.npy", "shorter than one 4000-sample crop"),
+                         ("flat.npy", "expected (2, 14, T)")):  # fmt: skip
+        bad = next(s for s in sources if s.path.name == name)
+        with pytest.raises(DataError, match=re.escape(reason)):
+            ds.load(bad)
+    assert not [s for s in DuINDataset(DuINDatasetConfig(pretrain=False)).discover(tmp_path)
+                if s.session == "pretrain"]  # fmt: skip

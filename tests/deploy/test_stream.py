@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from neurokit.core.data.channels import STANDARD_1020
+from neurokit.core.data.dataset import window_starts
 from neurokit.core.data.preprocess import Preprocessing
 from neurokit.core.errors import ConfigError, DataError
 from neurokit.deploy.online import process_offline
-from neurokit.deploy.stream import StreamPredictor, predict, stream, window_starts
+from neurokit.deploy.stream import StreamPredictor, predict, stream
 
 PROFILE = Preprocessing(l_freq=0.5, h_freq=45.0, notch=50.0, sfreq=200.0)
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from neurokit.core.data.dataset import window_starts
 from neurokit.core.data.preprocess import Preprocessing
 from neurokit.deploy.online import process_offline
-from neurokit.deploy.stream import StreamPredictor, predict, stream, window_starts
+from neurokit.deploy.stream import StreamPredictor, predict, stream
 from neurokit.deploy.trained import TrainedModel
 from tests.engine.synthetic import NAMES, SFREQ, build
 

@@ -24,6 +24,16 @@ from neurokit.core.errors import DataError
 LabelMode = Literal["auto", "recording", "events", "majority", "none"]
 
 
+def window_starts(n_samples: int, window: int, stride: int) -> np.ndarray:
+    """First samples (int64) of the whole windows of `window` samples, `stride` apart, that
+    fit in `n_samples`: the one rule training, evaluation, deployment and datasets cut by."""
+    if window <= 0 or stride <= 0:
+        raise DataError(f"window ({window}) and stride ({stride}) must be positive")
+    if n_samples < window:
+        return np.zeros(0, dtype=np.int64)
+    return np.arange(0, n_samples - window + 1, stride, dtype=np.int64)
+
+
 @dataclass
 class WindowItem:
     """One window, before collation."""
@@ -58,6 +68,12 @@ class WindowDataset:
     recording's subject and session; `set_subjects` maps them to the run's integer
     subject index (per-subject layers), `source`/`label_offset` place the store in a
     mixture of stores (see `neurokit.core.data.mixture`).
+
+    `random_offset` (sliding windows only): each epoch, every window starts at a random
+    offset in [0, stride) after its grid position, clipped so that it stays inside its
+    recording; with a stride longer than the recordings that is one random crop per
+    recording per epoch (Du-IN's pretraining). The offsets are drawn from (`seed`, `source`,
+    epoch) when `set_epoch` is called, so a resumed run sees exactly the same crops.
     """
 
     def __init__(
@@ -78,8 +94,12 @@ class WindowDataset:
         subjects: Sequence[str] | None = None,
         source: int = 0,
         label_offset: int = 0,
+        random_offset: bool = False,
     ):
         self.store = open_store(store, storage_options)
+        self.seed = int(seed)
+        self.random_offset = bool(random_offset)
+        self._offset: np.ndarray | None = None  # per-window offsets of the current epoch
         self.source = int(source)
         self.label_offset = int(label_offset)
         schema = self.store.schema
@@ -166,7 +186,29 @@ class WindowDataset:
         part._rec, part._start, part._length, part._label = (
             a[keep] for a in (self._rec, self._start, self._length, self._label)
         )
+        part._offset = None if self._offset is None else self._offset[keep]
         return part
+
+    # ------------------------------------------------------------------ random offsets
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw this epoch's window offsets (a no-op unless `random_offset`).
+
+        Offsets depend only on (seed, source, epoch) and the window index, never on
+        global random state, so resuming at `epoch` reproduces them exactly.
+        """
+        if not self.random_offset or self.labels_mode == "events" or len(self._rec) == 0:
+            return
+        n_samples = np.array([m.n_samples for m in self.metas], dtype=np.int64)[self._rec]
+        room = n_samples - self._length - self._start  # how far each window may move right
+        span = np.clip(np.minimum(self.stride - 1, room), 0, None)
+        rng = np.random.default_rng([self.seed % 2**32, self.source, int(epoch)])
+        self._offset = np.floor(rng.random(len(span)) * (span + 1)).astype(np.int64)
+
+    def window_start(self, index: np.ndarray | int) -> np.ndarray | int:
+        """First sample of window(s) `index` this epoch (grid start + any random offset)."""
+        start = self._start[index]
+        return start if self._offset is None else start + self._offset[index]
 
     @property
     def window_recordings(self) -> np.ndarray:
@@ -211,9 +253,7 @@ class WindowDataset:
         return rec_a.astype(np.int64), start_a.astype(np.int64), length_a.astype(np.int64), label_a
 
     def _sliding(self, n_samples: int) -> np.ndarray:
-        if n_samples < self.window:
-            return np.zeros(0, dtype=np.int64)
-        return np.arange(0, n_samples - self.window + 1, self.stride, dtype=np.int64)
+        return window_starts(n_samples, self.window, self.stride)
 
     def _event_windows(self, meta: RecordingMeta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ev = self.store.events(meta.id)
@@ -286,7 +326,7 @@ class WindowDataset:
 
     def _item(self, index: int, copy: bool) -> WindowItem:
         r = int(self._rec[index])
-        start, length = int(self._start[index]), int(self._length[index])
+        start, length = int(self.window_start(index)), int(self._length[index])
         rid = self._ids[r]
         n_total = self.metas[r].n_samples
         if start < 0 or start + length > n_total:  # an edge window that wraps (TUEV, LaBraM)
@@ -569,7 +609,7 @@ def assemble(parts: Sequence[tuple[Any, np.ndarray, np.ndarray]], n: int, sfreq:
     subject: list[Any] = [None] * n
     session: list[Any] = [None] * n
     for ds, idx, rows, rec, chans in plans:
-        starts = ds._start[idx]
+        starts = ds.window_start(idx)
         arrays = {}
         for r in np.unique(rec).tolist():
             rid = ds._ids[r]

@@ -98,6 +98,13 @@ class MixtureDataset:
     def __len__(self) -> int:
         return len(self._src)
 
+    def set_epoch(self, epoch: int) -> None:
+        """Pass the epoch to sources that draw per-epoch window offsets."""
+        for ds in self.datasets:
+            set_epoch = getattr(ds, "set_epoch", None)
+            if set_epoch is not None:
+                set_epoch(epoch)
+
     def __getitem__(self, index: int) -> Any:
         return self.datasets[int(self._src[index])][int(self._local[index])]
 

@@ -302,6 +302,9 @@ def _role_datasets(
         if data.max_windows is not None and len(dataset) > data.max_windows:
             pick = np.random.default_rng(config.seed).choice(len(dataset), data.max_windows, False)
             dataset = out[role] = dataset.subset(np.sort(pick))
+        # training windows only (val/test stay on the grid); a subset may come from a
+        # dataset built for another role, so set it here
+        dataset.random_offset = bool(view.random_offset) and role == "train"
         if len(dataset) == 0:
             seconds = (views.train if role == "train" else views.eval)[0]
             raise DataError(

@@ -329,6 +329,8 @@ class DefaultTrainer:
         state.sampler.set_epoch(p.epoch)
         state.sampler.set_start(p.batch_in_epoch * self.batch_size)
         train_set = context.datasets["train"]
+        if hasattr(train_set, "set_epoch"):  # per-epoch random window offsets (DataView)
+            train_set.set_epoch(p.epoch)
         loader = self._loader(train_set, state.sampler, context, self.seed + p.epoch)
         remaining = state.steps_per_epoch * c.accumulate - p.batch_in_epoch
         state.optimizer.zero_grad(set_to_none=True)

@@ -20,6 +20,6 @@ NEUROLM_PREPROCESSING: dict[str, Any] = {
 
 def sliding_starts(n_samples: int, window: int, stride: int) -> list[int]:
     """Starts of the whole windows of `window` samples, `stride` apart, inside `n_samples`."""
-    if n_samples < window:
-        return []
-    return list(range(0, n_samples - window + 1, stride))
+    from neurokit.core.data.dataset import window_starts
+
+    return [int(s) for s in window_starts(n_samples, window, stride)]

@@ -19,6 +19,16 @@ written as one recording per split, its trials end to end (3 s each, one event p
 trial). The per-subject, per-channel mean and std (microvolts, over all of the subject's
 trials, as the official z-score uses) are kept in each recording's `extra`.
 Runs missing `data` or `info`, or with an unreadable pickle, are reported as skipped.
+
+Pretraining layout (not released; read when present, as `train/duin/run_vqvae.py` and
+`run_mae.py` read it): `<subject>/pretrain/dataset.default.1000hz/` with `info` (the same
+DotDict pickle, `ch_names`) and `*.npy` files (any depth) of shape (2, channels, T). The
+two planes are the loader's `X_s` and `X_n`; Du-IN trains on `X_s` only, so plane 0 is
+kept, in the same units as the trials' `data_s` (volts; `pretrain_scale` converts). Each
+file becomes one unlabelled recording (no events, so the finetune stage never sees it);
+per subject, files are split 80/10/10 at random (seeded), as the official `split_dataset`
+does. The Du-IN pretraining stages cut random 4-s crops from them each epoch
+(`DataView.random_offset`), and channel masks come from the store's channel layout.
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ from neurokit.core.errors import DataError
 
 SFREQ = 1000.0
 RUN_DIR = "dataset.bipolar.default.unaligned"
+PRETRAIN_DIR = Path("pretrain") / "dataset.default.1000hz"
 CORPUS = "seeg.he2023xuanwu"
 OFFICIAL_CHANNELS: dict[str, tuple[str, ...]] = {
     "001": ("SM8", "SM9", "SM7", "SM11", "P4", "SM10", "SM6", "P3", "SM5", "CI9"),
@@ -155,6 +166,15 @@ class DuINDatasetConfig(ComponentConfig):
     )
     train_fraction: float = Field(0.8, gt=0, lt=1, description="per word, share of trials in train")
     seed: int = Field(42, description="seed of the random val/test halving")
+    pretrain: bool = Field(
+        True, description="also read <subject>/pretrain/dataset.default.1000hz/*.npy when present"
+    )
+    pretrain_scale: float = Field(
+        1e6, gt=0, description="multiplier from the .npy units to microvolts (volts: 1e6)"
+    )
+    pretrain_min_samples: int = Field(
+        4000, ge=1, description="shorter pretraining files are skipped (official crops: 4000)"
+    )
 
 
 class DuINDataset:
@@ -177,12 +197,11 @@ class DuINDataset:
     @staticmethod
     def corpus_root(raw: Path) -> Path:
         for candidate in (raw / "data" / CORPUS, raw / CORPUS, raw):
-            if candidate.is_dir() and any(
-                (candidate / s / "word-recitation").is_dir() for s in _subdirs(candidate)
-            ):
+            if candidate.is_dir() and any(_has_layout(candidate / s) for s in _subdirs(candidate)):
                 return candidate
         raise DataError(
-            f"{raw}: no Du-IN layout (<subject>/word-recitation/run<k>/{RUN_DIR}) found"
+            f"{raw}: no Du-IN layout (<subject>/word-recitation/run<k>/{RUN_DIR} or "
+            f"<subject>/{PRETRAIN_DIR.as_posix()}) found"
         )
 
     def _channels_for(self, subject: str, available: list[str], where: Path) -> list[str]:
@@ -239,7 +258,7 @@ class DuINDataset:
 
         root = self.corpus_root(Path(raw))
         wanted = set(self.config.subjects) if self.config.subjects else None
-        subjects = [s for s in _subdirs(root) if (root / s / "word-recitation").is_dir()]
+        subjects = [s for s in _subdirs(root) if _has_layout(root / s)]
         if wanted is not None:
             unknown = sorted(wanted - set(subjects))
             if unknown:
@@ -247,10 +266,8 @@ class DuINDataset:
             subjects = [s for s in subjects if s in wanted]
         good, bad, words = {}, [], set()
         for subject in subjects:
-            runs = sorted(
-                (p for p in (root / subject / "word-recitation").iterdir() if _run_number(p) >= 0),
-                key=_run_number,
-            )
+            recitation = root / subject / "word-recitation"
+            runs = sorted((p for p in _iterdir(recitation) if _run_number(p) >= 0), key=_run_number)
             for run in runs:
                 try:
                     _, trials = self._read_run(run, subject)
@@ -286,6 +303,9 @@ class DuINDataset:
                             },
                         )
                     )
+        if self.config.pretrain:
+            for subject in subjects:
+                sources.extend(self._pretrain_sources(root / subject / PRETRAIN_DIR, subject))
         for subject, run, reason in bad:  # listed, then reported as skipped by prepare
             sources.append(
                 RecordingSource(
@@ -298,6 +318,70 @@ class DuINDataset:
             )
         return sources
 
+    def _pretrain_sources(self, folder: Path, subject: str) -> list:
+        """One unlabelled source per `*.npy` of the subject's pretraining folder, split 80/10/10
+        per subject at random (seeded); an unreadable `info` skips the folder with its reason."""
+        from neurokit.core.interfaces import RecordingSource
+
+        files = sorted(folder.rglob("*.npy")) if folder.is_dir() else []
+        if not files:
+            return []
+
+        def source(path: Path, split: str, extra: dict) -> RecordingSource:
+            rel = path.relative_to(folder).with_suffix("").as_posix()
+            return RecordingSource(
+                path=path, recording_id=f"{subject}/pretrain/{rel}", subject=subject,
+                session="pretrain", split=split, extra=extra,
+            )  # fmt: skip
+
+        try:
+            names = _channel_names(read_pickle(folder / "info"), folder / "info")
+            chosen = self._channels_for(subject, names, folder / "info")
+        except DataError as exc:
+            return [source(folder / "info", "train", {"skip": str(exc)})]
+        rows = [names.index(c) for c in chosen]
+        fractions = np.array([0.8, 0.1, 0.1])
+        order = np.random.default_rng([self.config.seed, _subject_number(subject)]).permutation(
+            len(files)
+        )
+        cuts = np.round(np.cumsum(fractions) * len(files)).astype(int)
+        split_of = np.searchsorted(cuts, np.arange(len(files)), side="right")
+        extra = {"pretrain": True, "channels": chosen, "rows": rows, "n_info": len(names)}
+        return [
+            source(files[i], ("train", "val", "test")[int(split_of[k])], dict(extra))
+            for k, i in enumerate(order.tolist())
+        ]
+
+    def _load_pretrain(self, source):
+        """Plane 0 (`X_s`) of one (2, channels, T) pretraining array, selected channels, uV."""
+        from neurokit.core.interfaces import Recording
+
+        path = Path(source.path)
+        try:
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable .npy ({exc})") from None
+        n_info = source.extra["n_info"]
+        if array.ndim != 3 or array.shape[0] != 2 or array.shape[1] != n_info:
+            raise DataError(
+                f"{path}: shape {array.shape}; expected (2, {n_info}, T) (X_s, X_n over the "
+                "channels of `info`)"
+            )
+        if array.shape[2] < self.config.pretrain_min_samples:
+            raise DataError(
+                f"{path}: {array.shape[2]} samples, shorter than one "
+                f"{self.config.pretrain_min_samples}-sample crop"
+            )
+        data = np.asarray(array[0, source.extra["rows"]], dtype=np.float64)
+        if not np.isfinite(data).all():
+            raise DataError(f"{path}: non-finite samples")
+        return Recording(
+            source=source,
+            data=(data * self.config.pretrain_scale).astype(np.float32),
+            channel_names=list(source.extra["channels"]),
+            sfreq=SFREQ,
+        )
+
     def _split(self, words: list[str], subject: str) -> list[str]:
         """Official per-word split: first train_fraction of each word's trials train, the rest
         halved at random into val and test."""
@@ -309,7 +393,7 @@ class DuINDataset:
             for i in idx[:cut]:
                 splits[i] = "train"
             rest.extend(idx[cut:])
-        rng = np.random.default_rng([self.config.seed, int(subject) if subject.isdigit() else 0])
+        rng = np.random.default_rng([self.config.seed, _subject_number(subject)])
         for i in rng.choice(np.array(rest, dtype=np.int64), size=len(rest) // 2, replace=False):
             splits[int(i)] = "val"
         return splits
@@ -319,6 +403,8 @@ class DuINDataset:
 
         if "skip" in source.extra:
             raise DataError(source.extra["skip"])
+        if source.extra.get("pretrain"):
+            return self._load_pretrain(source)
         run_dir = Path(source.path).parent.parent
         names, trials = self._run(run_dir, source.subject)
         index = {w: i for i, w in enumerate(self.class_names)}
@@ -333,6 +419,18 @@ class DuINDataset:
             sfreq=SFREQ,
             events=events,
         )
+
+
+def _has_layout(subject_dir: Path) -> bool:
+    return (subject_dir / "word-recitation").is_dir() or (subject_dir / PRETRAIN_DIR).is_dir()
+
+
+def _iterdir(path: Path) -> list[Path]:
+    return list(path.iterdir()) if path.is_dir() else []
+
+
+def _subject_number(subject: str) -> int:
+    return int(subject) if subject.isdigit() else 0
 
 
 def _subdirs(path: Path) -> list[str]:

@@ -16,7 +16,7 @@ import yaml
 
 import neurokit
 from neurokit.core.errors import ConfigError
-from tests.datasets.duin_corpus import WORDS, write_corpus
+from tests.datasets.duin_corpus import WORDS, write_corpus, write_pretrain
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def duin_store(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("duin-family")
     raw = write_corpus(root / "raw", runs=(1, 2), per_word_per_run=6)
+    write_pretrain(raw, n_files=10, seconds=6.0)  # the unreleased pretraining layout too
     out = root / "duin.zarr"
     result = run_cli("prepare", "duin", "--raw", str(raw), "--out", str(out), cwd=root)
     assert result.returncode == 0, result.stderr
@@ -69,12 +70,50 @@ def test_three_stages_chain_consume_and_beat_chance(duin_store, tmp_path):
         done[spec.name] = result.run_dir
     vq, mae, cls = results
     assert {"rgs_loss", "vq_loss", "codes_used", "code_perplexity"} <= set(vq.val), vq.val
-    # measured (3 epochs): 6 codes used, perplexity 3.8 (1 code before dead-code restart,
-    # beta 0.1 and lr 3e-4 in --small); MAE 0.49 vs 0.45 for the commonest code
+    # measured (3 epochs, sEEG-like corpus + pretraining files): 10 codes used, perplexity
+    # 3.7; MAE 0.64 vs 0.62 for the commonest code (a thin margin); classifier test 1.0
     assert vq.val["codes_used"] >= 3 and vq.val["code_perplexity"] > 2, vq.val
     assert mae.val["code_accuracy"] > mae.val["commonest_code"], mae.val
     chance = 1 / len(WORDS)
     assert cls.test["accuracy"] > 2 * chance, cls.test
+
+
+def test_pretraining_stages_crop_the_pretrain_layout_at_random_each_epoch(duin_store):
+    """The VQ-VAE/MAE runs' training windows include the pretraining files (unlabelled, so
+    finetuning never sees them), cut as random 4-s crops that change per epoch, stay inside
+    each recording and repeat exactly for the same epoch (resume); val stays on the grid."""
+    import numpy as np
+
+    from neurokit.core.engine.data import build_datasets
+    from neurokit.core.engine.resolve import RunSpec, resolve
+
+    def datasets(stage):
+        run = resolve(RunSpec(model="duin", dataset="duin", stage=stage,
+                              config={"data": {"store": str(duin_store)}},
+                              overrides={"data.subjects": ["001"]}))  # fmt: skip
+        view = run.task.data_view()
+        return build_datasets(run.config, view, {"train": "train", "val": "val"}, warm=False)[0]
+
+    for stage in ("pretrain-tokenizer", "pretrain"):
+        train, val = (datasets(stage)[r] for r in ("train", "val"))
+        ids = [train.metas[r].id for r in np.unique(train.window_recordings)]
+        assert sum("__pretrain__" in i for i in ids) == 8, ids  # 80 % of the 10 files
+        idx = np.arange(len(train))
+        train.set_epoch(0)
+        first = train.read_batch(idx)
+        train.set_epoch(1)
+        second = train.read_batch(idx)
+        train.set_epoch(0)
+        again = train.read_batch(idx)
+        assert first.signal.shape[-1] == 4000 and first.start.tolist() == again.start.tolist()
+        assert np.array_equal(first.signal.numpy(), again.signal.numpy())
+        assert first.start.tolist() != second.start.tolist()
+        lengths = np.array([train.metas[r].n_samples for r in train.window_recordings])
+        assert ((second.start.numpy() + 4000) <= lengths).all()
+        val.set_epoch(1)
+        assert val.read_batch(np.arange(len(val))).start.numpy().tolist() == val._start.tolist()
+    finetune = datasets("finetune")["train"]
+    assert not any("__pretrain__" in finetune.metas[r].id for r in finetune.window_recordings)
 
 
 def test_pretrain_without_tokenizer_is_a_clear_error(duin_store, tmp_path):
@@ -143,3 +182,52 @@ def test_finetune_weights_come_from_the_mae_not_its_frozen_vqvae(tmp_path):
     for key, value in cls.state_dict().items():
         if key.startswith(("subj_block.", "tokenizer.", "encoder.")):
             assert torch.equal(value, mae.state_dict()[key]), key
+
+
+@pytest.mark.slow
+def test_vqvae_run_initialises_the_classifier(duin_store, tmp_path):
+    """The table's `+vqvae` row (README): `finetune --set model.pretrained=<pretrain-tokenizer
+    run dir>` starts the classifier from the VQ-VAE's subject block, tokenizer and encoder.
+    At lr 1e-12 the finetune run's two AdamW steps move a weight by at most ~2e-12, so it
+    saves the weights it started from to within 1e-9 (initialisations differ by ~1e-2)."""
+    import torch
+
+    from neurokit.core.weights import read_state_dict
+
+    common = {
+        "trainer.progress": False, "trainer.epochs": 1, "trainer.warmup_epochs": 0,
+        "data.max_windows": 16, "data.batch_size": 8, "model.n_blocks": 1,
+        "model.n_heads": 2, "model.d_head": 16, "model.codex_size": 16,
+    }  # fmt: skip
+    config = {"data": {"store": str(duin_store)}}
+    vq = neurokit.train(
+        model="duin", dataset="duin", stage="pretrain-tokenizer", config=config,
+        overrides={**common, "output_dir": str(tmp_path), "run_name": "vq",
+                   "task.decoder_blocks": 1},
+    )  # fmt: skip
+    cls = neurokit.train(
+        model="duin", dataset="duin", stage="finetune", config=config,
+        overrides={**common, "output_dir": str(tmp_path), "run_name": "cls", "trainer.lr": 1e-12,
+                   "trainer.min_lr": 1e-12, "model.pretrained": str(vq.run_dir)},
+    )  # fmt: skip
+
+    def bare(state):  # a run's tensors, without the task's `backbone.` prefix
+        return {k.removeprefix("backbone."): v for k, v in state.items()}
+
+    source, loaded = bare(read_state_dict(vq.run_dir)), bare(read_state_dict(cls.run_dir))
+    fresh = neurokit.create(
+        "backbone", "duin-cls", n_channels=10, n_subjects=1, seq_len=3000, n_labels=len(WORDS),
+        n_blocks=1, n_heads=2, d_head=16, codex_size=16,
+    )  # fmt: skip
+    blocks = ("subj_block.", "tokenizer.", "encoder.")
+    compared = 0
+    for key, value in fresh.named_parameters():
+        if not key.startswith(blocks):
+            continue
+        torch.testing.assert_close(loaded[key], source[key], rtol=0, atol=1e-9, msg=key)
+        if value.requires_grad:  # trained by the VQ-VAE run: not some initialisation
+            assert not torch.equal(loaded[key], value), key
+        compared += 1
+    assert compared >= 20
+    # the VQ-VAE's own blocks did not come along (the classifier's codex stays its own)
+    assert not torch.equal(loaded["vq_block.codex.embeddings"], source["vq_block.codex.embeddings"])

@@ -71,7 +71,10 @@ class _DuINTask(Task):
     window_seconds = PRETRAIN_SECONDS
 
     def data_view(self) -> DataView:
-        return DataView(sfreq=SFREQ, labels=False, window_seconds=self.window_seconds)
+        # official pretraining: a random 4-s crop of each recording, drawn anew every epoch
+        return DataView(
+            sfreq=SFREQ, labels=False, window_seconds=self.window_seconds, random_offset=True
+        )
 
 
 class VQVAETask(_DuINTask):

@@ -166,9 +166,10 @@ class _AttentionScale(nn.Module):
 
 
 class MultiHeadAttention(nn.Module):
-    """Separate q/k/v projections, per-head q/k LayerNorm, attention through SDPA.
+    """Separate q/k/v projections, per-head q/k LayerNorm, scaled dot-product attention
+    (SDPA on GPU, explicit on CPU).
 
-    The official softmax skips the max-subtraction; SDPA's is the stable one (same
+    The official softmax skips the max-subtraction; torch's is the stable one (same
     values wherever the official one does not overflow).
     """
 
@@ -185,11 +186,15 @@ class MultiHeadAttention(nn.Module):
         _init_linear(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q = self.norm_q(self.W_q(x)) * self.attention.scale.to(x.dtype)
-        k = self.norm_k(self.W_k(x))
-        v = self.W_v(x)
+        q, k, v = self.norm_q(self.W_q(x)), self.norm_k(self.W_k(x)), self.W_v(x)
         drop = self.attn_dropout if self.training else 0.0
-        out = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=1.0)
+        scale = self.attention.scale.to(x.dtype)
+        if x.is_cuda:  # fused kernels
+            out = F.scaled_dot_product_attention(q * scale, k, v, dropout_p=drop, scale=1.0)
+        else:  # 30 tokens: SDPA's CPU path scales q and k and re-checks the softmax for
+            # fully masked rows; scaling the (L x L) scores once is less work (profiled)
+            attn = torch.softmax(torch.matmul(q, k.transpose(-2, -1)) * scale, dim=-1)
+            out = torch.matmul(F.dropout(attn, drop, self.training), v)
         b, h, n, d = out.shape
         return self.proj(out.transpose(1, 2).reshape(b, n, h * d))
 
