@@ -70,10 +70,11 @@ def test_three_stages_chain_consume_and_beat_chance(duin_store, tmp_path):
         done[spec.name] = result.run_dir
     vq, mae, cls = results
     assert {"rgs_loss", "vq_loss", "codes_used", "code_perplexity"} <= set(vq.val), vq.val
-    # measured (3 epochs, sEEG-like corpus + pretraining files): 10 codes used, perplexity
-    # 3.7; MAE 0.64 vs 0.62 for the commonest code (a thin margin); classifier test 1.0
+    # measured (3 epochs, sEEG-like corpus + pretraining files): 9 codes used, perplexity
+    # 7.1; MAE 0.32 vs 0.23 for the commonest code (0.64 vs 0.62 before the corpus's
+    # alpha/beta bursts gave tokens context); classifier test 0.67
     assert vq.val["codes_used"] >= 3 and vq.val["code_perplexity"] > 2, vq.val
-    assert mae.val["code_accuracy"] > mae.val["commonest_code"], mae.val
+    assert mae.val["code_accuracy"] > mae.val["commonest_code"] + 0.04, mae.val
     chance = 1 / len(WORDS)
     assert cls.test["accuracy"] > 2 * chance, cls.test
 

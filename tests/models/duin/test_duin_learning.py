@@ -1,7 +1,7 @@
 """Each Du-IN model learns on the synthetic word corpus (plain torch loops; slow).
 
 Trials come from the same generator as the dataset tests (a 1/f^2 background with
-theta/alpha rhythms shared by neighbouring contacts, word-specific bursts on three of ten
+alpha/beta bursts shared by neighbouring contacts, word-specific bursts on three of ten
 contacts), cut to 1 s so that the official architecture (fewer blocks) trains in
 a minute on a CPU; inputs go through `to_duin_input` as a store batch would.
 """
@@ -75,13 +75,6 @@ def test_vqvae_loss_falls_with_healthy_code_usage(trained_vqvae):
     assert (usage > 0).sum() >= 16 and perplexity > 8, (usage > 0).sum()
 
 
-@pytest.mark.xfail(
-    reason="the corpus, not the MAE (see test_mae_predicts_masked_codes_from_context_only): the "
-    "30-step VQ-VAE's codes hash the per-token background (a neighbour's code equals the "
-    "token's 6 %, (word, position) predicts them no better than the commonest code) so "
-    "context has little to give; measured 0.19 vs 0.17 (40 steps), 0.20 vs 0.19 (100)",
-    strict=False,
-)
 def test_mae_beats_commonest_code(trained_vqvae):
     tokenizer, _, _ = trained_vqvae
     torch.manual_seed(1)
@@ -110,6 +103,7 @@ def test_mae_beats_commonest_code(trained_vqvae):
     accuracy = (pred[mask] == codes_val[mask]).float().mean().item()
     commonest = torch.bincount(codes.reshape(-1)).argmax()
     baseline = (codes_val[mask] == commonest).float().mean().item()
+    # measured 0.36 vs 0.21 on the corpus's alpha/beta bursts (before: 0.19 vs 0.17)
     assert accuracy > baseline + 0.1, (accuracy, baseline)
 
 
