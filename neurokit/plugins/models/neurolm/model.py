@@ -256,8 +256,8 @@ class NeuroLM(nn.Module):
         nothing padded: `forward_batch` without per-sample Python (TorchScript traces it
         with a dynamic batch; ONNX: see `export_unsupported`). The all-True token mask is
         needed: without one the encoder's attention is causal."""
-        from neurokit.plugins.models.labram.inputs import check_window
         from neurokit.plugins.models.labram.channels import ChannelError, ChannelMapper
+        from neurokit.plugins.models.labram.inputs import check_window
 
         b, c, t = x.shape
         a = check_window(sfreq, t, max_patches=64)
