@@ -41,7 +41,10 @@ def _store(path: Path, dataset: str, classes, names, seed: int) -> Path:
     for subject, split in SPLITS.items():
         for k in range(len(classes)):
             rid = f"{subject}_c{k}"
-            rhythm = 60 * np.sin(2 * np.pi * (4 + 7 * k) * t + rng.uniform(0, 6))
+            # 4.37 Hz + 7k: no whole number of cycles per 2-s window, so each window of a
+            # recording starts at another phase (whole cycles made every window of a
+            # recording the same signal up to noise: 4 distinct examples per class)
+            rhythm = 60 * np.sin(2 * np.pi * (4.37 + 7 * k) * t + rng.uniform(0, 6))
             data = (rng.standard_normal((len(names), n)) * 15 + rhythm).astype(np.float32)
             source = RecordingSource(Path(f"/raw/{rid}.edf"), rid, subject, "", split, k, {})
             writer.write(Recording(source, data, list(names), SFREQ, []), checksum=f"x:{rid}")
