@@ -63,6 +63,12 @@ class InstructTaskConfig(_TextOptions):
     eeg_max_len: int = Field(276, ge=1, description="EEG tokens per sample (official 276)")
     text_max_len: int = Field(80, ge=4, description="instruction text tokens (official 80)")
     max_new_tokens: int = Field(5, ge=1, description="greedy tokens generated at evaluation")
+    text_loss_weight: float = Field(
+        1.0,
+        ge=0,
+        description="weight of the concurrent text LM loss (official 1; 0 skips it: a tiny LM "
+        "spends its clipped gradient on the text and learns the answers far more slowly)",
+    )
 
 
 class _NeuroLMTask(Task):
