@@ -41,7 +41,10 @@ def _store(path: Path, dataset: str, classes, names, seed: int) -> Path:
     for subject, split in SPLITS.items():
         for k in range(len(classes)):
             rid = f"{subject}_c{k}"
-            rhythm = 60 * np.sin(2 * np.pi * (4 + 7 * k) * t + rng.uniform(0, 6))
+            # 4.37 Hz + 7k: no whole number of cycles per 2-s window, so each window of a
+            # recording starts at another phase (whole cycles made every window of a
+            # recording the same signal up to noise: 4 distinct examples per class)
+            rhythm = 60 * np.sin(2 * np.pi * (4.37 + 7 * k) * t + rng.uniform(0, 6))
             data = (rng.standard_normal((len(names), n)) * 15 + rhythm).astype(np.float32)
             source = RecordingSource(Path(f"/raw/{rid}.edf"), rid, subject, "", split, k, {})
             writer.write(Recording(source, data, list(names), SFREQ, []), checksum=f"x:{rid}")
@@ -80,9 +83,10 @@ def _rows(run_dir: Path) -> list[dict]:
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="not yet run to the end after this branch's fixes (embed_init_std, many-word "
-    "text corpus, instruct batch 8): on the loaded 2-core machine one run took longer than "
-    "the session had; the pieces were measured separately (see the branch report)",
+    reason="instruct still answers at chance on this mixture at the small size (greedy: "
+    "one answer per corpus; a lr-2e-2 run without the text loss reached tuab 0.95 val / 0.70 "
+    "test once, unstably). Pretraining matches the unigram with lr 5e-3 in 4 epochs and "
+    "beats it with a 2-layer, 64-wide LM (see the branch report)",
     strict=False,
 )
 def test_three_stages_learn_on_a_two_corpus_mixture(corpus, tmp_path):

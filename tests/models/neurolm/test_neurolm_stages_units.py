@@ -90,3 +90,31 @@ def test_answer_metrics_per_corpus_count_unparsable_as_wrong():
     assert "demo/auroc" not in m and m["demo/accuracy"] == 0.5
     assert m["unparsed"] == 1 and m["accuracy"] == 4 / 6
     assert m["balanced_accuracy"] == pytest.approx((0.75 + 0.5) / 2)
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.25, 0.0])
+def test_instruct_text_loss_is_weighted_and_skipped_at_zero(weight):
+    from types import SimpleNamespace
+
+    from neurokit.plugins.models.neurolm.family import InstructTaskConfig
+    from neurokit.plugins.models.neurolm.stages import InstructStage
+
+    text = 3.0  # the text LM loss the stub backbone returns
+    sampled = []
+
+    class Corpus:
+        def sample(self, n, length):
+            sampled.append(n)
+            return torch.zeros(n, length, dtype=torch.long), torch.zeros(
+                n, length, dtype=torch.long
+            )
+
+    stage = InstructStage.__new__(InstructStage)
+    torch.nn.Module.__init__(stage)
+    stage.config = InstructTaskConfig(text_loss_weight=weight, text_batch_size=2)
+    stage.corpus, stage.text_length = Corpus(), 8
+    stage.backbone = lambda *args: (torch.tensor(text), {}, None)
+    stage._teacher_forced = lambda batch: torch.tensor(2.0)
+    out = stage.training_step(SimpleNamespace())
+    assert float(out.loss) == pytest.approx(2.0 + weight * text)
+    assert ("text_loss" in out.logs) == (weight > 0) and len(sampled) == (weight > 0)

@@ -480,10 +480,11 @@ class InstructStage(Stage):
     def training_step(self, batch) -> StepOutput:
         loss = self._teacher_forced(batch)
         logs = {"answer_loss": loss.detach()}
-        if self.corpus is not None:
+        weight = self.config.text_loss_weight
+        if self.corpus is not None and weight > 0:
             x, y = self.corpus.sample(self.config.text_batch_size, self.text_length)
             text_loss, _, _ = self.backbone(None, None, x.to(loss.device), y.to(loss.device))
-            loss = loss + text_loss
+            loss = loss + weight * text_loss
             logs["text_loss"] = text_loss.detach()
         return StepOutput(loss, logs)
 
