@@ -29,7 +29,19 @@ interleaved repeats, median):
 Earlier (2 threads, load 14-19, 2 repeats, SDPA attention): cls 0.84x, mae 1.68x. A
 torch.profiler step of each classifier at 1 thread (batch 8) showed the same operators
 and call counts on both sides (ours 1.81 s of CPU, official 2.15 s; the official also
-runs the quantizer), so what remains is this machine's noise: rerun on a quiet machine.
+runs the quantizer), so what remained was this machine's noise.
+
+Re-measured on the same machine when quiet (load 1-2.5, 2026-12-02 05:17-05:21):
+
+    python benchmarks/duin_speed.py --ref /tmp/duin-ref --batch 8 --steps 5 --warmup 2 \
+        --repeats 7 --threads 1
+    cls  neurokit 23.62 samples/s, official 22.02 samples/s (1.07x)
+    mae  neurokit 10.37 samples/s, official  9.85 samples/s (1.05x)
+
+    python benchmarks/duin_speed.py --ref /tmp/duin-ref --batch 16 --steps 5 --warmup 2 \
+        --repeats 5 --threads 2
+    cls  neurokit 38.85 samples/s, official 36.46 samples/s (1.07x)
+    mae  neurokit 17.04 samples/s, official 16.02 samples/s (1.06x)
 """
 
 from __future__ import annotations
