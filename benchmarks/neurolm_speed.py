@@ -49,6 +49,18 @@ position only), so the cache can only remove the recomputation of the prompt, an
 layers that recomputation is small. At NeuroLM-B depth (12 layers) the recomputation
 grows 6x while our step grows by 12 layers of one position; that measurement (the last
 command above) did not fit this session's shared CPU, and no GPU was lent.
+
+NeuroLM-B generation, measured later the same day on the same machine when quiet (load ~1),
+64 new tokens, default batch, fp32 CPU:
+
+    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --only generate --size b \
+        --skip-uncached --threads 2 --repeats 2
+    generate_tokens_per_s    official 3.96   neurokit_cached 24.67 (6.24x)
+
+    ... --threads 1 --repeats 2
+    generate_tokens_per_s    official 2.29   neurokit_cached 22.55 (9.83x)
+
+At B depth the cache pays off as expected: the 5x target is met.
 Earlier (session 2, `--batch 1 --chans 4 --seconds 2`): tokenizer step 1.35x.
 """
 
