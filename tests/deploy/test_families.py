@@ -21,6 +21,7 @@ from neurokit.deploy.export import ExportError, export
 from neurokit.deploy.inputs import find_inputs
 from neurokit.deploy.predict import predict
 from tests.deploy.bare import bare_model
+from tests.deploy.test_predict import _evaluation_probabilities
 from tests.models.neurolm.tiny import ENC
 
 DUIN = dict(n_blocks=1, n_heads=2, d_head=8, n_channels=19, n_subjects=1, seq_len=1000, n_labels=2)
@@ -132,31 +133,6 @@ def _train(model: str, store: Path, out: Path, **extra) -> Path:
     return run.run_dir
 
 
-def _evaluation(run: Path, rid: str, store: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(window starts, class scores) of one test recording as evaluation scores them; a
-    forecaster gets its store's per-recording scaling, as its task attaches it."""
-    from neurokit.core.data.store import open_store
-    from neurokit.core.engine.data import build_datasets
-    from neurokit.core.engine.resolve import RunSpec, load_run_config, resolve
-    from neurokit.core.engine.run import rebuild
-
-    stage, _, _ = rebuild(run)
-    resolved = resolve(RunSpec(config=load_run_config(run)))
-    if hasattr(stage.backbone, "scaling"):
-        from neurokit.plugins.models.forecast.scaling import ScalingTable
-
-        stage.backbone.scaling = ScalingTable.for_store(open_store(store))
-    datasets, _, collate = build_datasets(
-        resolved.config, resolved.task.data_view(), {"eval": "test"}, required=("eval",)
-    )
-    dataset = datasets["eval"]
-    batch = collate.fetch(dataset, list(range(len(dataset))))
-    keep = np.array([r == rid for r in batch.recording])
-    with torch.no_grad():
-        scores = stage.evaluation_step(batch).predictions.numpy()
-    return batch.start.numpy()[keep], scores[keep]
-
-
 def _check_predict_equals_evaluation(run: Path, store: Path, atol: float) -> None:
     from neurokit.core.data.store import open_store
 
@@ -168,7 +144,7 @@ def _check_predict_equals_evaluation(run: Path, store: Path, atol: float) -> Non
     for meta in open_store(store).recordings.values():
         if meta.split != "test":
             continue
-        starts, expected = _evaluation(run, meta.id, store)
+        starts, expected = _evaluation_probabilities(run, meta.id, store)
         rows = [i for i, r in enumerate(result.windows["recording"]) if r == meta.id]
         got_starts = np.array(result.windows["start_s"])[rows] * model.sfreq
         np.testing.assert_allclose(got_starts, starts)

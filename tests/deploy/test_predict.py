@@ -22,14 +22,22 @@ def _test_recording(store: Path) -> tuple[str, Path]:
     return meta.id, Path(meta.source)
 
 
-def _evaluation_probabilities(run: Path, rid: str) -> tuple[np.ndarray, np.ndarray]:
-    """(window starts, P(class 1)) of one recording as `neurokit eval` scores them."""
+def _evaluation_probabilities(
+    run: Path, rid: str, store: Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(window starts, class scores) of one test recording as `neurokit eval` scores them;
+    with `store`, a forecaster gets its per-recording scaling, as its task attaches it."""
     from neurokit.core.engine.data import build_datasets
     from neurokit.core.engine.resolve import RunSpec, load_run_config, resolve
     from neurokit.core.engine.run import rebuild
 
     stage, _, _ = rebuild(run)
     resolved = resolve(RunSpec(config=load_run_config(run)))
+    if store is not None and hasattr(stage.backbone, "scaling"):
+        from neurokit.core.data.store import open_store
+        from neurokit.plugins.models.forecast.scaling import ScalingTable
+
+        stage.backbone.scaling = ScalingTable.for_store(open_store(store))
     datasets, _, collate = build_datasets(
         resolved.config, resolved.task.data_view(), {"eval": "test"}, required=("eval",)
     )
