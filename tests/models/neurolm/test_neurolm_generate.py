@@ -107,3 +107,29 @@ def test_text_only_generation_and_context_overflow(tiny_lm):
     assert torch.equal(got, want) and got.shape == (2, 9)
     with pytest.raises(ConfigError, match="block_size"):
         tiny_lm.generate(None, text, max_new_tokens=80)
+
+
+def test_padding_rows_generate_what_the_training_forward_scores(tiny_lm):
+    """Instruction tuning scores answers with EEG padding masked for every text row; the
+    instruct stage generates with `new_token_mask="padding"` so that each generated token is
+    the argmax of that same forward. The official rows (ones: padding visible) do not."""
+    from neurokit.plugins.models.neurolm.inputs import NeuroLMInput
+
+    x, chans, times, mask = eeg_batch(batch=3, pad=20, seed=5)
+    x[:, 6:] = 0
+    inp = NeuroLMInput(x, chans, times, mask, [3, 3, 3], 2)
+    text = torch.randint(0, 100, (3, 4), generator=torch.Generator().manual_seed(2))
+    steps = 6
+    with torch.no_grad():
+        eeg = tiny_lm.encode_eeg(x, chans, times, mask)
+        forced = text
+        for _ in range(steps):  # teacher forcing on the tokens so far, the training mask
+            m = inp.gpt_mask(x.shape[1] + forced.shape[1])
+            logits, _, _ = tiny_lm.GPT2(eeg, None, forced, None, times, None, m)
+            forced = torch.cat((forced, logits[:, -1, :100].argmax(-1, keepdim=True)), 1)
+    prompt_mask = inp.gpt_mask(x.shape[1] + text.shape[1])
+    kw = dict(eeg_text_mask=prompt_mask, max_new_tokens=steps)
+    padded = tiny_lm.generate(x, text, chans, times, mask, **kw, new_token_mask="padding")
+    official = tiny_lm.generate(x, text, chans, times, mask, **kw)
+    assert torch.equal(padded, forced)
+    assert not torch.equal(official, forced)  # 20 padding tokens seen: other answers

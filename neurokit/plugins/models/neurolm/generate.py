@@ -14,7 +14,11 @@ on purpose and one bug not copied:
 - New-token rows: the official loop appends to `eeg_text_mask` a row of ones for each new
   token, so generated tokens attend to every earlier position, EEG padding included.
   `new_token_mask="official"` (default) keeps that; `"padding"` gives new tokens the last
-  prompt row's view (EEG padding stays masked, as in training).
+  prompt row's view (EEG padding stays masked, as in training). The instruct stage
+  evaluates with `"padding"`: training never lets a text token see padding, so with the
+  official rows every token after the first is predicted from a context the model was
+  never trained on (on short windows padded to `eeg_max_len` the padding outnumbers the
+  real tokens, and answers whose first token was right came out as `' NoNo'`).
 - Not copied: the official appends those rows as float 0/1 tensors, which turns the
   boolean mask into an additive float mask after the first step (masked keys are then only
   down-weighted by e^-1, and nothing is causal any more). Masks stay boolean here.

@@ -10,7 +10,8 @@
   its code cross-entropy / accuracy with the unigram baseline of the split's codes.
 - `InstructStage` (`instruct`): each window becomes `[SEP] + question + answer` of its
   corpus (`prompts.instruction_for`), loss on the answer tokens only, text LM loss kept;
-  evaluation generates greedily and parses the answer (unparsable = wrong), and scores
+  evaluation generates greedily (new tokens see no EEG padding, as in training) and
+  parses the answer (unparsable = wrong), and scores
   each class by the probability of its answer path for AUROC / AUC-PR.
 """
 
@@ -500,9 +501,11 @@ class InstructStage(Stage):
         sub = NeuroLMInput(x, chans, time, real, [inp.n_chans[r] for r in rows], inp.n_times)
         prompt = torch.tensor(enc.prompt, device=device).expand(len(rows), -1)
         eeg_len = x.shape[1]
+        # generated tokens see what training showed every text token: EEG padding masked
+        # (the official loop's rows of ones let them see it; see generate.py)
         out = lm.generate(
             x, prompt, chans, time, real, eeg_text_mask=sub.gpt_mask(eeg_len + prompt.shape[1]),
-            max_new_tokens=self.config.max_new_tokens,
+            max_new_tokens=self.config.max_new_tokens, new_token_mask="padding",
         )  # fmt: skip
         inst = self.instructions[source]
         parsed = [inst.parse(self.encoder.decode(ids[1:].tolist())) for ids in out]
