@@ -87,7 +87,9 @@ def plugins_command(as_json: bool) -> None:
 @click.option(
     "--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
 )
-@click.option("--profile", help="Preprocessing profile: labram, luna, raw.")
+@click.option(
+    "--profile", help="Preprocessing profile: raw or a model family's (labram, luna, neurolm, ...)."
+)
 @click.option(
     "--set",
     "overrides",
