@@ -18,18 +18,26 @@ CORPUS = [
 
 
 @pytest.fixture(scope="module")
-def gpt2_dir(tmp_path_factory):
-    transformers = pytest.importorskip("transformers")
+def bpe_dir(tmp_path_factory):
+    """vocab.json + merges.txt of a small byte-level BPE (tokenizers: in the dev extra)."""
     tokenizers = pytest.importorskip("tokenizers")
     root = tmp_path_factory.mktemp("gpt2")
     bpe = tokenizers.ByteLevelBPETokenizer()
     bpe.train_from_iterator(
         CORPUS, vocab_size=300, min_frequency=1, special_tokens=["<|endoftext|>"]
     )
-    bpe.save_model(str(root))  # vocab.json + merges.txt
+    bpe.save_model(str(root))
+    return root, bpe.get_vocab_size()
+
+
+@pytest.fixture(scope="module")
+def gpt2_dir(bpe_dir):
+    """The BPE plus a tiny HF GPT-2 (config.json + model.safetensors; needs transformers)."""
+    transformers = pytest.importorskip("transformers")
+    root, vocab = bpe_dir
     torch.manual_seed(0)
     config = transformers.GPT2Config(
-        vocab_size=bpe.get_vocab_size(),
+        vocab_size=vocab,
         n_positions=64,
         n_embd=32,
         n_layer=2,
@@ -69,15 +77,21 @@ def test_tokenizer_wte_comes_from_local_gpt2(gpt2_dir):
         VQAlign.from_config(tiny_vq_config(gpt2_path=str(root)))  # 100 rows != the file's
 
 
-def test_bpe_round_trips_prompts_and_knows_endoftext(gpt2_dir):
+def test_bpe_round_trips_prompts_and_knows_endoftext(bpe_dir):
     from neurokit.plugins.models.neurolm.bpe import GPT2BPE
 
-    root, _ = gpt2_dir
+    root, _ = bpe_dir
     bpe = GPT2BPE(root)
     text = "Question: Is this EEG segment abnormal? Answer: Yes"
     ids = bpe.encode(text)
     assert bpe.decode(ids) == text and len(ids) < len(text)
-    assert bpe.token_id("<|endoftext|>") is not None
+    eot = bpe.token_id("<|endoftext|>")
+    assert eot is not None
+    # the official tiktoken call allows the special token: one id, not three BPE pieces
+    target = text + " <|endoftext|>"
+    ids = bpe.encode(target)
+    assert ids == bpe.encode(text + " ") + [eot] and ids.count(eot) == 1
+    assert bpe.decode(ids) == target
 
 
 def test_missing_files_are_clear_errors(tmp_path):

@@ -14,13 +14,16 @@ from neurokit.core.engine.resolve import resolve as resolve_run
 from neurokit.core.engine.rundir import LAST
 from neurokit.core.errors import ConfigError, WeightsError
 from neurokit.plugins.models.neurolm.config import NeuroLMConfig, NeuroLMVQConfig, NTArgs
-from neurokit.plugins.models.neurolm.family import SMALL_ENCODER, SMALL_TOKENIZER
+from neurokit.plugins.models.neurolm.family import SMALL_ENCODER, SMALL_LM, SMALL_TOKENIZER
 from neurokit.plugins.models.neurolm.model import NeuroLM
 from neurokit.plugins.models.neurolm.tokenizer import VQAlign
 from tests.conftest import assert_clean_failure, run_cli
 from tests.models.neurolm.tiny import eeg_batch, write_release
 
-GPT = dict(n_layer=1, n_head=2, n_embd=32, block_size=256, bias=True)  # the family's small LM
+GPT = {  # the family's small LM
+    **{k: SMALL_LM[f"model.{k}"] for k in ("n_layer", "n_head", "n_embd", "block_size")},
+    "bias": True,
+}
 FAST = {
     "trainer.progress": False,
     "trainer.epochs": 1,
@@ -129,7 +132,7 @@ def test_a_wrong_or_corrupt_release_is_one_clear_error(releases, tmp_path):
     with pytest.raises(WeightsError, match="no NeuroLM language-model weights"):
         resolve(**{"model.pretrained": str(root / "VQ.pt")})
     # a B-sized file given to the L variant (whose sizes its name fixes), or a clashing --set
-    with pytest.raises(ConfigError, match=r"n_layer=24 \(the file has 1\)"):
+    with pytest.raises(ConfigError, match=rf"n_layer=24 \(the file has {GPT['n_layer']}\)"):
         resolve("neurolm-l", **{"model.pretrained": str(root / "NeuroLM-B.pt")})
     with pytest.raises(ConfigError, match=r"n_embd=64 \(the file has 32\)"):
         resolve(**{"model.pretrained": str(root / "NeuroLM-B.pt"), "model.n_embd": 64})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from neurokit.core.errors import ConfigError
+from neurokit.plugins.models.neurolm.prompts import EOT_TEXT
 
 
 class GPT2BPE:
@@ -31,9 +32,21 @@ class GPT2BPE:
         self._tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         self._tok.decoder = decoders.ByteLevel()
         self.vocab_size = self._tok.get_vocab_size()
+        self.eot = self._tok.token_to_id(EOT_TEXT)
+        if self.eot is None:
+            raise ConfigError(f"the GPT-2 BPE in {str(root)!r} has no {EOT_TEXT} token")
 
     def encode(self, text: str) -> list[int]:
-        return self._tok.encode(text).ids
+        """As the official `tiktoken` call with `allowed_special={"<|endoftext|>"}`: the
+        text between end-of-text markers is BPE-encoded, each marker is the one id (50256
+        in GPT-2), not the pieces `' <|'`, `'endoftext'`, `'|>'` plain BPE would give."""
+        ids: list[int] = []
+        for k, part in enumerate(text.split(EOT_TEXT)):
+            if k:
+                ids.append(self.eot)
+            if part:
+                ids.extend(self._tok.encode(part).ids)
+        return ids
 
     def decode(self, ids) -> str:
         return self._tok.decode(list(ids), skip_special_tokens=False)
