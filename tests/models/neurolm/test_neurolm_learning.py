@@ -90,12 +90,12 @@ def test_three_stages_learn_on_a_two_corpus_mixture(corpus, tmp_path):
         overrides={
             "output_dir": str(tmp_path),
             "trainer.progress": False,
-            # the small recipe's 3 epochs are a smoke run: with 12 steps an epoch the
-            # tokenizer's features and the LM's reading of them need ~30 (pretraining
-            # sits at the unigram after 6: code CE 2.49 vs 2.40), instruct ~20
+            # the small recipe's 3 epochs are a smoke run: at 12 steps an epoch the tokenizer
+            # and the code LM need ~30 (pretraining sat at the unigram after 6: code CE 2.49
+            # vs 2.40); instruct reads the EEG from epoch 4-7 (seeds 0-2) and gets 12
             "pretrain-tokenizer:trainer.epochs": 30,
             "pretrain:trainer.epochs": 30,
-            "instruct:trainer.epochs": 20,
+            "instruct:trainer.epochs": 12,
             "task.gpt2_path": str(gpt2),
             "task.text_corpus": str(text),
         },
@@ -104,16 +104,16 @@ def test_three_stages_learn_on_a_two_corpus_mixture(corpus, tmp_path):
     tok, pre, inst = results
     losses = [r["train/loss"] for r in _rows(tok.run_dir) if "train/loss" in r]
     assert losses[-1] < losses[0]
-    # the domain classifier cannot tell EEG features from text embeddings any more: the
-    # probability it gives the true domain, balanced over EEG and text, is 0.5 +- 0.15 (its
-    # argmax accuracy flips all EEG tokens at once near the equilibrium, so it is reported
-    # but not asserted; a classifier that wins gives ~1.0, as with trainer.lr 5e-3)
-    assert 0.35 <= tok.val["domain_probability"] <= 0.65, tok.val
-    assert tok.val["codes_used"] > 1
-    # next-second codes are predicted better than from their frequencies alone
-    assert pre.val["code_ce"] < pre.val["unigram_ce"], pre.val
+    # the domain classifier cannot tell EEG features from text embeddings: the probability
+    # it gives the true domain, balanced over EEG and text, is ~0.5 (0.50-0.51 for seeds
+    # 0-2; a classifier that wins gives ~1.0). Its argmax accuracy flips all EEG tokens at
+    # once near the equilibrium, so it is reported but not asserted
+    assert 0.4 <= tok.val["domain_probability"] <= 0.6, tok.val
+    assert tok.val["codes_used"] >= 8, tok.val  # 25-26 of 64; a collapsed codebook: 1-4
+    # next-second codes: far better than from their frequencies alone (0.47-0.62 vs 2.69-2.89)
+    assert pre.val["code_ce"] < 0.5 * pre.val["unigram_ce"], pre.val
     test = inst.test
     assert test["unparsed"] == 0, test
-    assert test["tuab/balanced_accuracy"] > 0.8, test
-    assert test["rhythm/balanced_accuracy"] > 0.6, test  # chance: 1/3
-    assert test["tuab/auroc"] > 0.8 and test["tuab/auc_pr"] is not None
+    assert test["tuab/balanced_accuracy"] > 0.8, test  # 1.0 for seeds 0-2
+    assert test["rhythm/balanced_accuracy"] > 0.7, test  # chance: 1/3
+    assert test["tuab/auroc"] > 0.9 and test["tuab/auc_pr"] is not None

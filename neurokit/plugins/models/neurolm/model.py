@@ -228,14 +228,6 @@ class NeuroLM(nn.Module):
         """A fresh linear head on the pooled states (not part of the official model)."""
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else None
 
-    # neurokit.deploy: formats this model cannot be exported to, and why (the exporter's failure)
-    export_unsupported = {
-        "onnx": "torch.export cannot trace its VQ encoder: `tokenizer.forward_features` "
-        "branches on the data (`bool(real.all())`, whether any token is padding), a "
-        "data-dependent guard; use --format torchscript (traced without padding) or "
-        "safetensors",
-    }
-
     # neurokit.deploy: a run without a linear head answers in text (instruct), so it has no
     # class probabilities to give; one with a head (a finetune run) predicts as any other
     @property
@@ -254,7 +246,7 @@ class NeuroLM(nn.Module):
     ) -> BackboneOutput:
         """Deployment entry (neurokit.deploy): windows (B, C, T) uV sharing `channel_names`,
         nothing padded: `forward_batch` without per-sample Python (TorchScript traces it
-        with a dynamic batch; ONNX: see `export_unsupported`). The all-True token mask is
+        with a dynamic batch, and so does the ONNX exporter). The all-True token mask is
         needed: without one the encoder's attention is causal."""
         from neurokit.plugins.models.labram.channels import ChannelError, ChannelMapper
         from neurokit.plugins.models.labram.inputs import check_window

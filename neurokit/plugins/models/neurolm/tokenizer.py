@@ -42,6 +42,12 @@ __all__ = [
 ]
 
 
+def _exporting() -> bool:
+    """Whether a graph is being traced or exported: there the all-real shortcut, a branch
+    on the data, is skipped (the masked statistics over all-real tokens are the same)."""
+    return bool(torch.jit.is_tracing() or torch.compiler.is_exporting())
+
+
 class ReverseLayerF(torch.autograd.Function):
     """Gradient reversal: identity forward, gradient x (-alpha) backward."""
 
@@ -126,8 +132,8 @@ class NeuralTransformer(nn.Module):
         # of the patch embedding's GroupNorm statistics and of the mean (the official includes
         # it, so a padded sample's features depend on the padding; identical without padding)
         real = mask[:, 0].any(dim=-2) if mask is not None else None
-        if real is not None and bool(real.all()):
-            real = None
+        if real is not None and not _exporting() and bool(real.all()):
+            real = None  # nothing padded: the unmasked statistics, bit for bit the official
         if isinstance(self.patch_embed, TemporalConv):
             x = self.patch_embed(x, real)
         else:
