@@ -61,6 +61,13 @@ NeuroLM-B generation, measured later the same day on the same machine when quiet
     generate_tokens_per_s    official 2.29   neurokit_cached 22.55 (9.83x)
 
 At B depth the cache pays off as expected: the 5x target is met.
+
+All three at the small size on the quiet machine (a later session, load 0.75, 2 threads):
+
+    python benchmarks/neurolm_speed.py --ref /tmp/neurolm_ref --repeats 3 --steps 2 --skip-uncached
+    tokenizer_train_samples_per_s    official  7.95   neurokit  8.09 (1.02x)
+    lm_train_samples_per_s           official  2.92   neurokit  4.17 (1.43x)
+    generate_tokens_per_s            official 18.13   neurokit_cached 59.31 (3.27x)
 Earlier (session 2, `--batch 1 --chans 4 --seconds 2`): tokenizer step 1.35x.
 """
 
