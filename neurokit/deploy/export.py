@@ -260,6 +260,8 @@ def card_markdown(card: dict[str, Any]) -> str:
     ]
     for name, diff in card["max_abs_diff"].items():
         lines.append(f"- max abs difference vs PyTorch ({name}): {diff:.3g}")
+    if card.get("notes"):
+        lines += ["", "## Notes", "", *(f"- {note}" for note in card["notes"])]
     lines.append("")
     return "\n".join(lines)
 

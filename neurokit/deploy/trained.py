@@ -208,8 +208,15 @@ class TrainedModel:
             "mode": self.mode,
             "preprocessing": profile,
             "units": "uV",
+            "notes": self.deployment_notes(),
             "neurokit_version": __version__,
         }
+
+    def deployment_notes(self) -> list[str]:
+        """What the backbone says a user of it outside neurokit must know (its optional
+        `deployment_notes(task_options)`, e.g. the forecasters' per-window scaling)."""
+        hook = getattr(self.backbone, "deployment_notes", None)
+        return list(hook(self.task_options)) if callable(hook) else []
 
 
 class _SameNames(Sequence):

@@ -90,6 +90,16 @@ def test_onnx_export_with_a_dynamic_batch(backbone, tmp_path):
     torch.testing.assert_close(torch.from_numpy(got), model.predict_windows(x), atol=1e-4, rtol=0)
 
 
+def test_the_model_card_says_a_forecaster_scales_each_window_on_its_own(tmp_path):
+    model = _bare("gpt2meg")  # trained with per-recording scaling (the default)
+    export(model, "torchscript", tmp_path / "ts")
+    card = (tmp_path / "ts" / "README.md").read_text()
+    assert "## Notes" in card and "scale each window by its own statistics" in card
+    model.task_options["scaling"] = "window"  # scaled per window in training too: no note
+    assert model.describe()["notes"] == []
+    assert _bare("duin-cls").describe()["notes"] == []
+
+
 def test_a_multi_subject_duin_model_is_refused_with_the_reason():
     model = bare_model("duin-cls", 1.0, sfreq=1000.0, **{**DUIN, "n_subjects": 2})
     with pytest.raises(DataError, match="2 subjects.*one subject"):

@@ -113,6 +113,19 @@ class ForecastBackbone(nn.Module):
                 for k in ("center", "scale", "low", "high")
             ]
 
+    def deployment_notes(self, task_options: dict[str, Any]) -> list[str]:
+        """What the model card must say (neurokit.deploy): where deployment scales
+        differently from training."""
+        if task_options.get("scaling", "recording") != "recording":
+            return []
+        return [
+            "Trained on recordings scaled by their own robust statistics (median and IQR "
+            "over the whole recording, then clipped). `neurokit predict` fits them on each "
+            "recording as the store was fitted; a stream, and this exported graph, see one "
+            "window at a time and scale each window by its own statistics, so their "
+            "probabilities can differ slightly from offline prediction"
+        ]
+
     def forward_windows(
         self, x: torch.Tensor, channel_names: list[str], positions: torch.Tensor, sfreq: float
     ) -> BackboneOutput:
