@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from neurokit.core.errors import ConfigError, DataError
-from neurokit.deploy.inputs import InputRecording, iter_windows, recording_windows
+from neurokit.deploy.inputs import InputRecording, recording_windows
 from neurokit.deploy.trained import TrainedModel
 
 Table = dict[str, list[Any]]  # column -> values
@@ -44,16 +44,11 @@ def _columns(model: TrainedModel) -> list[str]:
 def predict_recording(
     model: TrainedModel, data: np.ndarray, batch_size: int = 64
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(window starts in samples, probabilities (N, K)) for one prepared recording."""
-    starts, probs = [], []
-    for chunk, windows in iter_windows(data, model, batch_size):
-        x = torch.from_numpy(windows).to(model.device)
-        starts.append(chunk)
-        probs.append(model.predict_windows(x).cpu().numpy())
-    width = len(_columns(model))
-    if not starts:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, width), dtype=np.float32)
-    return np.concatenate(starts), np.concatenate(probs)
+    """(window starts in samples, probabilities (N, K)) for one prepared recording, windowed
+    and scaled as `predict` does it."""
+    rec = InputRecording("recording", lambda: data, "recording")
+    starts, probs, _ = _predict_input(model, rec, batch_size)
+    return starts, probs
 
 
 def _predict_input(
