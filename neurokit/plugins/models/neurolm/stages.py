@@ -457,10 +457,13 @@ class InstructStage(Stage):
         label = batch.label.long().cpu() - torch.tensor(self.offsets)[src]
         return label
 
-    def _teacher_forced(self, batch) -> torch.Tensor:
-        inp = to_neurolm_input(batch, self.config.eeg_max_len)
+    def _prepared(self, batch) -> tuple[NeuroLMInput, torch.Tensor, torch.Tensor]:
+        """(official inputs, source per window, class within its source)."""
         src = self._sources(batch)
-        label = self._local(batch, src)
+        return to_neurolm_input(batch, self.config.eeg_max_len), src, self._local(batch, src)
+
+    def _teacher_forced(self, batch, prepared=None) -> torch.Tensor:
+        inp, src, label = prepared or self._prepared(batch)
         texts, targets = zip(
             *(
                 training_text(self.encoded[s], int(y), self.config.text_max_len)
@@ -527,10 +530,9 @@ class InstructStage(Stage):
         return parsed, probs
 
     def evaluation_step(self, batch) -> StepOutput:
-        loss = self._teacher_forced(batch)
-        inp = to_neurolm_input(batch, self.config.eeg_max_len)
-        src = self._sources(batch)
-        label = self._local(batch, src)
+        prepared = self._prepared(batch)
+        loss = self._teacher_forced(batch, prepared)
+        inp, src, label = prepared
         width = max(len(e.answer_paths) for e in self.encoded)
         rows = torch.zeros(len(batch), 3 + width)
         rows[:, 0], rows[:, 1] = src.float(), label.float()
