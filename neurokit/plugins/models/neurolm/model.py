@@ -216,7 +216,10 @@ class NeuroLM(nn.Module):
         # the pretraining attention (causal across time steps, full within one), with the
         # padded channels' keys masked so that padding never reaches a real token
         attend = gpt_mask(n, a, a * n).to(x.device)[None] & mask[:, None, None, :]
-        tokens = self.forward_features(x, chans, times, mask, eeg_mask=attend)
+        return self._outputs(self.forward_features(x, chans, times, mask, eeg_mask=attend), mask)
+
+    def _outputs(self, tokens: torch.Tensor, mask: torch.Tensor) -> BackboneOutput:
+        """Pooled = mean of the real tokens' final states; logits from the head, if any."""
         m = mask.to(tokens.dtype)[..., None]
         pooled = (tokens * m).sum(1) / m.sum(1).clamp_min(1)
         extras = {"token_mask": mask}
@@ -263,9 +266,4 @@ class NeuroLM(nn.Module):
         times = torch.arange(a, device=x.device).repeat_interleave(n).expand(b, -1)
         mask = torch.ones(b, a * n, dtype=torch.bool, device=x.device)
         attend = gpt_mask(n, a, a * n).to(x.device)[None].expand(b, 1, a * n, a * n)
-        tokens = self.forward_features(x, chans, times, mask, eeg_mask=attend)
-        pooled = tokens.mean(1)
-        extras = {"token_mask": mask}
-        if self.head is not None:
-            extras["logits"] = self.head(pooled)
-        return BackboneOutput(pooled=pooled, tokens=tokens, extras=extras)
+        return self._outputs(self.forward_features(x, chans, times, mask, eeg_mask=attend), mask)
